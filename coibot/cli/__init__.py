@@ -1,0 +1,1 @@
+"""The `coibot` command line."""

@@ -1,0 +1,1 @@
+"""The certificate reader: documents in, contract-shaped extractions out."""
