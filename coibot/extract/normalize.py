@@ -1,0 +1,151 @@
+"""Printed values (dates, amounts, phones, names, addresses) into the contract's normal forms.
+
+Every parser returns None rather than a guess: a value that does not read cleanly is left for a
+person to check (the caller adds a warning).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from datetime import date
+
+_MONTHS = {
+    "jan": 1, "january": 1, "feb": 2, "february": 2, "mar": 3, "march": 3, "apr": 4, "april": 4,
+    "may": 5, "jun": 6, "june": 6, "jul": 7, "july": 7, "aug": 8, "august": 8, "sep": 9, "sept": 9,
+    "september": 9, "oct": 10, "october": 10, "nov": 11, "november": 11, "dec": 12, "december": 12,
+}
+
+_NUMERIC_MDY = re.compile(r"^(\d{1,2})\s*([/.\-])\s*(\d{1,2})\s*\2\s*(\d{4}|\d{2})$")
+_ISO = re.compile(r"^(\d{4})-(\d{1,2})-(\d{1,2})$")
+_MONTH_FIRST = re.compile(r"^([A-Za-z]{3,9})\.?\s+(\d{1,2})(?:st|nd|rd|th)?,?\s+(\d{4})$")
+_DAY_FIRST = re.compile(r"^(\d{1,2})(?:st|nd|rd|th)?[\s\-]+([A-Za-z]{3,9})\.?,?[\s\-]+(\d{4}|\d{2})$")
+
+# Two-digit years on certificates are policy years: 00-69 are 20xx, 70-99 are 19xx.
+_PIVOT = 70
+
+
+def _year(text: str) -> int:
+    y = int(text)
+    if len(text) == 2:
+        y += 1900 if y >= _PIVOT else 2000
+    return y
+
+
+def _make(y: int, m: int, d: int) -> date | None:
+    if not 1900 <= y <= 2199:
+        return None
+    try:
+        return date(y, m, d)
+    except ValueError:
+        return None
+
+
+def parse_date(text: str | None) -> date | None:
+    """A printed date (MM/DD/YYYY, M/D/YY, YYYY-MM-DD, "January 5, 2026", "05-Jan-2026") or None."""
+    if not text:
+        return None
+    s = " ".join(text.strip().strip(",;").split())
+    m = _NUMERIC_MDY.match(s)
+    if m:
+        return _make(_year(m.group(4)), int(m.group(1)), int(m.group(3)))
+    m = _ISO.match(s)
+    if m:
+        return _make(int(m.group(1)), int(m.group(2)), int(m.group(3)))
+    m = _MONTH_FIRST.match(s)
+    if m:
+        month = _MONTHS.get(m.group(1).lower())
+        return _make(int(m.group(3)), month, int(m.group(2))) if month else None
+    m = _DAY_FIRST.match(s)
+    if m:
+        month = _MONTHS.get(m.group(2).lower())
+        return _make(_year(m.group(3)), month, int(m.group(1))) if month else None
+    return None
+
+
+def iso_date(text: str | None) -> str | None:
+    d = parse_date(text)
+    return d.isoformat() if d else None
+
+
+# Thousands grouped by comma, dot-free space, thin/no-break space or apostrophe; optional cents.
+_GROUPED = re.compile(r"^\d{1,3}(?:([,\s\u00a0\u202f'])\d{3})(?:\1\d{3})*(?:\.\d{2})?$")
+_PLAIN = re.compile(r"^\d+(?:\.\d{2})?$")
+_SUFFIX = re.compile(r"^(\d+(?:\.\d+)?)\s*(k|m|mm|mil|million|thousand)$", re.IGNORECASE)
+_SUFFIX_MULT = {"k": 1_000, "thousand": 1_000, "m": 1_000_000, "mm": 1_000_000, "mil": 1_000_000,
+                "million": 1_000_000}
+
+
+def parse_amount(text: str | None) -> int | None:
+    """Whole dollars from "$1,000,000", "1 000 000", "1,000,000.00", "$1M"; None when ambiguous."""
+    if not text:
+        return None
+    s = text.strip().replace("US$", "").replace("USD", "").strip()
+    s = s.lstrip("$").strip()
+    if s.startswith("$"):
+        return None
+    if not s:
+        return None
+    if _GROUPED.match(s) or _PLAIN.match(s):
+        whole = s.split(".")[0] if "." in s and len(s.split(".")[-1]) == 2 else s
+        digits = re.sub(r"\D", "", whole)
+        return int(digits) if digits else None
+    m = _SUFFIX.match(s)
+    if m:
+        value = float(m.group(1)) * _SUFFIX_MULT[m.group(2).lower()]
+        if value != int(value):
+            return None
+        return int(value)
+    return None
+
+
+def format_phone(text: str | None) -> str | None:
+    """"(AAA) NNN-NNNN" when the number has ten digits (a leading US 1 dropped), else as printed."""
+    if not text:
+        return None
+    s = " ".join(text.split())
+    if not s:
+        return None
+    # An extension stays as printed after the formatted number.
+    ext = ""
+    m = re.search(r"\s*(?:ext\.?|x|#)\s*(\d{1,6})\s*$", s, re.IGNORECASE)
+    main = s
+    if m:
+        ext = f" x{m.group(1)}"
+        main = s[: m.start()]
+    digits = re.sub(r"\D", "", main)
+    if len(digits) == 11 and digits.startswith("1"):
+        digits = digits[1:]
+    if len(digits) == 10 and not re.search(r"[A-Za-z]", main):
+        return f"({digits[:3]}) {digits[3:6]}-{digits[6:]}{ext}"
+    return s
+
+
+def join_address(lines: Iterable[str]) -> str:
+    """The printed address lines joined with ", " (blank lines and stray separators dropped)."""
+    parts = []
+    for line in lines:
+        t = " ".join(line.split()).strip(" ,;")
+        if t:
+            parts.append(t)
+    return ", ".join(parts)
+
+
+def normalize_name(text: str | None) -> str | None:
+    """A party's name with spaces collapsed and stray separators trimmed; None when empty."""
+    if not text:
+        return None
+    t = " ".join(text.split()).strip(" ,;:")
+    return t or None
+
+
+def label_key(label: str) -> str:
+    """A printed limit label as a contract key: lowercased, words joined with underscores."""
+    t = label.lower().replace("&", " and ")
+    t = re.sub(r"[^a-z0-9]+", "_", t).strip("_")
+    return t
+
+
+def fold(text: str) -> str:
+    """Case- and punctuation-insensitive form used to compare labels."""
+    return re.sub(r"[^a-z0-9]+", "", text.casefold())

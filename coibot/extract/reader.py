@@ -1,0 +1,191 @@
+"""Entry point of the reader: one document in, one contract dict per certificate out.
+
+The file's type comes from its magic bytes, never from its name. Each backend yields
+`PageWords`; the layout readers (ACORD 25, ACORD 101, other layouts) read fields from them and
+`assemble.finalize` gives every result the contract's exact shape.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib
+import json
+import logging
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from coibot.errors import ExtractionError
+from coibot.extract.assemble import finalize
+from coibot.extract.words import PageWords
+from coibot.limits import Limits
+
+log = logging.getLogger(__name__)
+
+_IMAGE_MAGIC = (
+    (b"\x89PNG\r\n\x1a\n", "png"),
+    (b"\xff\xd8\xff", "jpeg"),
+    (b"II*\x00", "tiff"),
+    (b"MM\x00*", "tiff"),
+)
+
+
+def sniff(head: bytes) -> str:
+    """"pdf", "png", "jpeg", "tiff" from a file's first bytes, else "unknown"."""
+    # Some producers put a few bytes of junk before the header; readers accept it within 1 KiB.
+    if b"%PDF-" in head[:1024]:
+        return "pdf"
+    for magic, kind in _IMAGE_MAGIC:
+        if head.startswith(magic):
+            return kind
+    return "unknown"
+
+
+def _optional(module: str, name: str) -> Callable[..., Any] | None:
+    """A function from a sibling backend that may not be installed yet (or at all)."""
+    try:
+        mod = importlib.import_module(module)
+    except ImportError as exc:
+        # Only the module's own absence is tolerated; a broken import inside it is a bug.
+        if exc.name != module:
+            raise
+        log.debug("optional backend %s is not available", module)
+        return None
+    fn = getattr(mod, name, None)
+    return fn if callable(fn) else None
+
+
+def _method(pages: list[PageWords]) -> str:
+    kinds = {p.method for p in pages}
+    return kinds.pop() if len(kinds) == 1 else "mixed"
+
+
+def extract_document(path: Path, limits: Limits | None = None) -> list[dict[str, Any]]:
+    """Read every certificate in `path`; raises ExtractionError with a stable code."""
+    limits = limits or Limits()
+    path = Path(path)
+    try:
+        size = path.stat().st_size
+        with path.open("rb") as fh:
+            head = fh.read(1024)
+    except OSError as exc:
+        raise ExtractionError("unreadable_file", f"{path.name}: {exc.strerror or exc}") from exc
+    if size == 0:
+        raise ExtractionError("empty_file", f"{path.name} is empty")
+    if size > limits.max_attachment_bytes:
+        raise ExtractionError(
+            "too_large", f"{path.name} is {size} bytes; the limit is {limits.max_attachment_bytes}"
+        )
+    kind = sniff(head)
+    if kind == "pdf":
+        return _extract_pdf(path, limits)
+    if kind in ("png", "jpeg", "tiff"):
+        ocr_image = _optional("coibot.extract.ocr", "ocr_image")
+        if ocr_image is None:
+            raise ExtractionError("no_text_no_ocr", f"{path.name} is an image and OCR is not available")
+        pages: list[PageWords] = ocr_image(path, limits)
+        return _from_pages(path, pages, len(pages))
+    raise ExtractionError("unsupported_type", f"{path.name} is neither a PDF nor a PNG/JPEG/TIFF image")
+
+
+def _extract_pdf(path: Path, limits: Limits) -> list[dict[str, Any]]:
+    from coibot.extract import pdf_text
+
+    with pdf_text.open_pdf(path) as doc:
+        if doc.page_count > limits.max_pages:
+            raise ExtractionError(
+                "too_many_pages", f"{path.name} has {doc.page_count} pages; the limit is {limits.max_pages}"
+            )
+        if doc.has_acroform:
+            from_fields = _optional("coibot.extract.form_fields", "extract_from_fields")
+            if from_fields is not None:
+                result = from_fields(path)
+                if isinstance(result, dict):
+                    result.setdefault("source", {})
+                    result["source"] = _source(path, doc.page_count, "form_fields") | {
+                        k: v for k, v in result["source"].items() if k == "method" and v
+                    }
+                    return [finalize(result)]
+        pages = doc.read_pages()
+    blank = [p.number for p in pages if not p.words]
+    if blank:
+        ocr_pdf = _optional("coibot.extract.ocr", "ocr_pdf")
+        if ocr_pdf is None:
+            if len(blank) == len(pages):
+                raise ExtractionError(
+                    "no_text_no_ocr", f"{path.name} has no text layer and OCR is not available"
+                )
+            log.warning("%s: pages %s have no text layer and OCR is not available", path.name, blank)
+        else:
+            ocr_pages: list[PageWords] = ocr_pdf(path, limits)
+            by_number = {p.number: p for p in ocr_pages}
+            pages = [by_number.get(p.number, p) if p.number in blank else p for p in pages]
+    return _from_pages(path, pages, len(pages))
+
+
+def _source(path: Path, page_count: int, method: str) -> dict[str, Any]:
+    return {"file": path.name, "sha256": _sha256(path), "pages": page_count, "method": method}
+
+
+def _sha256(path: Path) -> str:
+    h = hashlib.sha256()
+    with path.open("rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def _from_pages(path: Path, pages: list[PageWords], page_count: int) -> list[dict[str, Any]]:
+    """Split pages into certificates, read each with the right layout reader, finalize."""
+    from coibot.extract.acord25 import is_acord25, read_acord25
+    from coibot.extract.acord101 import is_acord101, merge_remarks, read_acord101
+
+    groups: list[list[PageWords]] = []
+    loose: list[PageWords] = []
+    for page in pages:
+        if is_acord25(page):
+            groups.append([page])
+        elif groups:
+            groups[-1].append(page)
+        else:
+            loose.append(page)
+    results: list[dict[str, Any]] = []
+    for group in groups:
+        draft = read_acord25(group[0])
+        for extra in group[1:]:
+            if is_acord101(extra):
+                merge_remarks(draft, read_acord101(extra))
+        draft["source"] = _source(path, page_count, _method(group))
+        results.append(finalize(draft))
+    if not groups:
+        read_other = _optional("coibot.extract.other_layout", "read_other")
+        other = read_other(pages) if read_other is not None else None
+        if not isinstance(other, dict):
+            raise ExtractionError(
+                "not_a_certificate", f"{path.name}: no certificate of insurance was recognised"
+            )
+        other["source"] = _source(path, page_count, _method(pages))
+        results.append(finalize(other))
+    elif loose:
+        log.info("%s: %d page(s) before the first certificate were not read", path.name, len(loose))
+    return results
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Print the first certificate of one file as JSON (used by the scorer and by hand)."""
+    args = sys.argv[1:] if argv is None else argv
+    if len(args) != 1:
+        sys.stderr.write("usage: python -m coibot.extract.reader FILE\n")
+        return 2
+    try:
+        results = extract_document(Path(args[0]))
+    except ExtractionError as exc:
+        sys.stderr.write(f"{exc}\n")
+        return exc.exit_code
+    sys.stdout.write(json.dumps(results[0], indent=2) + "\n")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
