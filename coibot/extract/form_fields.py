@@ -1,0 +1,511 @@
+"""Fillable certificates: values read from the PDF's AcroForm fields rather than its text layer.
+
+Two readings are combined. The field's name, when it says what it holds (ACORD's own
+`GeneralLiability_EachOccurrence_LimitAmount_A`, or short names like `gl.lim.each_occurrence`),
+gives the value directly (`acord_field_names.classify`). The field's position gives it for
+generic names (`Text12`, `Check Box3`) and for partly flattened forms whose other values are
+printed in the text layer: every filled widget becomes a `Word` at its rectangle, merged with the
+page's printed words, and the layout readers read the result as they read a printed page.
+The position reading costs a text-layer pass (~30 ms a page), so it runs only when the names
+leave something out or the text layer carries values of its own.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import logging
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pypdfium2 as pdfium
+import pypdfium2.raw as pdfium_c
+
+from coibot.extract import acord_field_names as names
+from coibot.extract.normalize import (
+    format_phone,
+    iso_date,
+    join_address,
+    label_key,
+    normalize_name,
+    parse_amount,
+)
+from coibot.extract.words import PageWords, Word
+from coibot.limits import Limits
+
+log = logging.getLogger(__name__)
+
+_CHECK_TYPES = (pdfium_c.FPDF_FORMFIELD_CHECKBOX, pdfium_c.FPDF_FORMFIELD_RADIOBUTTON)
+_SKIP_TYPES = (pdfium_c.FPDF_FORMFIELD_PUSHBUTTON, pdfium_c.FPDF_FORMFIELD_SIGNATURE)
+_OFF_VALUES = frozenset({"", "off", "no", "n", "0", "false", "unchecked"})
+_YES = frozenset({"Y", "YES", "X", "✓", "✔", "TRUE", "1"})
+_NO = frozenset({"N", "NO", "", "FALSE", "0", "-"})
+# Printed values that a page of labels alone never carries: a date or a grouped amount.
+_VALUE_IN_TEXT = re.compile(r"\b\d{1,2}/\d{1,2}/\d{2,4}\b|\b\d{1,3}(?:,\d{3})+\b")
+_LINE_HEIGHT = 9.0
+
+
+@dataclass(frozen=True, slots=True)
+class Widget:
+    """One form field widget: its full name, value, kind and rectangle (top-left origin, points)."""
+
+    page: int  # 1-based
+    name: str
+    value: str
+    is_check: bool
+    checked: bool
+    x0: float
+    top: float
+    x1: float
+    bottom: float
+
+    @property
+    def filled(self) -> bool:
+        return self.checked if self.is_check else bool(self.value.strip())
+
+
+@dataclass(slots=True)
+class _Form:
+    widgets: list[Widget]
+    sizes: list[tuple[float, float]]  # (width, height) of each page
+    page_count: int
+    text_has_values: bool
+
+
+def _utf16(fn: Callable[..., int], *args: Any) -> str:
+    """A pdfium string getter's result (UTF-16LE with a terminating NUL)."""
+    n = fn(*args, None, 0)
+    if n <= 2:
+        return ""
+    buf = ctypes.create_string_buffer(n)
+    fn(*args, ctypes.cast(buf, ctypes.POINTER(pdfium_c.FPDF_WCHAR)), n)
+    return buf.raw[: n - 2].decode("utf-16-le", "replace")
+
+
+def _read_form(pdf_path: Path, limits: Limits) -> _Form | None:
+    try:
+        pdf = pdfium.PdfDocument(str(pdf_path))
+    except pdfium.PdfiumError as exc:
+        # The reader's own open reports a broken or encrypted file with its typed error.
+        log.info("%s: not readable for form fields: %s", pdf_path.name, exc)
+        return None
+    try:
+        if pdf.get_formtype() == pdfium_c.FORMTYPE_NONE:
+            return None
+        pdf.init_forms()
+        env = pdf.formenv
+        if env is None:
+            return None
+        handle = env.raw
+        widgets: list[Widget] = []
+        sizes: list[tuple[float, float]] = []
+        text_has_values = False
+        count = min(len(pdf), limits.max_pages)
+        for index in range(count):
+            page = pdf[index]
+            try:
+                left, bottom, right, top = page.get_cropbox()
+                sizes.append((right - left, top - bottom))
+                if page.get_rotation() % 360:
+                    log.info("%s: page %d is rotated; field positions read unrotated",
+                             pdf_path.name, index + 1)
+                widgets += _page_widgets(page, handle, index + 1, left, top)
+                tp = page.get_textpage()
+                try:
+                    if _VALUE_IN_TEXT.search(tp.get_text_range()):
+                        text_has_values = True
+                finally:
+                    tp.close()
+            finally:
+                page.close()
+        return _Form(widgets, sizes, len(pdf), text_has_values)
+    finally:
+        pdf.close()
+
+
+def _page_widgets(page: pdfium.PdfPage, handle: Any, number: int, left: float, top: float) -> list[Widget]:
+    out: list[Widget] = []
+    raw = page.raw
+    rect = pdfium_c.FS_RECTF()
+    for i in range(pdfium_c.FPDFPage_GetAnnotCount(raw)):
+        annot = pdfium_c.FPDFPage_GetAnnot(raw, i)
+        if not annot:
+            continue
+        try:
+            if pdfium_c.FPDFAnnot_GetSubtype(annot) != pdfium_c.FPDF_ANNOT_WIDGET:
+                continue
+            kind = pdfium_c.FPDFAnnot_GetFormFieldType(handle, annot)
+            if kind in _SKIP_TYPES or not pdfium_c.FPDFAnnot_GetRect(annot, rect):
+                continue
+            name = _utf16(pdfium_c.FPDFAnnot_GetFormFieldName, handle, annot)
+            value = _utf16(pdfium_c.FPDFAnnot_GetFormFieldValue, handle, annot)
+            is_check = kind in _CHECK_TYPES
+            checked = False
+            if is_check:
+                checked = bool(pdfium_c.FPDFAnnot_IsChecked(handle, annot))
+                # A radio group's value names the chosen button; only the button's state says which.
+                if kind == pdfium_c.FPDF_FORMFIELD_CHECKBOX and not checked:
+                    checked = value.strip().lower() not in _OFF_VALUES
+            x0, x1 = sorted((rect.left, rect.right))
+            y0, y1 = sorted((rect.bottom, rect.top))
+            out.append(Widget(number, name, value, is_check, checked,
+                              x0 - left, top - y1, x1 - left, top - y0))
+        finally:
+            pdfium_c.FPDFPage_CloseAnnot(annot)
+    return out
+
+
+# --------------------------------------------------------------------------- reading by name
+def _flag(value: str) -> bool:
+    return value.strip().upper() in _YES
+
+
+def _text(value: str) -> str:
+    return " ".join(value.split())
+
+
+def _party_from(parts: dict[str, str]) -> dict[str, str | None] | None:
+    """A party from its fields: a whole block (name on the first line) or separate lines."""
+    name = normalize_name(parts.get("name"))
+    lines: list[str] = []
+    block = parts.get("block") or parts.get("address_block")
+    if block:
+        block_lines = [ln for ln in (x.strip() for x in block.splitlines()) if ln]
+        if name is None and block_lines:
+            name = normalize_name(block_lines[0])
+            block_lines = block_lines[1:]
+        lines += block_lines
+    if parts.get("address"):
+        lines += [ln for ln in parts["address"].splitlines() if ln.strip()]
+    lines += [parts[k] for k in ("line1", "line2") if parts.get(k)]
+    city = (parts.get("city") or "").strip()
+    state = (parts.get("state") or "").strip()
+    state_zip = " ".join(x for x in (state, (parts.get("postal") or "").strip()) if x)
+    if city or state_zip:
+        lines.append(", ".join(x for x in (city, state_zip) if x))
+    address = join_address(lines) or None
+    if name is None and address is None:
+        return None
+    return {"name": name, "address": address}
+
+
+@dataclass(slots=True)
+class _Row:
+    """A policy row being filled from fields."""
+
+    coverage: str
+    values: dict[str, Any]
+    other_labels: dict[str, str]
+    other_amounts: dict[str, str]
+    kinds: dict[str, bool]
+    top: float = 1e9
+    bottom: float = -1e9
+
+
+def _resolve_section(w: Widget, rows: dict[tuple[int, str], _Row]) -> str:
+    """The policy row a widget sits in, when its name does not say (`Policy_EffectiveDate_B`)."""
+    cy = (w.top + w.bottom) / 2
+    best, best_d = "", 1e9
+    for (page, section), row in rows.items():
+        if page != w.page or row.top > row.bottom:
+            continue
+        d = 0.0 if row.top - 1 <= cy <= row.bottom + 1 else min(abs(cy - row.top), abs(cy - row.bottom))
+        if d < best_d:
+            best, best_d = section, d
+    return best if best_d <= 6.0 else ""
+
+
+def read_by_name(widgets: list[Widget]) -> tuple[dict[str, Any], int, int]:
+    """A draft from the fields whose names say what they hold; also (filled, understood) counts."""
+    meanings = [(w, names.classify(w.name, is_check=w.is_check)) for w in widgets]
+    rows: dict[tuple[int, str], _Row] = {}
+    parties: dict[str, dict[str, str]] = {"producer": {}, "insured": {}, "holder": {}}
+    insurers: dict[str, dict[str, str]] = {}
+    draft: dict[str, Any] = {}
+    descriptions: list[str] = []
+
+    def row_for(page: int, section: str) -> _Row:
+        key = (page, section)
+        if key not in rows:
+            rows[key] = _Row(section, {}, {}, {}, {})
+        return rows[key]
+
+    # Rows' vertical bands first, from every field whose name places it, filled or not.
+    for w, m in meanings:
+        if m.section in names.COVERAGE_SECTIONS:
+            row = row_for(w.page, m.section)
+            row.top = min(row.top, w.top)
+            row.bottom = max(row.bottom, w.bottom)
+    filled = understood = 0
+    for w, m in meanings:
+        if not w.filled:
+            continue
+        filled += 1
+        section, attr = m.section, m.attr
+        if attr == names.IGNORE:
+            understood += 1
+            continue
+        if not section and attr:
+            section = _resolve_section(w, rows)
+        if not section or not attr:
+            continue
+        understood += 1
+        value = w.value
+        if section == "certificate":
+            if not draft.get("certificate_date"):
+                draft["certificate_date"] = iso_date(_text(value))
+        elif section == "description":
+            descriptions.append(_text(value))
+        elif section in parties:
+            parties[section][attr] = value
+        elif section == "insurer":
+            if m.index:
+                insurers.setdefault(m.index, {})[attr] = _text(value)
+        else:
+            _row_value(row_for(w.page, section), attr, m.index, w)
+    if descriptions:
+        draft["description_of_operations"] = " ".join(descriptions)
+    producer = _party_from(parties["producer"])
+    prod = parties["producer"]
+    if producer is not None or any(prod.get(k) for k in ("contact_name", "phone", "email")):
+        producer = producer or {"name": None, "address": None}
+        producer["contact_name"] = normalize_name(prod.get("contact_name"))
+        producer["phone"] = format_phone(prod.get("phone"))
+        producer["email"] = _text(prod["email"]) if prod.get("email") else None
+        draft["producer"] = producer
+    if (insured := _party_from(parties["insured"])) is not None:
+        draft["insured"] = insured
+    if (holder := _party_from(parties["holder"])) is not None:
+        draft["certificate_holder"] = holder
+    if insurers:
+        draft["insurers"] = [
+            {"letter": letter, "name": normalize_name(v.get("name")), "naic": _naic(v.get("naic"))}
+            for letter, v in sorted(insurers.items())
+        ]
+    policies = [p for p in (_policy(row) for _, row in sorted(rows.items(), key=lambda kv: kv[1].top)) if p]
+    if policies:
+        draft["policies"] = policies
+    return draft, filled, understood
+
+
+def _naic(value: str | None) -> str | None:
+    digits = re.sub(r"\D", "", value or "")
+    return digits if len(digits) == 5 else None
+
+
+def _row_value(row: _Row, attr: str, index: str, w: Widget) -> None:
+    if w.is_check:
+        if attr.startswith("basis:"):
+            row.values.setdefault("basis", attr.split(":", 1)[1])
+        elif attr.startswith("kind:"):
+            row.kinds[attr.split(":", 1)[1]] = True
+        elif attr == "statutory":
+            row.values["statutory"] = True
+        elif attr in ("additional_insured", "waiver_of_subrogation"):
+            row.values[attr] = True
+        return
+    value = w.value
+    if attr == "other_label":
+        row.other_labels[index] = _text(value)
+    elif attr == "other_amount":
+        row.other_amounts[index] = _text(value)
+    elif attr.startswith("limit:"):
+        row.values.setdefault("limits", {})[attr.split(":", 1)[1]] = parse_amount(_text(value))
+    elif attr in ("effective_date", "expiration_date"):
+        row.values[attr] = iso_date(_text(value))
+    elif attr in ("additional_insured", "waiver_of_subrogation"):
+        row.values[attr] = _flag(value)
+    elif attr == "letter":
+        letter = _text(value).upper()
+        row.values["insurer_letter"] = letter if re.fullmatch(r"[A-F]", letter) else None
+    elif attr == "policy_number":
+        row.values["policy_number"] = _text(value)
+    elif attr == "coverage_name":
+        row.values["coverage_name"] = _text(value)
+
+
+def _policy(row: _Row) -> dict[str, Any] | None:
+    v = row.values
+    limits: dict[str, int | None] = dict(v.get("limits") or {})
+    if row.coverage == names.OTHER:
+        for idx, label in row.other_labels.items():
+            amount = parse_amount(row.other_amounts.get(idx))
+            key = label_key(label)
+            if key and amount is not None:
+                limits[key] = amount
+    substance = any(v.get(k) for k in ("policy_number", "effective_date", "expiration_date", "insurer_letter",
+                                       "coverage_name"))
+    if not substance and not any(x is not None for x in limits.values()):
+        return None
+    coverage = row.coverage
+    if coverage == names.UMBRELLA and row.kinds.get("excess") and not row.kinds.get("umbrella"):
+        coverage = "excess_liability"
+    policy: dict[str, Any] = {
+        "coverage": coverage,
+        "coverage_name": v.get("coverage_name") if coverage == names.OTHER else None,
+        "insurer_letter": v.get("insurer_letter"),
+        "carrier": None,
+        "naic": None,
+        "policy_number": v.get("policy_number") or None,
+        "effective_date": v.get("effective_date"),
+        "expiration_date": v.get("expiration_date"),
+        "basis": v.get("basis"),
+        # On a readable row an empty ADDL INSD / SUBR WVD box means "no" (contract README).
+        "additional_insured": bool(v.get("additional_insured", False)),
+        "waiver_of_subrogation": bool(v.get("waiver_of_subrogation", False)),
+        "limits": {k: x for k, x in limits.items() if x is not None},
+    }
+    if coverage == names.WC and v.get("statutory"):
+        policy["statutory"] = True
+    return policy
+
+
+# --------------------------------------------------------------------------- reading by position
+def widget_words(widgets: list[Widget]) -> list[Word]:
+    """Filled widgets as printed words at their rectangles (a checked box prints "X")."""
+    words: list[Word] = []
+    for w in widgets:
+        if not w.filled:
+            continue
+        if w.is_check:
+            words.append(Word("X", w.x0, w.top, w.x1, w.bottom))
+            continue
+        lines = [ln for ln in w.value.splitlines() if ln.strip()]
+        if not lines:
+            continue
+        height = max(1.0, w.bottom - w.top)
+        line_h = min(_LINE_HEIGHT, height / len(lines)) if len(lines) > 1 else min(height, _LINE_HEIGHT)
+        longest = max(len(ln) for ln in lines)
+        # Characters as wide as the field allows, at most half a line height (a typical font).
+        char_w = min(line_h * 0.5, max(0.5, (w.x1 - w.x0 - 4) / max(1, longest)))
+        for i, line in enumerate(lines):
+            top = w.top + i * line_h if len(lines) > 1 else w.top + (height - line_h) / 2
+            x = w.x0 + 2
+            for token in re.finditer(r"\S+", line):
+                x0 = x + token.start() * char_w
+                words.append(Word(token.group(), x0, top, x0 + len(token.group()) * char_w, top + line_h))
+    return words
+
+
+def read_by_position(pdf_path: Path, form: _Form) -> dict[str, Any] | None:
+    """A draft from the pages' printed words plus the filled widgets, by the layout readers."""
+    from coibot.extract import pdf_text
+    from coibot.extract.acord25 import is_acord25, read_acord25
+    from coibot.extract.acord101 import is_acord101, merge_remarks, read_acord101
+
+    by_page: dict[int, list[Widget]] = {}
+    for w in form.widgets:
+        by_page.setdefault(w.page, []).append(w)
+    pages: list[PageWords] = []
+    with pdf_text.open_pdf(pdf_path) as doc:
+        for index in range(min(doc.page_count, len(form.sizes))):
+            printed = doc.read_page(index)
+            extra = widget_words(by_page.get(index + 1, []))
+            pages.append(PageWords(printed.number, printed.width, printed.height, "form_fields",
+                                   printed.words + extra, printed.rules))
+    draft: dict[str, Any] | None = None
+    for page in pages:
+        if draft is None and is_acord25(page):
+            draft = read_acord25(page)
+        elif draft is not None and is_acord101(page):
+            merge_remarks(draft, read_acord101(page))
+    if draft is None:
+        from coibot.extract.other_layout import read_other
+
+        draft = read_other(pages)
+    return draft
+
+
+# --------------------------------------------------------------------------- merging
+def _empty(v: Any) -> bool:
+    return v is None or v == "" or v == {} or v == []
+
+
+def _same_policy(a: dict[str, Any], b: dict[str, Any]) -> bool:
+    if a.get("coverage") != b.get("coverage"):
+        umb = {"umbrella_liability", "excess_liability"}
+        if not (a.get("coverage") in umb and b.get("coverage") in umb):
+            return False
+    if a.get("coverage") == "other":
+        na = (a.get("coverage_name") or "").casefold()
+        nb = (b.get("coverage_name") or "").casefold()
+        return bool(na and nb and (na in nb or nb in na))
+    return True
+
+
+def merge(primary: dict[str, Any], secondary: dict[str, Any]) -> dict[str, Any]:
+    """`primary` with its missing values taken from `secondary` (field by field, policy by policy)."""
+    out = dict(primary)
+    for key, value in secondary.items():
+        if key in ("policies", "warnings", "source"):
+            continue
+        mine = out.get(key)
+        if _empty(mine):
+            out[key] = value
+        elif isinstance(mine, dict) and isinstance(value, dict):
+            out[key] = {**value, **{k: v for k, v in mine.items() if not _empty(v)}}
+        elif key == "insurers" and isinstance(mine, list) and isinstance(value, list):
+            letters = {i.get("letter") for i in mine if isinstance(i, dict)}
+            out[key] = mine + [i for i in value if isinstance(i, dict) and i.get("letter") not in letters]
+    policies = [dict(p) for p in primary.get("policies") or []]
+    for other in secondary.get("policies") or []:
+        match = next((p for p in policies if _same_policy(p, other)), None)
+        if match is None:
+            policies.append(dict(other))
+            continue
+        for k, v in other.items():
+            if k == "limits" and isinstance(v, dict):
+                kept = {a: b for a, b in (match.get("limits") or {}).items() if b is not None}
+                match["limits"] = {**v, **kept}
+            elif _empty(match.get(k)):
+                match[k] = v
+    out["policies"] = policies
+    out["warnings"] = list(primary.get("warnings") or []) + [
+        w for w in secondary.get("warnings") or [] if w not in (primary.get("warnings") or [])
+    ]
+    return out
+
+
+def _holes(draft: dict[str, Any]) -> bool:
+    """True when the names left out something every certificate carries."""
+    if not draft.get("certificate_date") or not draft.get("policies"):
+        return True
+    for key in ("producer", "insured", "certificate_holder"):
+        party = draft.get(key)
+        if not isinstance(party, dict) or not party.get("name"):
+            return True
+    return any(not p.get("policy_number") for p in draft["policies"])
+
+
+# --------------------------------------------------------------------------- entry point
+def extract_from_fields(pdf_path: Path, limits: Limits | None = None) -> dict[str, Any] | None:
+    """A contract dict when the PDF's values live in AcroForm fields, else None."""
+    from coibot.extract.assemble import finalize
+
+    pdf_path = Path(pdf_path)
+    limits = limits or Limits()
+    form = _read_form(pdf_path, limits)
+    if form is None:
+        return None
+    if not any(w.filled for w in form.widgets):
+        log.debug("%s: AcroForm without filled fields; the text layer is read instead", pdf_path.name)
+        return None
+    by_name, filled, understood = read_by_name(form.widgets)
+    method = "form_fields"
+    draft = by_name
+    if understood < filled * 0.6 or form.text_has_values or _holes(by_name):
+        by_position = read_by_position(pdf_path, form)
+        if by_position:
+            draft = merge(by_name, by_position) if by_name.get("policies") else merge(by_position, by_name)
+            if form.text_has_values:
+                method = "mixed"
+    parties = ("producer", "insured", "certificate_holder")
+    if not draft.get("policies") and not any(draft.get(k) for k in parties):
+        log.info("%s: form fields hold no certificate facts", pdf_path.name)
+        return None
+    draft.setdefault("form", "acord25")
+    draft["source"] = {"file": pdf_path.name, "pages": form.page_count, "method": method}
+    log.debug("%s: %d filled fields, %d understood by name", pdf_path.name, filled, understood)
+    return finalize(draft)
