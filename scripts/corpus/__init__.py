@@ -1,0 +1,1 @@
+"""Generator of the labelled certificate corpus (see scripts/make_corpus.py)."""
