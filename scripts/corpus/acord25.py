@@ -147,6 +147,11 @@ class Out:
             n = acord_name(key)
             if n:
                 return n
+            if key.startswith(("oth.lim.", "oth.limits")):
+                # the real form's 'other' row has three limit cells, lettered A-C
+                k = self.counter.setdefault("oth", 0)
+                self.counter["oth"] = k + 1
+                return f"F[0].P1[0].OtherPolicy_CoverageLimitAmount_{'ABC'[min(k, 2)]}[0]"
         self.counter[kind] += 1
         return f"Text{self.counter[kind]}" if kind == "text" else f"Check Box{self.counter[kind]}"
 

@@ -58,3 +58,59 @@ def text(out: Path, n: int, r: random.Random) -> list[str]:
         write_truth(path, truth)
         names.append(name)
     return names
+
+
+# fillable: (naming, mode) per index; ACORD names, the short dotted names of the public samples,
+# generic TextN / Check BoxN names, and partially flattened forms.
+FILLABLE_KINDS = [
+    ("acord", "fields"),
+    ("generic", "fields"),
+    ("acord", "partial"),
+    ("dotted", "fields"),
+    ("acord", "fields"),
+    ("generic", "partial"),
+    ("generic", "fields"),
+    ("acord", "fields"),
+    ("dotted", "partial"),
+    ("acord", "partial"),
+    ("generic", "fields"),
+    ("acord", "fields"),
+]
+
+
+def fillable(out: Path, n: int, r: random.Random) -> list[str]:
+    names = []
+    for i in range(n):
+        naming, mode = FILLABLE_KINDS[i % len(FILLABLE_KINDS)]
+        style = Style.random(r)
+        style.dx = style.dy = 0.0
+        style.other_inline = False
+        # the real fillable form has one row per coverage and one 'other' row
+        cert = make_cert(r, other_count=r.choice([0, 1, 1]))
+        name = f"fillable_{i + 1:03d}.pdf"
+        path = out / name
+        c = new_canvas(str(path), style)
+        placed = draw_certificate(c, cert, style, mode=mode, naming=naming, r=r)
+        c.showPage()
+        c.save()
+        n_text = sum(1 for v in placed.placed.values() if v == "text")
+        method = "form_fields" if n_text == 0 else "mixed"
+        truth = truth_of(
+            cert,
+            family="fillable",
+            file=name,
+            sha256=sha256(path),
+            pages=1,
+            method=method,
+            generator={
+                "client": None,
+                "profile": "random",
+                "defects": [],
+                "smudged": [],
+                "fields": {"naming": naming, "mode": mode, "printed_values": n_text},
+                "layout": render_meta(style),
+            },
+        )
+        write_truth(path, truth)
+        names.append(name)
+    return names
