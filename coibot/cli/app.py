@@ -17,6 +17,7 @@ COMMAND_MODULES = [
     "coibot.cli.init_cmd",
     "coibot.cli.config_cmd",
     "coibot.cli.db_cmd",
+    "coibot.cli.check_cmd",
 ]
 
 app = typer.Typer(
