@@ -31,8 +31,13 @@ def family_funcs() -> dict[str, Callable[[Path, int, random.Random], list[str]]]
     return funcs
 
 
-def generate(out: Path, seed: int, counts: dict[str, int]) -> dict[str, list[str]]:
-    """Write every family into out (one sub-seed per family, so families are independent)."""
+def generate(
+    out: Path, seed: int, counts: dict[str, int], multi_out: Path | None = None
+) -> dict[str, list[str]]:
+    """Write every family into out (one sub-seed per family, so families are independent).
+
+    PDFs holding two certificates go to multi_out (default: out + "-multi"), their truth being a list.
+    """
     out.mkdir(parents=True, exist_ok=True)
     made: dict[str, list[str]] = {}
     for fam, func in family_funcs().items():
@@ -41,6 +46,12 @@ def generate(out: Path, seed: int, counts: dict[str, int]) -> dict[str, list[str
             continue
         r = random.Random(f"{seed}:{fam}")
         made[fam] = func(out, n, r)
+    if counts.get("multipage", 0) > 0:
+        mo = multi_out or out.with_name(out.name + "-multi")
+        mo.mkdir(parents=True, exist_ok=True)
+        made["two-certificates"] = families.multi_certificates(
+            mo, min(3, counts["multipage"]), random.Random(f"{seed}:multi")
+        )
     return made
 
 
@@ -54,6 +65,12 @@ def main(argv: list[str] | None = None) -> int:
         default=None,
         help="files per family (default: " + ", ".join(f"{k} {v}" for k, v in DEFAULT_COUNTS.items()) + ")",
     )
+    ap.add_argument(
+        "--multi-out",
+        type=Path,
+        default=None,
+        help="folder for PDFs holding two certificates (default: OUT-multi)",
+    )
     ap.add_argument("--families", default=",".join(DEFAULT_COUNTS), help="comma-separated subset")
     a = ap.parse_args(argv)
     wanted = [f.strip() for f in a.families.split(",") if f.strip()]
@@ -63,11 +80,13 @@ def main(argv: list[str] | None = None) -> int:
         if f in DEFAULT_COUNTS
     }
     t0 = time.monotonic()
-    made = generate(a.out, a.seed, counts)
+    made = generate(a.out, a.seed, counts, a.multi_out)
     for fam, names in made.items():
         print(f"{fam:10s} {len(names):3d} files")
     print(f"done in {time.monotonic() - t0:.1f}s -> {a.out}")
     bad = validate_dir(a.out)
+    if "two-certificates" in made:
+        bad.update(validate_dir(a.multi_out or a.out.with_name(a.out.name + "-multi")))
     for f, errs in bad.items():
         print(f"INVALID {f}: {errs[:3]}")
     return 1 if bad else 0

@@ -5,9 +5,12 @@ from __future__ import annotations
 import random
 from pathlib import Path
 
+from reportlab.pdfgen.canvas import Canvas
+
 from .acord25 import Style, draw_certificate, new_canvas, render_meta
 from .common import sha256, write_truth
-from .data import make_cert, truth_of
+from .data import OTHER_COVERAGES, OTHER_LABEL_SETS, Cert, Policy, make_cert, policy_number, truth_of
+from .remarks import POINTERS, continuation, draw_acord101
 
 
 def _text_variant(r: random.Random, i: int) -> tuple[dict[str, object], Style]:
@@ -112,5 +115,179 @@ def fillable(out: Path, n: int, r: random.Random) -> list[str]:
             },
         )
         write_truth(path, truth)
+        names.append(name)
+    return names
+
+
+def _extra_policy(r: random.Random, cert: Cert, kind: str) -> Policy:
+    """A policy listed only on the remarks page (insurer taken from the page-1 table)."""
+    ins = r.choice(cert.insurers) if cert.insurers else None
+    base = cert.policies[0] if cert.policies else None
+    eff = base.eff if base else cert.date
+    exp = base.exp if base else cert.date
+    if kind == "other":
+        taken = {p.name for p in cert.policies}
+        name = r.choice([n for n in OTHER_COVERAGES if n not in taken])
+        labels = r.choice(OTHER_LABEL_SETS[:3])
+        amt = r.choice([1000000, 2000000])
+        lim: dict[str, int | None] = {k: (amt if k != "aggregate" else amt * 2) for _, k in labels}
+        return Policy(
+            "other",
+            ins,
+            policy_number(r, "XP"),
+            eff,
+            exp,
+            name=name,
+            limits=lim,
+            labels={k: t for t, k in labels},
+            ai=r.random() < 0.3,
+            wos=r.random() < 0.3,
+        )
+    if kind == "automobile_liability":
+        return Policy(
+            kind,
+            ins,
+            policy_number(r, "HA"),
+            eff,
+            exp,
+            limits={"combined_single_limit": r.choice([1000000, 2000000])},
+            ai=r.random() < 0.5,
+        )
+    amt = r.choice([5000000, 10000000])
+    return Policy(
+        "excess_liability",
+        ins,
+        policy_number(r, "XS"),
+        eff,
+        exp,
+        basis="occurrence",
+        limits={"each_occurrence": amt, "aggregate": amt},
+        ai=r.random() < 0.5,
+    )
+
+
+# (continuation paragraphs, extra policy kinds, 101 pages)
+MULTIPAGE_KINDS: list[tuple[int, list[str], int]] = [
+    (2, [], 1),
+    (3, ["other"], 1),
+    (1, ["automobile_liability"], 1),
+    (0, ["other", "excess_liability"], 1),
+    (2, ["other"], 1),
+    (4, [], 2),
+    (1, [], 1),
+    (2, ["other", "automobile_liability"], 2),
+]
+
+
+def _cert_pages(
+    c: Canvas, r: random.Random, cert: Cert, style: Style, n_cont: int, extra_kinds: list[str], n101: int
+) -> tuple[str, int, list[Policy]]:
+    """Draw page 1 + ACORD 101 page(s); returns (truth description, pages, extra policies)."""
+    cont = continuation(r, cert, n_cont) if n_cont else []
+    extras = [_extra_policy(r, cert, k) for k in extra_kinds]
+    style.pointer = r.choice(POINTERS)
+    draw_certificate(c, cert, style)
+    c.showPage()
+    pages = 1 + n101
+    if n101 == 1:
+        draw_acord101(c, cert, style, cont, extras, 2, pages)
+        c.showPage()
+    else:
+        split = max(1, len(cont) // 2)
+        draw_acord101(c, cert, style, cont[:split], [], 2, pages)
+        c.showPage()
+        draw_acord101(c, cert, style, cont[split:], extras, 3, pages, continued_heading=False)
+        c.showPage()
+    return " ".join([*cert.description, *cont]), pages, extras
+
+
+def multipage(out: Path, n: int, r: random.Random) -> list[str]:
+    names = []
+    for i in range(n):
+        n_cont, kinds, n101 = MULTIPAGE_KINDS[i % len(MULTIPAGE_KINDS)]
+        style = Style.random(r)
+        cert = make_cert(r, n_insurers=r.choice([2, 3, 4]), other_count=0)
+        name = f"multipage_{i + 1:03d}.pdf"
+        path = out / name
+        c = new_canvas(str(path), style)
+        desc, pages, extras = _cert_pages(c, r, cert, style, n_cont, kinds, n101)
+        c.save()
+        cert.policies += extras
+        truth = truth_of(
+            cert,
+            family="multipage",
+            file=name,
+            sha256=sha256(path),
+            pages=pages,
+            method="text",
+            description=desc,
+            generator={
+                "client": None,
+                "profile": "random",
+                "defects": [],
+                "smudged": [],
+                "remarks": {
+                    "pointer": style.pointer,
+                    "continuation_paragraphs": n_cont,
+                    "policies_on_remarks": len(extras),
+                    "acord101_pages": n101,
+                },
+                "layout": render_meta(style),
+            },
+        )
+        write_truth(path, truth)
+        names.append(name)
+    return names
+
+
+def multi_certificates(out: Path, n: int, r: random.Random) -> list[str]:
+    """PDFs holding two different certificates one after the other; truth is a JSON list."""
+    names = []
+    for i in range(n):
+        name = f"two_certificates_{i + 1:03d}.pdf"
+        path = out / name
+        style = Style.random(r)
+        c = new_canvas(str(path), style)
+        certs: list[tuple[Cert, str, int, dict[str, object]]] = []
+        for k in range(2):
+            cert = make_cert(r, other_count=r.choice([0, 1]))
+            s2 = Style.random(r)
+            s2.page = style.page
+            if i % 2 == 1 and k == 0:
+                desc, pages, extras = _cert_pages(c, r, cert, s2, 1, [], 1)
+                cert.policies += extras
+            else:
+                draw_certificate(c, cert, s2)
+                c.showPage()
+                desc, pages = cert.description_text, 1
+            certs.append((cert, desc, pages, render_meta(s2)))
+        c.save()
+        total = sum(p for _, _, p, _ in certs)
+        docs = []
+        first_page = 1
+        for k, (cert, desc, pages, meta) in enumerate(certs):
+            docs.append(
+                truth_of(
+                    cert,
+                    family="multipage",
+                    file=name,
+                    sha256=sha256(path),
+                    pages=total,
+                    method="text",
+                    description=desc,
+                    generator={
+                        "client": None,
+                        "profile": "random",
+                        "defects": [],
+                        "smudged": [],
+                        "certificate_index": k,
+                        "first_page": first_page,
+                        "page_count": pages,
+                        "layout": meta,
+                    },
+                )
+            )
+            first_page += pages
+        write_truth(path, docs)
         names.append(name)
     return names
