@@ -1,0 +1,265 @@
+"""Geometry over `PageWords`: text lines, printed labels, and the cells that ruling lines enclose.
+
+Layout readers find a field by its printed label and read the words in the label's cell, so the
+same code reads any edition, font, page size or column shift, and OCR words as well as text.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from rapidfuzz.fuzz import ratio
+
+from coibot.extract.normalize import fold
+from coibot.extract.words import PageWords, Rule, Word
+
+# Rules shorter than this are check-box edges or underlines, not cell borders.
+_CELL_RULE_MIN = 15.0
+
+
+@dataclass(frozen=True, slots=True)
+class Box:
+    x0: float
+    top: float
+    x1: float
+    bottom: float
+
+    @property
+    def cx(self) -> float:
+        return (self.x0 + self.x1) / 2
+
+    @property
+    def cy(self) -> float:
+        return (self.top + self.bottom) / 2
+
+    @property
+    def height(self) -> float:
+        return self.bottom - self.top
+
+    def union(self, other: Box) -> Box:
+        return Box(min(self.x0, other.x0), min(self.top, other.top), max(self.x1, other.x1),
+                   max(self.bottom, other.bottom))
+
+    def contains_center(self, w: Word | Box) -> bool:
+        cx, cy = (w.x0 + w.x1) / 2, (w.top + w.bottom) / 2
+        return self.x0 <= cx <= self.x1 and self.top <= cy <= self.bottom
+
+
+def box_of(words: Iterable[Word]) -> Box:
+    ws = list(words)
+    return Box(min(w.x0 for w in ws), min(w.top for w in ws),
+               max(w.x1 for w in ws), max(w.bottom for w in ws))
+
+
+@dataclass(slots=True)
+class Line:
+    words: list[Word]
+
+    @property
+    def text(self) -> str:
+        return " ".join(w.text for w in self.words)
+
+    @property
+    def box(self) -> Box:
+        return box_of(self.words)
+
+    @property
+    def conf(self) -> float:
+        return min((w.conf for w in self.words), default=1.0)
+
+
+def make_lines(words: Iterable[Word], gap: float | None = None) -> list[Line]:
+    """Words into lines (top to bottom, left to right); with `gap`, a wider space starts a new line."""
+    ws = sorted(words, key=lambda w: (w.top + w.bottom) / 2)
+    rows: list[list[Word]] = []
+    centers: list[float] = []
+    heights: list[float] = []
+    for w in ws:
+        c = (w.top + w.bottom) / 2
+        h = max(1.0, w.bottom - w.top)
+        if rows and abs(c - centers[-1]) <= 0.45 * min(h, heights[-1]) + 0.5:
+            rows[-1].append(w)
+            n = len(rows[-1])
+            centers[-1] += (c - centers[-1]) / n
+            continue
+        rows.append([w])
+        centers.append(c)
+        heights.append(h)
+    lines: list[Line] = []
+    for row in rows:
+        row.sort(key=lambda w: w.x0)
+        if gap is None:
+            lines.append(Line(row))
+            continue
+        cur = [row[0]]
+        for w in row[1:]:
+            if w.x0 - cur[-1].x1 > gap:
+                lines.append(Line(cur))
+                cur = []
+            cur.append(w)
+        lines.append(Line(cur))
+    return lines
+
+
+class Page:
+    """One page with indexes for label search, region queries and rule-bounded cells."""
+
+    def __init__(self, pw: PageWords) -> None:
+        self.pw = pw
+        self.width = pw.width
+        self.height = pw.height
+        self.words = [w for w in pw.words if w.text.strip()]
+        self.ocr = any(w.conf < 1.0 for w in self.words)
+        self.lines = make_lines(self.words)
+        self.hrules = [r for r in pw.rules if r.horizontal and r.x1 - r.x0 >= _CELL_RULE_MIN]
+        self.vrules = [r for r in pw.rules if not r.horizontal and r.bottom - r.top >= _CELL_RULE_MIN * 0.6]
+        self._folded = [[fold(w.text) for w in ln.words] for ln in self.lines]
+
+    # ---------------------------------------------------------------- labels
+    def find(self, phrase: str, within: Box | None = None, isolated: float = 0.0) -> list[Box]:
+        """Boxes of `phrase` printed on one line (case and punctuation ignored), top to bottom.
+
+        With `isolated`, only matches with no other word closer than that many points on their line.
+        """
+        target = fold(phrase)
+        if not target:
+            return []
+        fuzzy = self.ocr and len(target) >= 6
+        out: list[Box] = []
+        for li, line in enumerate(self.lines):
+            # A line may straddle the region: it is skipped only when none of its words is inside.
+            if within is not None and not any(within.contains_center(w) for w in line.words):
+                continue
+            folded = self._folded[li]
+            n = len(folded)
+            i = 0
+            while i < n:
+                hit = self._match(folded, i, target, fuzzy) if folded[i] else -1
+                if hit < 0:
+                    i += 1
+                    continue
+                words = line.words[i:hit + 1]
+                inside = within is None or all(within.contains_center(w) for w in words)
+                alone = not isolated or (
+                    (i == 0 or line.words[i - 1].x1 < line.words[i].x0 - isolated)
+                    and (hit + 1 >= n or line.words[hit + 1].x0 > line.words[hit].x1 + isolated)
+                )
+                if inside and alone:
+                    out.append(box_of(words))
+                i = hit + 1
+        return out
+
+    @staticmethod
+    def _match(folded: list[str], i: int, target: str, fuzzy: bool) -> int:
+        """Index of the last word when words from `i` spell `target`, else -1."""
+        acc = ""
+        for j in range(i, len(folded)):
+            acc += folded[j]
+            if acc == target:
+                return j
+            if fuzzy:
+                if abs(len(acc) - len(target)) <= 2 and ratio(acc, target) >= 85:
+                    return j
+                if len(acc) > len(target) + 2:
+                    return -1
+            elif not target.startswith(acc):
+                return -1
+        return -1
+
+    def find_first(self, phrase: str, within: Box | None = None) -> Box | None:
+        found = self.find(phrase, within)
+        return found[0] if found else None
+
+    # ---------------------------------------------------------------- regions
+    def words_in(self, box: Box) -> list[Word]:
+        return [w for w in self.words if box.contains_center(w)]
+
+    def lines_in(self, box: Box, gap: float | None = None) -> list[Line]:
+        return make_lines(self.words_in(box), gap)
+
+    def cell(self, x: float, y: float, fallback: Box | None = None, tol: float = 1.5,
+             min_len: float = 0.0) -> Box:
+        """The rectangle of ruling lines around (x, y); sides with no rule come from `fallback`.
+
+        `min_len` ignores shorter rules: a block's borders are long, the boxes some systems draw
+        around a filled-in value are not.
+        """
+        fb = fallback or Box(0.0, 0.0, self.width, self.height)
+        left, right, top, bottom = fb.x0, fb.x1, fb.top, fb.bottom
+        for r in self.vrules:
+            if min_len and r.bottom - r.top < min_len * 0.5:
+                continue
+            if r.top - tol <= y <= r.bottom + tol:
+                rx = (r.x0 + r.x1) / 2
+                if left < rx < x:
+                    left = rx
+                elif x < rx < right:
+                    right = rx
+        for r in self.hrules:
+            if min_len and r.x1 - r.x0 < min_len:
+                continue
+            if r.x0 - tol <= x <= r.x1 + tol:
+                ry = (r.top + r.bottom) / 2
+                if top < ry < y:
+                    top = ry
+                elif y < ry < bottom:
+                    bottom = ry
+        return Box(left, top, right, bottom)
+
+    def hrules_across(self, x0: float, x1: float, top: float, bottom: float) -> list[float]:
+        """y of horizontal rules that run across [x0, x1] between top and bottom, deduplicated."""
+        ys = sorted((r.top + r.bottom) / 2 for r in self.hrules
+                    if r.x0 <= x0 + 2 and r.x1 >= x1 - 2 and top < (r.top + r.bottom) / 2 < bottom)
+        return _dedupe(ys)
+
+    def vrules_across(self, y0: float, y1: float, x0: float, x1: float) -> list[float]:
+        """x of vertical rules that run across [y0, y1] between x0 and x1, deduplicated."""
+        xs = sorted((r.x0 + r.x1) / 2 for r in self.vrules
+                    if r.top <= y0 + 2 and r.bottom >= y1 - 2 and x0 < (r.x0 + r.x1) / 2 < x1)
+        return _dedupe(xs)
+
+
+def _dedupe(values: list[float], tol: float = 2.0) -> list[float]:
+    out: list[float] = []
+    for v in values:
+        if not out or v - out[-1] > tol:
+            out.append(v)
+    return out
+
+
+def rules_in(rules: Iterable[Rule], box: Box) -> list[Rule]:
+    return [r for r in rules if box.x0 <= (r.x0 + r.x1) / 2 <= box.x1 and box.top <= (r.top + r.bottom) / 2
+            <= box.bottom]
+
+
+_MARK_TEXT = re.compile(r"^[\[\(]?[xX✓✔][\]\)]?$")
+
+
+def is_mark(word: Word) -> bool:
+    """A printed check mark: X, a tick, or a vector mark the text backend turned into "X"."""
+    return bool(_MARK_TEXT.match(word.text))
+
+
+def marked_before(page: Page, label: Box, reach: float = 22.0) -> bool | None:
+    """Whether a check mark sits just left of `label` on its line; None when the label is absent."""
+    best: Word | None = None
+    for w in page.words:
+        if not is_mark(w):
+            continue
+        cy = (w.top + w.bottom) / 2
+        if not (label.top - 3 <= cy <= label.bottom + 3):
+            continue
+        if label.x0 - reach <= (w.x0 + w.x1) / 2 <= label.x0 + 1 and (best is None or w.x1 > best.x1):
+            best = w
+    if best is None:
+        return False
+    # Another word between the mark and the label means the mark belongs to something else.
+    for w in page.words:
+        if w is best or is_mark(w):
+            continue
+        cy = (w.top + w.bottom) / 2
+        if label.top - 1 <= cy <= label.bottom + 1 and best.x1 - 0.5 <= w.x0 and w.x1 <= label.x0 - 0.5:
+            return False
+    return True

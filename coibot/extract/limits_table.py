@@ -1,0 +1,144 @@
+"""The LIMITS cells of one coverage block: printed labels paired with the amounts beside them."""
+
+from __future__ import annotations
+
+import re
+
+from coibot.extract.layout import Box, Line, Page, make_lines
+from coibot.extract.normalize import fold, label_key, parse_amount
+from coibot.extract.words import Word
+
+# Folded label fragments to contract keys, per coverage; the first fragment found wins.
+_KEYS: dict[str, tuple[tuple[str, str], ...]] = {
+    "general_liability": (
+        ("eachoccurrence", "each_occurrence"), ("damagetorented", "damage_to_rented_premises"),
+        ("rentedpremises", "damage_to_rented_premises"), ("firedamage", "damage_to_rented_premises"),
+        ("premises", "damage_to_rented_premises"), ("medexp", "medical_expense"),
+        ("medicalexp", "medical_expense"), ("personal", "personal_advertising_injury"),
+        ("advinjury", "personal_advertising_injury"), ("generalaggregate", "general_aggregate"),
+        ("genlaggregate", "general_aggregate"), ("products", "products_completed_operations_aggregate"),
+        ("completedop", "products_completed_operations_aggregate"),
+    ),
+    "automobile_liability": (
+        ("combinedsingle", "combined_single_limit"), ("csl", "combined_single_limit"),
+        ("perperson", "bodily_injury_per_person"), ("peraccident", "bodily_injury_per_accident"),
+        ("propertydamage", "property_damage"),
+    ),
+    "umbrella_liability": (("eachoccurrence", "each_occurrence"), ("aggregate", "aggregate")),
+    "excess_liability": (("eachoccurrence", "each_occurrence"), ("aggregate", "aggregate")),
+    "workers_compensation": (
+        ("eachaccident", "el_each_accident"), ("eaemployee", "el_disease_each_employee"),
+        ("eachemployee", "el_disease_each_employee"), ("policylimit", "el_disease_policy_limit"),
+    ),
+}
+
+_NUMERIC = re.compile(r"^\$?[\d][\d,.]*$|^\$$")
+_GROUP = re.compile(r"^\d{3}(?:[.,]\d{2})?$")
+
+
+def key_for(kind: str, label: str) -> str | None:
+    """The contract key of a printed limit label for a coverage kind (None when unknown)."""
+    f = fold(label)
+    if kind == "other":
+        cleaned = re.sub(r"\$", " ", label).strip(" :-/")
+        key = label_key(cleaned)
+        return key or None
+    for frag, key in _KEYS.get(kind, ()):
+        if frag in f:
+            return key
+    return None
+
+
+def _amount_runs(line: Line) -> list[tuple[list[Word], list[Word]]]:
+    """A line as (label words, amount words) pairs: "Each Claim $1,000,000 / Aggregate $2,000,000"."""
+    out: list[tuple[list[Word], list[Word]]] = []
+    label: list[Word] = []
+    amount: list[Word] = []
+
+    def has_digits(ws: list[Word]) -> bool:
+        return any(ch.isdigit() for w in ws for ch in w.text)
+
+    for w in line.words:
+        t = w.text
+        if t == "$":
+            if has_digits(amount):
+                out.append((label, amount))
+                label, amount = [], []
+            amount.append(w)
+            continue
+        if _NUMERIC.match(t):
+            # "1 000 000" prints as three words: a 3-digit group right after an amount continues it.
+            if not has_digits(amount) or (_GROUP.match(t) and w.x0 - amount[-1].x1 < 6):
+                amount.append(w)
+                continue
+            out.append((label, amount))
+            label, amount = [], [w]
+            continue
+        if has_digits(amount):
+            out.append((label, amount))
+            label = []
+        amount = []
+        if t in ("/", ";", "|", ","):
+            continue
+        label.append(w)
+    if has_digits(amount):
+        out.append((label, amount))
+    elif label:
+        out.append((label, []))
+    return out
+
+
+def read_limits(page: Page, box: Box, kind: str) -> tuple[dict[str, int | None], float, list[str]]:
+    """Limits of one block: {key: amount}, the lowest word confidence used, and warnings."""
+    words = page.words_in(box)
+    lines = make_lines(words)
+    limits: dict[str, int | None] = {}
+    warnings: list[str] = []
+    conf = 1.0
+    parsed = [(ln, _amount_runs(ln)) for ln in lines]
+    label_only = [ln for ln, runs in parsed if all(not a for _, a in runs)]
+    for ln, runs in parsed:
+        for label_words, amount_words in runs:
+            if not amount_words:
+                continue
+            text = "".join(w.text for w in amount_words).replace("$", "")
+            if not text:
+                continue
+            value = parse_amount(" ".join(w.text for w in amount_words).replace("$", "").strip())
+            label = " ".join(w.text for w in label_words if w.text != "$")
+            if not fold(label) or kind != "other":
+                # The label of a centred amount is on the lines above and below it, in its row.
+                extra = _row_label(page, ln, amount_words[0], label_only)
+                if not fold(label):
+                    label = extra
+                elif key_for(kind, label) is None and extra:
+                    label = f"{extra} {label}"
+            key = key_for(kind, label)
+            if key is None:
+                warnings.append(f"limit label {label!r} not recognised ({text})")
+                continue
+            if value is None:
+                warnings.append(f"limit {key} {text!r} is not an amount")
+                continue
+            if key in limits and limits[key] != value:
+                warnings.append(f"limit {key} printed twice ({limits[key]} and {value})")
+                continue
+            limits[key] = value
+            conf = min(conf, *(w.conf for w in amount_words))
+    return limits, conf, warnings
+
+
+def _row_label(page: Page, line: Line, amount: Word, label_only: list[Line]) -> str:
+    cy = (amount.top + amount.bottom) / 2
+    h = max(4.0, amount.bottom - amount.top)
+    cell = page.cell((amount.x0 + amount.x1) / 2, cy, Box(0, cy - h * 1.2, page.width, cy + h * 1.2))
+    top, bottom = cell.top, cell.bottom
+    if bottom - top > 4 * h:
+        top, bottom = cy - h * 1.2, cy + h * 1.2
+    parts = []
+    for ln in label_only:
+        b = ln.box
+        if top - 0.5 <= b.cy <= bottom + 0.5 and b.x1 <= amount.x0 + 1:
+            parts.append(ln.text)
+    own = " ".join(w.text for w in line.words if w.x1 <= amount.x0 and w.text != "$")
+    return " ".join([*parts, own]).strip()

@@ -1,0 +1,120 @@
+"""Name-and-address blocks (producer, insured, certificate holder) and the producer's contact cells."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from coibot.extract.layout import Box, Line, Page, make_lines
+from coibot.extract.normalize import fold, format_phone, join_address, normalize_name
+from coibot.extract.words import Word
+
+_EMAIL = re.compile(r"[\w.+'-]+@[\w-]+(?:\.[\w-]+)+")
+# Lines of a block that carry contact details rather than the address (older editions and
+# agency variants print them inside the producer block).
+_CONTACT_LINE = re.compile(r"^(phone|ph|tel|telephone|fax|e-?mail|contact|attn)\b[\s.:#]*", re.IGNORECASE)
+_FOOTER = re.compile(r"^(acord\s*25|©|\(c\)|the acord name)", re.IGNORECASE)
+_PHONE = re.compile(r"\(?\d{3}\)?[\s.\-]*\d{3}[\s.\-]*\d{4}(?:\s*(?:ext\.?|x)\s*\d+)?", re.IGNORECASE)
+
+
+def _outside(w: Word, label: Box) -> bool:
+    cx, cy = (w.x0 + w.x1) / 2, (w.top + w.bottom) / 2
+    return not (label.x0 - 0.5 <= cx <= label.x1 + 0.5 and label.top - 0.5 <= cy <= label.bottom + 0.5)
+
+
+def block_lines(page: Page, label: Box, fallback: Box | None = None) -> list[Line]:
+    """The text lines of the cell a label heads (or of the cell right below it)."""
+    min_len = page.width * 0.2
+    cell = page.cell(label.cx, label.cy, fallback, min_len=min_len)
+    # Other headings printed on the label's own line (CANCELLATION beside CERTIFICATE HOLDER)
+    # are not the block's content: the content starts below the label.
+    words = [w for w in page.words_in(cell) if (w.top + w.bottom) / 2 > label.bottom]
+    if not any(fold(w.text) for w in words):
+        below = page.cell(label.cx, cell.bottom + 3, fallback, min_len=min_len)
+        if below.top >= cell.bottom - 1 and below.bottom - below.top < page.height * 0.4:
+            words = page.words_in(below)
+    lines = make_lines(words, gap=40.0)
+    return [ln for ln in lines if fold(ln.text) and not _FOOTER.match(ln.text.strip())]
+
+
+def read_party(page: Page, label: Box | None, warnings: list[str], what: str) -> dict[str, Any] | None:
+    """{"name", "address"} (plus "phone"/"email" when printed in the block) from a labelled block."""
+    if label is None:
+        warnings.append(f"{what} block not found")
+        return None
+    lines = block_lines(page, label)
+    # A line's text outside the block's column (e.g. the contact cells on the same row) is not ours.
+    body: list[str] = []
+    extra: dict[str, Any] = {}
+    for ln in lines:
+        text = ln.text.strip()
+        m = _CONTACT_LINE.match(text)
+        if m:
+            email = _EMAIL.search(text)
+            if email:
+                extra.setdefault("email", email.group(0))
+            elif _PHONE.search(text) and m.group(1).lower() not in ("fax",):
+                extra.setdefault("phone", format_phone(_PHONE.search(text).group(0)))  # type: ignore[union-attr]
+            elif m.group(1).lower() in ("contact", "attn"):
+                extra.setdefault("contact_name", normalize_name(text[m.end():]))
+            continue
+        if _EMAIL.fullmatch(text):
+            extra.setdefault("email", text)
+            continue
+        body.append(text)
+    if not body:
+        warnings.append(f"{what} block is empty")
+        return {"name": None, "address": None, **extra}
+    name = normalize_name(body[0])
+    rest = body[1:]
+    # "DBA ..." / "c/o ..." lines continue the name rather than start the address.
+    while rest and re.match(r"^(dba|d/b/a|aka|a/k/a|&)\b", rest[0], re.IGNORECASE):
+        name = f"{name} {rest.pop(0)}"
+    return {"name": name, "address": join_address(rest) or None, **extra}
+
+
+def _value_right_of(page: Page, labels: list[Box], stop: float | None) -> tuple[str | None, float]:
+    """Words to the right of a (possibly two-line) label, within its cell and before `stop`."""
+    lab = labels[0]
+    for b in labels[1:]:
+        lab = lab.union(b)
+    fb = Box(lab.x0 - 1, lab.top - 2.5, stop if stop is not None else page.width, lab.bottom + 2.5)
+    cell = page.cell(lab.x1 + 1, lab.cy, fb)
+    right = min(cell.x1, stop) if stop is not None else cell.x1
+    top, bottom = max(cell.top, lab.top - 4), min(cell.bottom, lab.bottom + 4)
+    words = [w for w in page.words_in(Box(lab.x1 - 0.5, top, right, bottom)) if w.x0 >= lab.x1 - 0.5]
+    if not words:
+        return None, 1.0
+    text = " ".join(ln.text for ln in make_lines(words))
+    return text.strip() or None, min(w.conf for w in words)
+
+
+def read_contact(page: Page, warnings: list[str]) -> dict[str, Any]:
+    """The producer's CONTACT NAME, PHONE and E-MAIL cells (2009/09 and later editions)."""
+    area = Box(page.width * 0.3, 0, page.width, page.height * 0.4)
+    out: dict[str, Any] = {"contact_name": None, "phone": None, "email": None}
+    fax = page.find_first("FAX", area)
+    contact = page.find_first("CONTACT", area)
+    if contact is not None:
+        name = page.find_first("NAME", Box(contact.x0 - 3, contact.top, contact.x1 + 25, contact.bottom + 12))
+        text, _ = _value_right_of(page, [contact, *([name] if name else [])], None)
+        out["contact_name"] = normalize_name(text)
+    phone = page.find_first("PHONE", area)
+    if phone is not None:
+        near = Box(phone.x0 - 3, phone.top, phone.x1 + 40, phone.bottom + 12)
+        sub = page.find_first("(A/C, No, Ext)", near)
+        stop = fax.x0 - 1 if fax is not None and fax.x0 > phone.x1 and abs(fax.cy - phone.cy) < 8 else None
+        text, _ = _value_right_of(page, [phone, *([sub] if sub else [])], stop)
+        if text:
+            m = _PHONE.search(text)
+            out["phone"] = format_phone(m.group(0) if m else text)
+    email = page.find_first("E-MAIL", area) or page.find_first("EMAIL", area)
+    if email is not None:
+        sub = page.find_first("ADDRESS", Box(email.x0 - 3, email.top, email.x1 + 25, email.bottom + 12))
+        text, _ = _value_right_of(page, [email, *([sub] if sub else [])], None)
+        if text:
+            m = _EMAIL.search(text.replace(" ", ""))
+            out["email"] = m.group(0) if m else None
+            if m is None:
+                warnings.append(f"producer e-mail {text!r} is not an address")
+    return out
