@@ -10,6 +10,7 @@ from reportlab.pdfgen.canvas import Canvas
 from .acord25 import Style, draw_certificate, new_canvas, render_meta
 from .common import sha256, write_truth
 from .data import OTHER_COVERAGES, OTHER_LABEL_SETS, Cert, Policy, make_cert, policy_number, truth_of
+from .other_layouts import DRAW, LAYOUTS, Page
 from .remarks import POINTERS, continuation, draw_acord101
 
 
@@ -289,5 +290,64 @@ def multi_certificates(out: Path, n: int, r: random.Random) -> list[str]:
             )
             first_page += pages
         write_truth(path, docs)
+        names.append(name)
+    return names
+
+
+def other(out: Path, n: int, r: random.Random) -> list[str]:
+    """Certificates in an insurer's own layout: form 'other', no insurer letters."""
+    names = []
+    for i in range(n):
+        layout = LAYOUTS[i % len(LAYOUTS)]
+        cert = make_cert(r, n_insurers=1, other_count=r.choice([0, 1]))
+        ins = cert.insurers[0]
+        ins.letter = None
+        if layout == "workers_comp":
+            wc = [p for p in cert.policies if p.coverage == "workers_compensation"]
+            if not wc:
+                wc = [p for p in make_cert(r, n_insurers=1).policies if p.coverage == "workers_compensation"][
+                    :1
+                ]
+            cert.policies = wc[:1] or cert.policies[:1]
+        else:
+            keep = 2 if layout == "letter" else 3
+            cert.policies = r.sample(cert.policies, min(keep, len(cert.policies)))
+        for p in cert.policies:
+            p.insurer = ins
+        carrier_addr = [
+            f"{r.randint(1, 99) * 100} "
+            + r.choice(["Insurance Plaza", "Financial Center", "Corporate Drive"]),
+            r.choice(["Hartford, CT 06103", "Columbus, OH 43215", "Des Moines, IA 50309", "Omaha, NE 68102"]),
+        ]
+        name = f"other_{i + 1:03d}.pdf"
+        path = out / name
+        c = new_canvas(str(path), Style(page="letter"))
+        font = r.choice(["Helvetica", "Times-Roman", "Helvetica", "Courier"])
+        pg = Page(c, font, r)
+        DRAW[layout](pg, cert, (ins.name, ins.naic, carrier_addr))
+        c.showPage()
+        c.save()
+        truth = truth_of(
+            cert,
+            family="other",
+            file=name,
+            sha256=sha256(path),
+            pages=1,
+            method="text",
+            form="other",
+            generator={
+                "client": None,
+                "profile": "random",
+                "defects": [],
+                "smudged": [],
+                "layout": {"name": layout, "font": font},
+            },
+        )
+        if layout != "memorandum":
+            truth["producer"] = None
+        for tp in truth["policies"]:
+            if tp["coverage"] == "workers_compensation":
+                tp["additional_insured"] = None
+        write_truth(path, truth)
         names.append(name)
     return names
