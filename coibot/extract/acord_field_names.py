@@ -35,6 +35,7 @@ class FieldMeaning:
     section: str
     attr: str
     index: str = ""  # insurer letter, or the pair index of an "other" limit label/amount
+    row: int = 0  # a second policy of one coverage ("gl2.number") is row 1
 
 
 _UNKNOWN = FieldMeaning("", "")
@@ -70,6 +71,17 @@ def _section_of(tokens: list[str], text: str) -> str:
     if _has(text, "other policy", "oth") or first == "other":
         return OTHER
     return ""
+
+
+_SHORT_SECTIONS = frozenset({"gl", "cgl", "auto", "al", "umb", "umbrella", "excess", "wc", "oth", "other"})
+
+
+def _row_index(tokens: list[str]) -> int:
+    """1 for "gl2.number" (a second general liability policy), else 0."""
+    for i, t in enumerate(tokens[:-1]):
+        if t in _SHORT_SECTIONS and tokens[i + 1].isdigit():
+            return max(0, int(tokens[i + 1]) - 1)
+    return 0
 
 
 def _letter(tokens: list[str]) -> str:
@@ -155,6 +167,12 @@ def _policy_attr(section: str, tokens: list[str], text: str) -> str:
     if _has(text, "excluded", "persons excluded"):
         return IGNORE
     if section == OTHER:
+        if "lim" in tokens[:-1]:
+            # "oth.lim.each_claim": the limit's own key follows.
+            rest = tokens[tokens.index("lim") + 1 :]
+            return "limit:" + "_".join(rest)
+        if _has(text, "limits"):
+            return "other_inline"
         if _has(text, "label", "coverage code", "code", "limit description"):
             return "other_label"
         if _has(text, "limit", "amount", "lim", "limit amount"):
@@ -190,9 +208,10 @@ def classify(name: str, *, is_check: bool = False) -> FieldMeaning:
     section = _section_of(tokens, text)
     if section:
         attr = _check_attr(section, tokens, text) if is_check else _policy_attr(section, tokens, text)
+        row = _row_index(tokens)
         if attr in ("other_label", "other_amount"):
-            return FieldMeaning(section, attr, _pair_index(tokens))
-        return FieldMeaning(section, attr or IGNORE)
+            return FieldMeaning(section, attr, _pair_index(tokens), row)
+        return FieldMeaning(section, attr or IGNORE, "", row)
     if "producer" in tokens or "agency" in tokens or "agent" in tokens:
         return FieldMeaning("producer", _party_attr(tokens, text, producer=True))
     if "holder" in tokens:

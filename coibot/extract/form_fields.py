@@ -16,7 +16,7 @@ import ctypes
 import logging
 import re
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -60,6 +60,8 @@ class Widget:
     top: float
     x1: float
     bottom: float
+    # Printed text just left of an unnamed amount field: the limit's label ("EACH CLAIM").
+    left_text: str = ""
 
     @property
     def filled(self) -> bool:
@@ -111,11 +113,12 @@ def _read_form(pdf_path: Path, limits: Limits) -> _Form | None:
                 if page.get_rotation() % 360:
                     log.info("%s: page %d is rotated; field positions read unrotated",
                              pdf_path.name, index + 1)
-                widgets += _page_widgets(page, handle, index + 1, left, top)
+                page_widgets = _page_widgets(page, handle, index + 1, left, top)
                 tp = page.get_textpage()
                 try:
                     if _VALUE_IN_TEXT.search(tp.get_text_range()):
                         text_has_values = True
+                    widgets += [_with_label(w, tp, left, top) for w in page_widgets]
                 finally:
                     tp.close()
             finally:
@@ -123,6 +126,22 @@ def _read_form(pdf_path: Path, limits: Limits) -> _Form | None:
         return _Form(widgets, sizes, len(pdf), text_has_values)
     finally:
         pdf.close()
+
+
+def _with_label(w: Widget, tp: pdfium.PdfTextPage, left: float, top: float) -> Widget:
+    """An unnamed amount field with the printed words to its left on its line (its label)."""
+    if w.is_check or not w.filled or parse_amount(_text(w.value)) is None:
+        return w
+    if names.classify(w.name).attr not in ("", "other_amount"):
+        return w
+    # Back to user space: pdfium's bounded text takes (left, top, right, bottom) with y up.
+    x1 = w.x0 + left - 0.5
+    x0 = max(left, x1 - 110)
+    label = tp.get_text_bounded(x0, top - w.bottom + 1, x1, top - w.top - 1)
+    # Only the label's words: a neighbouring column's date or amount is not part of it.
+    kept = [t for t in label.replace("$", " ").split() if not _VALUE_IN_TEXT.fullmatch(t) and not t.isdigit()]
+    label = " ".join(kept).strip(" .:")
+    return replace(w, left_text=label) if label else w
 
 
 def _page_widgets(page: pdfium.PdfPage, handle: Any, number: int, left: float, top: float) -> list[Widget]:
@@ -168,9 +187,13 @@ def _text(value: str) -> str:
 
 def _party_from(parts: dict[str, str]) -> dict[str, str | None] | None:
     """A party from its fields: a whole block (name on the first line) or separate lines."""
-    name = normalize_name(parts.get("name"))
+    raw_name = parts.get("name") or ""
     lines: list[str] = []
-    block = parts.get("block") or parts.get("address_block")
+    block = parts.get("block")
+    if "\n" in raw_name.strip() and not block:
+        # ACORD's *_FullName_A field often carries the whole printed block, name first.
+        block, raw_name = raw_name, ""
+    name = normalize_name(raw_name)
     if block:
         block_lines = [ln for ln in (x.strip() for x in block.splitlines()) if ln]
         if name is None and block_lines:
@@ -200,44 +223,62 @@ class _Row:
     other_labels: dict[str, str]
     other_amounts: dict[str, str]
     kinds: dict[str, bool]
+    present: set[str] = field(default_factory=set)  # attributes that have a widget, filled or not
     top: float = 1e9
     bottom: float = -1e9
 
 
-def _resolve_section(w: Widget, rows: dict[tuple[int, str], _Row]) -> str:
-    """The policy row a widget sits in, when its name does not say (`Policy_EffectiveDate_B`)."""
+_RowKey = tuple[int, str, int]  # (page, section, nth policy of that coverage)
+
+
+def _resolve_row(w: Widget, rows: dict[_RowKey, _Row], foreign: list[tuple[int, float]]) -> _RowKey | None:
+    """The policy row a widget sits in when its name does not say (`Policy_EffectiveDate_B`, `Text7`).
+
+    Rows of the coverage table are stacked: a widget belongs to the nearest row starting above
+    (or level with) it, as long as it is not far below that row's last named field.
+    """
     cy = (w.top + w.bottom) / 2
-    best, best_d = "", 1e9
-    for (page, section), row in rows.items():
-        if page != w.page or row.top > row.bottom:
+    best: _RowKey | None = None
+    best_top = -1e9
+    for key, row in rows.items():
+        if key[0] != w.page or row.top > row.bottom:
             continue
-        d = 0.0 if row.top - 1 <= cy <= row.bottom + 1 else min(abs(cy - row.top), abs(cy - row.bottom))
-        if d < best_d:
-            best, best_d = section, d
-    return best if best_d <= 6.0 else ""
+        if row.top - 2 <= cy and row.top > best_top:
+            best, best_top = key, row.top
+    if best is None:
+        return None
+    row = rows[best]
+    if cy > row.bottom + 40:
+        return None
+    # An unnamed date between the row's start and the widget starts a row the names do not know.
+    if any(p == w.page and row.top + 2 < fy <= cy + 2 for p, fy in foreign):
+        return None
+    return best
 
 
 def read_by_name(widgets: list[Widget]) -> tuple[dict[str, Any], int, int]:
     """A draft from the fields whose names say what they hold; also (filled, understood) counts."""
     meanings = [(w, names.classify(w.name, is_check=w.is_check)) for w in widgets]
-    rows: dict[tuple[int, str], _Row] = {}
+    rows: dict[_RowKey, _Row] = {}
     parties: dict[str, dict[str, str]] = {"producer": {}, "insured": {}, "holder": {}}
     insurers: dict[str, dict[str, str]] = {}
     draft: dict[str, Any] = {}
     descriptions: list[str] = []
 
-    def row_for(page: int, section: str) -> _Row:
-        key = (page, section)
+    def row_for(key: _RowKey) -> _Row:
         if key not in rows:
-            rows[key] = _Row(section, {}, {}, {}, {})
+            rows[key] = _Row(key[1], {}, {}, {}, {})
         return rows[key]
 
     # Rows' vertical bands first, from every field whose name places it, filled or not.
     for w, m in meanings:
         if m.section in names.COVERAGE_SECTIONS:
-            row = row_for(w.page, m.section)
+            row = row_for((w.page, m.section, m.row))
+            row.present.add(m.attr)
             row.top = min(row.top, w.top)
             row.bottom = max(row.bottom, w.bottom)
+    foreign = [(w.page, (w.top + w.bottom) / 2) for w, m in meanings
+               if w.filled and not m.attr and not w.is_check and iso_date(_text(w.value))]
     filled = understood = 0
     for w, m in meanings:
         if not w.filled:
@@ -247,9 +288,18 @@ def read_by_name(widgets: list[Widget]) -> tuple[dict[str, Any], int, int]:
         if attr == names.IGNORE:
             understood += 1
             continue
-        if not section and attr:
-            section = _resolve_section(w, rows)
-        if not section or not attr:
+        key: _RowKey | None = (w.page, section, m.row) if section in names.COVERAGE_SECTIONS else None
+        if not section:
+            key = _resolve_row(w, rows, foreign) if (attr or w.left_text) else None
+            if key is None:
+                continue
+            section = key[1]
+            if not attr:
+                if section != names.OTHER:
+                    continue
+                # An unnamed amount in the "other" row: its printed label names the limit.
+                attr = "limit:" + label_key(w.left_text)
+        if not attr:
             continue
         understood += 1
         value = w.value
@@ -263,8 +313,8 @@ def read_by_name(widgets: list[Widget]) -> tuple[dict[str, Any], int, int]:
         elif section == "insurer":
             if m.index:
                 insurers.setdefault(m.index, {})[attr] = _text(value)
-        else:
-            _row_value(row_for(w.page, section), attr, m.index, w)
+        elif key is not None:
+            _row_value(row_for(key), attr, m.index, w)
     if descriptions:
         draft["description_of_operations"] = " ".join(descriptions)
     producer = _party_from(parties["producer"])
@@ -284,7 +334,8 @@ def read_by_name(widgets: list[Widget]) -> tuple[dict[str, Any], int, int]:
             {"letter": letter, "name": normalize_name(v.get("name")), "naic": _naic(v.get("naic"))}
             for letter, v in sorted(insurers.items())
         ]
-    policies = [p for p in (_policy(row) for _, row in sorted(rows.items(), key=lambda kv: kv[1].top)) if p]
+    ordered = sorted(rows.values(), key=lambda r: r.top)
+    policies = [p for p in (_policy(row) for row in ordered) if p]
     if policies:
         draft["policies"] = policies
     return draft, filled, understood
@@ -309,8 +360,17 @@ def _row_value(row: _Row, attr: str, index: str, w: Widget) -> None:
     value = w.value
     if attr == "other_label":
         row.other_labels[index] = _text(value)
-    elif attr == "other_amount":
+    elif attr == "other_amount" and parse_amount(_text(value)) is not None:
         row.other_amounts[index] = _text(value)
+        if w.left_text:
+            row.other_labels.setdefault(index, w.left_text)
+    elif attr in ("other_inline", "other_amount"):
+        # "Each Claim $1,000,000 / Aggregate $2,000,000" in one field.
+        for part in re.split(r"\s*[/;|]\s*|\n", value):
+            m = re.match(r"^(.*?[A-Za-z].*?)[\s:]*(\$?\s*[\d][\d,. ]*)$", part.strip())
+            amount = parse_amount(m.group(2).strip()) if m else None
+            if m and amount is not None:
+                row.values.setdefault("limits", {})[label_key(m.group(1))] = amount
     elif attr.startswith("limit:"):
         row.values.setdefault("limits", {})[attr.split(":", 1)[1]] = parse_amount(_text(value))
     elif attr in ("effective_date", "expiration_date"):
@@ -323,7 +383,19 @@ def _row_value(row: _Row, attr: str, index: str, w: Widget) -> None:
     elif attr == "policy_number":
         row.values["policy_number"] = _text(value)
     elif attr == "coverage_name":
-        row.values["coverage_name"] = _text(value)
+        name = _text(value)
+        row.values["coverage_name"] = name
+        # An "other" row's basis comes from its printed words ("Cyber Liability - Claims-Made").
+        if re.search(r"(?i)\bclaims[\s-]*made\b", name):
+            row.values.setdefault("basis", "claims_made")
+        elif re.search(r"(?i)\boccurrence\b", name):
+            row.values.setdefault("basis", "occurrence")
+
+
+def _row_flag(row: _Row, attr: str) -> bool | None:
+    if row.values.get(attr):
+        return True
+    return False if attr in row.present else None
 
 
 def _policy(row: _Row) -> dict[str, Any] | None:
@@ -352,9 +424,10 @@ def _policy(row: _Row) -> dict[str, Any] | None:
         "effective_date": v.get("effective_date"),
         "expiration_date": v.get("expiration_date"),
         "basis": v.get("basis"),
-        # On a readable row an empty ADDL INSD / SUBR WVD box means "no" (contract README).
-        "additional_insured": bool(v.get("additional_insured", False)),
-        "waiver_of_subrogation": bool(v.get("waiver_of_subrogation", False)),
+        # An empty ADDL INSD / SUBR WVD field means "no" (contract README); a flattened one
+        # (no widget) is left to the printed page.
+        "additional_insured": _row_flag(row, "additional_insured"),
+        "waiver_of_subrogation": _row_flag(row, "waiver_of_subrogation"),
         "limits": {k: x for k, x in limits.items() if x is not None},
     }
     if coverage == names.WC and v.get("statutory"):
@@ -423,16 +496,45 @@ def _empty(v: Any) -> bool:
     return v is None or v == "" or v == {} or v == []
 
 
-def _same_policy(a: dict[str, Any], b: dict[str, Any]) -> bool:
-    if a.get("coverage") != b.get("coverage"):
-        umb = {"umbrella_liability", "excess_liability"}
-        if not (a.get("coverage") in umb and b.get("coverage") in umb):
-            return False
-    if a.get("coverage") == "other":
-        na = (a.get("coverage_name") or "").casefold()
-        nb = (b.get("coverage_name") or "").casefold()
-        return bool(na and nb and (na in nb or nb in na))
-    return True
+_UMBRELLA_KINDS = frozenset({"umbrella_liability", "excess_liability"})
+
+
+def _pair_score(a: dict[str, Any], b: dict[str, Any]) -> int:
+    """How surely two readings are one policy: -1 when they cannot be."""
+    ca, cb = a.get("coverage"), b.get("coverage")
+    if ca != cb and not (ca in _UMBRELLA_KINDS and cb in _UMBRELLA_KINDS):
+        return -1
+    na, nb = a.get("policy_number"), b.get("policy_number")
+    if na and nb and re.sub(r"\s", "", str(na)).casefold() != re.sub(r"\s", "", str(nb)).casefold():
+        return -1
+    score = 2 if na and nb else 0
+    if ca == "other":
+        ta = (a.get("coverage_name") or "").casefold()
+        tb = (b.get("coverage_name") or "").casefold()
+        if ta and tb:
+            if not (ta in tb or tb in ta):
+                return -1
+            score += 1
+    for k in ("effective_date", "expiration_date"):
+        if a.get(k) and a.get(k) == b.get(k):
+            score += 1
+    return score
+
+
+def _merge_insurers(mine: list[Any], theirs: list[Any]) -> list[Any]:
+    out = [dict(i) for i in mine if isinstance(i, dict)]
+    by_letter = {i.get("letter"): i for i in out if i.get("letter")}
+    for ins in theirs:
+        if not isinstance(ins, dict):
+            continue
+        have = by_letter.get(ins.get("letter")) if ins.get("letter") else None
+        if have is None:
+            out.append(dict(ins))
+            continue
+        for k, v in ins.items():
+            if _empty(have.get(k)):
+                have[k] = v
+    return sorted(out, key=lambda i: str(i.get("letter") or "~"))
 
 
 def merge(primary: dict[str, Any], secondary: dict[str, Any]) -> dict[str, Any]:
@@ -447,20 +549,28 @@ def merge(primary: dict[str, Any], secondary: dict[str, Any]) -> dict[str, Any]:
         elif isinstance(mine, dict) and isinstance(value, dict):
             out[key] = {**value, **{k: v for k, v in mine.items() if not _empty(v)}}
         elif key == "insurers" and isinstance(mine, list) and isinstance(value, list):
-            letters = {i.get("letter") for i in mine if isinstance(i, dict)}
-            out[key] = mine + [i for i in value if isinstance(i, dict) and i.get("letter") not in letters]
+            out[key] = _merge_insurers(mine, value)
     policies = [dict(p) for p in primary.get("policies") or []]
-    for other in secondary.get("policies") or []:
-        match = next((p for p in policies if _same_policy(p, other)), None)
-        if match is None:
-            policies.append(dict(other))
+    theirs = [p for p in secondary.get("policies") or [] if isinstance(p, dict)]
+    pairs = sorted(
+        ((_pair_score(p, q), -i, -j, i, j) for i, p in enumerate(policies) for j, q in enumerate(theirs)),
+        reverse=True,
+    )
+    used_p: set[int] = set()
+    used_q: set[int] = set()
+    for score, _, _, i, j in pairs:
+        if score < 0 or i in used_p or j in used_q:
             continue
-        for k, v in other.items():
+        used_p.add(i)
+        used_q.add(j)
+        match = policies[i]
+        for k, v in theirs[j].items():
             if k == "limits" and isinstance(v, dict):
                 kept = {a: b for a, b in (match.get("limits") or {}).items() if b is not None}
                 match["limits"] = {**v, **kept}
             elif _empty(match.get(k)):
                 match[k] = v
+    policies += [dict(q) for j, q in enumerate(theirs) if j not in used_q]
     out["policies"] = policies
     out["warnings"] = list(primary.get("warnings") or []) + [
         w for w in secondary.get("warnings") or [] if w not in (primary.get("warnings") or [])
@@ -495,7 +605,9 @@ def extract_from_fields(pdf_path: Path, limits: Limits | None = None) -> dict[st
     by_name, filled, understood = read_by_name(form.widgets)
     method = "form_fields"
     draft = by_name
-    if understood < filled * 0.6 or form.text_has_values or _holes(by_name):
+    # Fields the names do not explain (`Text7`), values printed in the text layer, or a missing
+    # basic fact: only the page's layout can tell, at the cost of reading its text layer.
+    if understood < filled or form.text_has_values or _holes(by_name):
         by_position = read_by_position(pdf_path, form)
         if by_position:
             draft = merge(by_name, by_position) if by_name.get("policies") else merge(by_position, by_name)
@@ -506,6 +618,11 @@ def extract_from_fields(pdf_path: Path, limits: Limits | None = None) -> dict[st
         log.info("%s: form fields hold no certificate facts", pdf_path.name)
         return None
     draft.setdefault("form", "acord25")
+    if draft.get("form") == "acord25":
+        for pol in draft.get("policies") or []:
+            for flag in ("additional_insured", "waiver_of_subrogation"):
+                if pol.get(flag) is None:
+                    pol[flag] = False
     draft["source"] = {"file": pdf_path.name, "pages": form.page_count, "method": method}
     log.debug("%s: %d filled fields, %d understood by name", pdf_path.name, filled, understood)
     return finalize(draft)
