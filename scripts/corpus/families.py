@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import io
 import random
 from pathlib import Path
+from typing import Any
 
 from reportlab.pdfgen.canvas import Canvas
 
@@ -12,6 +14,7 @@ from .common import sha256, write_truth
 from .data import OTHER_COVERAGES, OTHER_LABEL_SETS, Cert, Policy, make_cert, policy_number, truth_of
 from .other_layouts import DRAW, LAYOUTS, Page
 from .remarks import POINTERS, continuation, draw_acord101
+from .scans import BLOT_TARGETS, blot, degrade, rasterise, save
 
 
 def _text_variant(r: random.Random, i: int) -> tuple[dict[str, object], Style]:
@@ -294,38 +297,47 @@ def multi_certificates(out: Path, n: int, r: random.Random) -> list[str]:
     return names
 
 
+def _draw_other(c: Canvas, r: random.Random, layout: str) -> tuple[Cert, str]:
+    cert = make_cert(r, n_insurers=1, other_count=r.choice([0, 1]))
+    ins = cert.insurers[0]
+    ins.letter = None
+    if layout == "workers_comp":
+        wc = [p for p in cert.policies if p.coverage == "workers_compensation"]
+        if not wc:
+            wc = [p for p in make_cert(r, n_insurers=1).policies if p.coverage == "workers_compensation"][:1]
+        cert.policies = wc[:1] or cert.policies[:1]
+    else:
+        keep = 2 if layout == "letter" else 3
+        cert.policies = r.sample(cert.policies, min(keep, len(cert.policies)))
+    for p in cert.policies:
+        p.insurer = ins
+    carrier_addr = [
+        f"{r.randint(1, 99) * 100} " + r.choice(["Insurance Plaza", "Financial Center", "Corporate Drive"]),
+        r.choice(["Hartford, CT 06103", "Columbus, OH 43215", "Des Moines, IA 50309", "Omaha, NE 68102"]),
+    ]
+    font = r.choice(["Helvetica", "Times-Roman", "Helvetica", "Courier"])
+    DRAW[layout](Page(c, font, r), cert, (ins.name, ins.naic, carrier_addr))
+    c.showPage()
+    return cert, font
+
+
+def _fix_other_truth(truth: dict[str, Any], layout: str) -> None:
+    if layout != "memorandum":
+        truth["producer"] = None
+    for tp in truth["policies"]:
+        if tp["coverage"] == "workers_compensation":
+            tp["additional_insured"] = None
+
+
 def other(out: Path, n: int, r: random.Random) -> list[str]:
     """Certificates in an insurer's own layout: form 'other', no insurer letters."""
     names = []
     for i in range(n):
         layout = LAYOUTS[i % len(LAYOUTS)]
-        cert = make_cert(r, n_insurers=1, other_count=r.choice([0, 1]))
-        ins = cert.insurers[0]
-        ins.letter = None
-        if layout == "workers_comp":
-            wc = [p for p in cert.policies if p.coverage == "workers_compensation"]
-            if not wc:
-                wc = [p for p in make_cert(r, n_insurers=1).policies if p.coverage == "workers_compensation"][
-                    :1
-                ]
-            cert.policies = wc[:1] or cert.policies[:1]
-        else:
-            keep = 2 if layout == "letter" else 3
-            cert.policies = r.sample(cert.policies, min(keep, len(cert.policies)))
-        for p in cert.policies:
-            p.insurer = ins
-        carrier_addr = [
-            f"{r.randint(1, 99) * 100} "
-            + r.choice(["Insurance Plaza", "Financial Center", "Corporate Drive"]),
-            r.choice(["Hartford, CT 06103", "Columbus, OH 43215", "Des Moines, IA 50309", "Omaha, NE 68102"]),
-        ]
         name = f"other_{i + 1:03d}.pdf"
         path = out / name
         c = new_canvas(str(path), Style(page="letter"))
-        font = r.choice(["Helvetica", "Times-Roman", "Helvetica", "Courier"])
-        pg = Page(c, font, r)
-        DRAW[layout](pg, cert, (ins.name, ins.naic, carrier_addr))
-        c.showPage()
+        cert, font = _draw_other(c, r, layout)
         c.save()
         truth = truth_of(
             cert,
@@ -343,11 +355,127 @@ def other(out: Path, n: int, r: random.Random) -> list[str]:
                 "layout": {"name": layout, "font": font},
             },
         )
-        if layout != "memorandum":
-            truth["producer"] = None
-        for tp in truth["policies"]:
-            if tp["coverage"] == "workers_compensation":
-                tp["additional_insured"] = None
+        _fix_other_truth(truth, layout)
+        write_truth(path, truth)
+        names.append(name)
+    return names
+
+
+# (source, dpi, format, smudged values)
+SCAN_KINDS: list[tuple[str, int, str, int]] = [
+    ("acord", 200, "pdf", 0),
+    ("acord", 300, "png", 0),
+    ("acord", 150, "jpg", 0),
+    ("fillable", 200, "pdf", 0),
+    ("multipage", 200, "tiff", 0),
+    ("acord", 300, "pdf", 1),
+    ("acord", 200, "jpg", 1),
+    ("other", 200, "pdf", 0),
+    ("acord", 150, "png", 0),
+    ("fillable", 200, "jpg", 0),
+    ("multipage", 150, "pdf", 0),
+    ("acord", 200, "tiff", 2),
+]
+_COVERAGE_OF_KEY = {
+    "gl": "general_liability",
+    "auto": "automobile_liability",
+    "umb": "umbrella",
+    "wc": "workers_compensation",
+    "oth": "other",
+}
+_FIELD_OF_KEY = {"number": "policy_number", "eff": "effective_date", "exp": "expiration_date"}
+
+
+def _null_smudged(truth: dict[str, Any], key: str) -> None:
+    """Set to null the truth value that an ink blot over `key` hides."""
+    if key == "date":
+        truth["certificate_date"] = None
+        return
+    prefix, _, rest = key.partition(".")
+    base = prefix.rstrip("0123456789")
+    nth = int(prefix[len(base) :] or 1) - 1
+    cov = _COVERAGE_OF_KEY[base]
+    pols = [
+        p
+        for p in truth["policies"]
+        if p["coverage"] == cov
+        or (cov == "umbrella" and p["coverage"] in ("umbrella_liability", "excess_liability"))
+    ]
+    pol = pols[nth]
+    if rest.startswith("lim."):
+        pol["limits"][rest[4:]] = None
+    else:
+        pol[_FIELD_OF_KEY[rest]] = None
+
+
+def scan(out: Path, n: int, r: random.Random) -> list[str]:
+    names = []
+    for i in range(n):
+        source, dpi, fmt, n_blots = SCAN_KINDS[i % len(SCAN_KINDS)]
+        buf = io.BytesIO()
+        style = Style.random(r)
+        style.page = "letter"
+        c = new_canvas(buf, style)  # type: ignore[arg-type]
+        form, method_src, desc, extras, layout = "acord25", source, None, [], None
+        boxes: dict[str, tuple[float, float, float, float]] = {}
+        if source == "acord":
+            cert = make_cert(r)
+            placed = draw_certificate(c, cert, style)
+            c.showPage()
+            boxes = {k: v for k, v in placed.boxes.items() if placed.placed.get(k) == "text"}
+        elif source == "fillable":
+            cert = make_cert(r, other_count=r.choice([0, 1]))
+            style.dx = style.dy = 0.0
+            draw_certificate(c, cert, style, mode="fields", naming="acord", r=r)
+            c.showPage()
+        elif source == "multipage":
+            cert = make_cert(r, n_insurers=r.choice([2, 3]), other_count=0)
+            desc, _, extras = _cert_pages(c, r, cert, style, 2, ["other"], 1)
+        else:
+            layout = LAYOUTS[i % len(LAYOUTS)]
+            cert, _font = _draw_other(c, r, layout)
+            form = "other"
+        c.save()
+        pages = rasterise(buf.getvalue(), dpi, forms=source == "fillable")
+        smudged: list[str] = []
+        if n_blots:
+            cands = sorted(k for k in boxes if any(t in k for t in BLOT_TARGETS) or k == "date")
+            smudged = r.sample(cands, min(n_blots, len(cands)))
+            for k in smudged:
+                blot(pages[0], boxes[k], dpi, r)
+        degraded = []
+        params: dict[str, float] = {}
+        for pg in pages:
+            im, params = degrade(pg, r, dpi)
+            degraded.append(im)
+        if fmt != "tiff" and fmt != "pdf":
+            degraded = degraded[:1]
+        name = f"scan_{i + 1:03d}.{fmt}"
+        path = out / name
+        save(degraded, path, fmt, dpi, quality=r.choice([50, 55]) if dpi >= 300 else r.choice([62, 66, 70]))
+        cert.policies += extras
+        truth = truth_of(
+            cert,
+            family="scan",
+            file=name,
+            sha256=sha256(path),
+            pages=len(degraded),
+            method="ocr",
+            form=form,
+            description=desc,
+            generator={
+                "client": None,
+                "profile": "random",
+                "defects": [],
+                "smudged": smudged,
+                "scan": {"dpi": dpi, "format": fmt, "from": method_src, **params},
+                "layout": render_meta(style) if form == "acord25" else {"name": layout},
+            },
+        )
+        if form == "other" and layout:
+            _fix_other_truth(truth, layout)
+        for k in smudged:
+            _null_smudged(truth, k)
         write_truth(path, truth)
         names.append(name)
     return names

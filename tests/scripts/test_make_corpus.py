@@ -1,0 +1,108 @@
+"""The corpus generator: deterministic output whose truth files follow the contract schema."""
+
+from __future__ import annotations
+
+import hashlib
+import importlib.util
+import json
+import sys
+from pathlib import Path
+from types import ModuleType
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+SCRIPT = ROOT / "scripts" / "make_corpus.py"
+CHECKED_IN = ROOT / "tests" / "fixtures" / "certificates"
+
+
+def _load() -> ModuleType:
+    spec = importlib.util.spec_from_file_location("make_corpus", SCRIPT)
+    assert spec and spec.loader
+    mod = importlib.util.module_from_spec(spec)
+    sys.modules["make_corpus"] = mod
+    spec.loader.exec_module(mod)
+    return mod
+
+
+@pytest.fixture(scope="module")
+def mc() -> ModuleType:
+    return _load()
+
+
+def _schema_available(mc: ModuleType) -> bool:
+    from corpus.validate import find_schema  # importable once make_corpus is loaded
+
+    return find_schema() is not None
+
+
+def _files(d: Path) -> dict[str, bytes]:
+    return {str(p.relative_to(d)): p.read_bytes() for p in sorted(d.rglob("*")) if p.is_file()}
+
+
+def test_same_seed_same_bytes_and_valid_truth(mc: ModuleType, tmp_path: Path) -> None:
+    counts = {"text": 3, "fillable": 3, "scan": 2, "multipage": 2, "other": 4}
+    a, b = tmp_path / "a" / "certs", tmp_path / "b" / "certs"
+    made = mc.generate(a, 7, counts)
+    mc.generate(b, 7, counts)
+    assert {k: len(v) for k, v in made.items()} == {**counts, "two-certificates": 2}
+    fa, fb = _files(a.parent), _files(b.parent)
+    assert fa.keys() == fb.keys()
+    assert [k for k in fa if fa[k] != fb[k]] == []
+
+    from corpus.validate import validate_dir
+
+    if _schema_available(mc):
+        assert validate_dir(a) == {}
+        assert validate_dir(a.with_name("certs-multi")) == {}
+    for fam, names in made.items():
+        folder = a.with_name("certs-multi") if fam == "two-certificates" else a
+        for name in names:
+            f = folder / name
+            truth = json.loads(Path(str(f) + ".truth.json").read_text())
+            docs = truth if isinstance(truth, list) else [truth]
+            for d in docs:
+                assert d["source"]["file"] == name
+                assert d["source"]["sha256"] == hashlib.sha256(f.read_bytes()).hexdigest()
+                assert d["family"] == ("multipage" if fam == "two-certificates" else fam)
+
+
+def test_other_seed_changes_the_corpus(mc: ModuleType, tmp_path: Path) -> None:
+    mc.generate(tmp_path / "s1", 1, {"text": 2})
+    mc.generate(tmp_path / "s2", 2, {"text": 2})
+    assert _files(tmp_path / "s1") != _files(tmp_path / "s2")
+
+
+def test_a_blotted_value_is_null_in_truth(mc: ModuleType) -> None:
+    from corpus.families import _null_smudged
+
+    truth = {"certificate_date": "2026-01-02", "policies": [
+        {"coverage": "general_liability", "policy_number": "GL1", "limits": {"each_occurrence": 1}},
+        {"coverage": "general_liability", "policy_number": "GL2", "limits": {"each_occurrence": 2}},
+        {"coverage": "excess_liability", "expiration_date": "2027-01-01", "limits": {}},
+    ]}
+    _null_smudged(truth, "gl2.lim.each_occurrence")
+    _null_smudged(truth, "umb.exp")
+    _null_smudged(truth, "date")
+    assert truth["policies"][0]["limits"]["each_occurrence"] == 1
+    assert truth["policies"][1]["limits"]["each_occurrence"] is None
+    assert truth["policies"][2]["expiration_date"] is None
+    assert truth["certificate_date"] is None
+
+
+def test_checked_in_corpus_matches_its_truth(mc: ModuleType) -> None:
+    if not CHECKED_IN.is_dir():
+        pytest.skip("corpus not generated")
+    from corpus.validate import validate_dir
+
+    if _schema_available(mc):
+        assert validate_dir(CHECKED_IN) == {}
+    truths = sorted(CHECKED_IN.glob("*.truth.json"))
+    assert len(truths) >= 50
+    families = set()
+    for tf in truths:
+        t = json.loads(tf.read_text())
+        f = tf.with_name(tf.name[: -len(".truth.json")])
+        assert hashlib.sha256(f.read_bytes()).hexdigest() == t["source"]["sha256"], f.name
+        families.add(t["family"])
+    assert families == {"text", "fillable", "scan", "multipage", "other"}
