@@ -47,9 +47,13 @@ def money(amount: int | None) -> str:
     return "not shown" if amount is None else f"${amount:,}"
 
 
+_MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August", "September", "October",
+           "November", "December")  # fmt: skip
+
+
 def day(value: date) -> str:
-    """November 21, 2026."""
-    return f"{value:%B} {value.day}, {value.year}"
+    """November 21, 2026 (English whatever the locale: the messages are English)."""
+    return f"{_MONTHS[value.month - 1]} {value.day}, {value.year}"
 
 
 def policy_words(label: str, number: str | None) -> str:

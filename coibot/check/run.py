@@ -113,14 +113,17 @@ def check_certificate(
     who = provider or (insured_name if isinstance(insured_name, str) else None)
     gaps, waived = split_waived(gaps, active_waivers(client, who, as_of))
     report = build_report(client.id, requirement_set.name, as_of, gaps, waived, extraction)
-    log.debug(
-        "checked %s against %s/%s: %s, %d gap(s)",
-        extraction.get("source", {}).get("file"),
-        client.id,
-        requirement_set.name,
-        report["status"],
-        len(gaps),
-    )
+    if log.isEnabledFor(logging.DEBUG):
+        source = extraction.get("source")
+        name = source.get("file") if isinstance(source, dict) else None
+        log.debug(
+            "checked %s against %s/%s: %s, %d gap(s)",
+            name,
+            client.id,
+            requirement_set.name,
+            report["status"],
+            len(gaps),
+        )
     return report
 
 
