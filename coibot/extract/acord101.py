@@ -1,27 +1,225 @@
-"""ACORD 101 Additional Remarks Schedule: remarks text (and any policies) continuing a certificate."""
+"""ACORD 101 Additional Remarks Schedule: the description continued, and policies listed there.
+
+The remarks area is free text. Agency systems print the continued description first and then,
+when the certificate has more policies than rows, one policy per group of "KEY: value" pairs
+("INSR LTR: D  COVERAGE: ...  POLICY NUMBER: ...  LIMITS: Each Claim $2,000,000 / ...").
+"""
 
 from __future__ import annotations
 
+import logging
+import re
 from typing import Any
 
+from coibot.extract.layout import Box, Page
+from coibot.extract.limits_table import key_for
+from coibot.extract.normalize import fold, iso_date, normalize_name, parse_amount
 from coibot.extract.words import PageWords
+
+log = logging.getLogger(__name__)
+
+_HEADING = re.compile(
+    r"^\W*(description of operations\s*/?\s*locations\s*/?\s*vehicles|remarks)?\s*\(?continued\)?\s*:?\s*$",
+    re.IGNORECASE,
+)
+_POLICIES_HEADING = re.compile(r"^\W*(additional|other|more)\s+(policies|coverages?)\b.*$", re.IGNORECASE)
+# Keys a policy line may carry, folded, to the field they fill.
+_KEYS: tuple[tuple[str, str], ...] = (
+    ("insrltr", "letter"), ("insurerletter", "letter"), ("ltr", "letter"),
+    ("typeofinsurance", "coverage"), ("coverage", "coverage"), ("policytype", "coverage"),
+    ("policynumber", "number"), ("policyno", "number"),
+    ("policyeff", "eff"), ("effectivedate", "eff"), ("effective", "eff"), ("eff", "eff"),
+    ("policyexp", "exp"), ("expirationdate", "exp"), ("expiration", "exp"), ("exp", "exp"),
+    ("policy", "number"),
+    ("limits", "limits"), ("limit", "limits"),
+    ("addlinsd", "addl"), ("additionalinsured", "addl"),
+    ("subrwvd", "subr"), ("waiverofsubrogation", "subr"),
+    ("insurer", "carrier"), ("carrier", "carrier"), ("naic", "naic"), ("basis", "basis"),
+)
+_KEY_RE = re.compile(
+    r"\b(INSR\s*LTR|INSURER\s+LETTER|TYPE\s+OF\s+INSURANCE|COVERAGE|POLICY\s+TYPE|POLICY\s+(?:NUMBER|NO\.?|#)|"
+    r"POLICY\s+EFF(?:ECTIVE)?(?:\s+DATE)?|EFFECTIVE(?:\s+DATE)?|POLICY\s+EXP(?:IRATION)?(?:\s+DATE)?|"
+    r"EXPIRATION(?:\s+DATE)?|LIMITS?|ADDL\s*INSD|ADDITIONAL\s+INSURED|SUBR\s*WVD|WAIVER\s+OF\s+SUBROGATION|"
+    r"INSURER|CARRIER|NAIC(?:\s*#|\s+CODE)?|BASIS)\s*:",
+    re.IGNORECASE,
+)
+_POINTER = re.compile(
+    r"[\s*(\[\-]*\b(?:please\s+)?(?:see|continued|cont'?d|refer\s+to)\b[^.]{0,80}?"
+    r"(?:attached|acord\s*101|additional\s+remarks|remarks\s+schedule|schedule|next\s+page|page\s+2)"
+    r"[^.]{0,40}?[.)*\]\s]*$",
+    re.IGNORECASE,
+)
 
 
 def is_acord101(page: PageWords) -> bool:
-    """True when the page carries the Additional Remarks Schedule title."""
-    text = " ".join(w.text for w in page.words[:400]).upper()
-    return "ADDITIONAL REMARKS" in text
+    """True when the page's title (in its top fifth) is Additional Remarks Schedule.
+
+    An ACORD 25 names the schedule in its description label, lower down: that is not a title.
+    """
+    limit = page.height * 0.2
+    text = "".join(fold(w.text) for w in page.words if w.top < limit)
+    return "additionalremarksschedule" in text
 
 
-def read_acord101(page: PageWords) -> dict[str, Any]:
-    """The remarks of one schedule page: {"remarks": str | None, "policies": [...]}."""
-    return {"remarks": None, "policies": []}
+def _remarks_region(page: Page) -> Box:
+    title = page.find_first("FORM TITLE") or page.find_first("FORM NUMBER")
+    heading = page.find_first("ADDITIONAL REMARKS", Box(0, page.height * 0.15, page.width, page.height))
+    if title is not None:
+        line = next((ln for ln in page.lines if ln.box.contains_center(title)), None)
+        top = (line.box.bottom if line else title.bottom) + 0.5
+    elif heading is not None:
+        top = heading.bottom + 0.5
+    else:
+        top = page.height * 0.3
+    cell = page.cell(page.width / 2, top + 4, Box(0, top, page.width, page.height))
+    bottom = cell.bottom
+    footer = page.find("ACORD 101", Box(0, top, page.width, page.height))
+    if footer:
+        bottom = min(bottom, footer[-1].top - 0.5)
+    return Box(cell.x0, top, cell.x1, bottom)
+
+
+def read_acord101(pw: PageWords) -> dict[str, Any]:
+    """{"remarks": the continued text or None, "policies": [draft policies], "warnings": [...]}."""
+    page = Page(pw)
+    region = _remarks_region(page)
+    lines = [ln.text.strip() for ln in page.lines_in(region) if ln.text.strip()]
+    text_lines: list[str] = []
+    policy_lines: list[str] = []
+    in_policies = False
+    for line in lines:
+        if _POLICIES_HEADING.match(line):
+            in_policies = True
+            continue
+        if not in_policies and _starts_policy(line):
+            in_policies = True
+        if in_policies:
+            policy_lines.append(line)
+        elif not _HEADING.match(line):
+            text_lines.append(line)
+    remarks = " ".join(" ".join(text_lines).split()) or None
+    warnings: list[str] = []
+    policies = parse_policies(" ".join(policy_lines), warnings)
+    return {"remarks": remarks, "policies": policies, "warnings": warnings}
+
+
+def _starts_policy(line: str) -> bool:
+    keys = [fold(m.group(1)) for m in _KEY_RE.finditer(line)]
+    return len(keys) >= 2 or any(k in ("insrltr", "policynumber") for k in keys)
+
+
+def _field(key: str) -> str | None:
+    f = fold(key)
+    for frag, name in _KEYS:
+        if f == frag or f.startswith(frag):
+            return name
+    return None
+
+
+def parse_policies(text: str, warnings: list[str]) -> list[dict[str, Any]]:
+    """Draft policies from "KEY: value" text; a repeated key starts the next policy."""
+    matches = list(_KEY_RE.finditer(text))
+    groups: list[dict[str, str]] = []
+    cur: dict[str, str] = {}
+    for i, m in enumerate(matches):
+        name = _field(m.group(1))
+        end = matches[i + 1].start() if i + 1 < len(matches) else len(text)
+        value = text[m.end():end].strip(" ;,|")
+        if name is None:
+            continue
+        if name in cur:
+            groups.append(cur)
+            cur = {}
+        cur[name] = value
+    if cur:
+        groups.append(cur)
+    return [p for g in groups if (p := _policy(g, warnings)) is not None]
+
+
+def coverage_of(name: str) -> str:
+    f = fold(name)
+    if "generalliab" in f or f in ("gl", "cgl"):
+        return "general_liability"
+    if "auto" in f and "liab" in f:
+        return "automobile_liability"
+    if "umbrella" in f:
+        return "umbrella_liability"
+    if "excess" in f:
+        return "excess_liability"
+    if "workerscomp" in f or "employersliab" in f:
+        return "workers_compensation"
+    return "other"
+
+
+def _policy(g: dict[str, str], warnings: list[str]) -> dict[str, Any] | None:
+    if not g.get("number") and not g.get("coverage"):
+        return None
+    name = normalize_name(g.get("coverage")) or ""
+    kind = coverage_of(name) if name else "other"
+    pol: dict[str, Any] = {"coverage": kind}
+    if kind == "other":
+        pol["coverage_name"] = name or None
+    letter = (g.get("letter") or "").strip(" .:").upper()
+    pol["insurer_letter"] = letter if len(letter) == 1 and letter in "ABCDEF" else None
+    if g.get("carrier"):
+        pol["carrier"] = normalize_name(g["carrier"])
+    if g.get("naic"):
+        digits = re.sub(r"\D", "", g["naic"])
+        pol["naic"] = digits if len(digits) == 5 else None
+    pol["policy_number"] = normalize_name(g.get("number"))
+    for key, src in (("effective_date", "eff"), ("expiration_date", "exp")):
+        raw = (g.get(src) or "").strip()
+        pol[key] = iso_date(raw.split()[0]) if raw else None
+        if raw and pol[key] is None:
+            pol[key] = iso_date(raw)
+        if raw and pol[key] is None:
+            warnings.append(f"remarks policy {pol['policy_number']}: {key} {raw!r} is not a date")
+    for key, src in (("additional_insured", "addl"), ("waiver_of_subrogation", "subr")):
+        raw = fold(g.get(src) or "")
+        pol[key] = raw in ("y", "yes", "x") if src in g else False
+    basis_text = " ".join(filter(None, (g.get("basis"), name))).lower()
+    if kind in ("general_liability", "umbrella_liability", "excess_liability", "other"):
+        if re.search(r"claims?[\s\-]*made", basis_text):
+            pol["basis"] = "claims_made"
+        elif re.search(r"\boccurr?(ence)?\b", basis_text):
+            pol["basis"] = "occurrence"
+    pol["limits"] = _limits(g.get("limits") or "", kind, warnings)
+    if kind == "workers_compensation" and re.search(r"statut", g.get("limits") or "", re.IGNORECASE):
+        pol["statutory"] = True
+    return pol
+
+
+_LIMIT_PAIR = re.compile(r"([A-Za-z][A-Za-z .&'()/\-]*?)\s*:?\s*(\$?\s*\d[\d,. ]*\d|\$?\s*\d)")
+
+
+def _limits(text: str, kind: str, warnings: list[str]) -> dict[str, int | None]:
+    out: dict[str, int | None] = {}
+    for m in _LIMIT_PAIR.finditer(text):
+        label = m.group(1).strip(" /;,-")
+        value = parse_amount(m.group(2).replace("$", "").strip())
+        key = key_for(kind, label)
+        if key is None or value is None:
+            warnings.append(f"remarks limit {m.group(0).strip()!r} not read")
+            continue
+        out.setdefault(key, value)
+    return out
+
+
+def strip_pointer(description: str | None) -> str | None:
+    """The description without its trailing "see attached ACORD 101" pointer."""
+    if not description:
+        return description
+    out = _POINTER.sub("", description).strip()
+    return out or None
 
 
 def merge_remarks(draft: dict[str, Any], remarks: dict[str, Any]) -> None:
     """Append a schedule's remarks to the certificate's description and add its policies."""
     text = remarks.get("remarks")
+    desc = strip_pointer(draft.get("description_of_operations"))
     if text:
-        desc = draft.get("description_of_operations")
         draft["description_of_operations"] = f"{desc} {text}" if desc else text
+    else:
+        draft["description_of_operations"] = desc
     draft.setdefault("policies", []).extend(remarks.get("policies") or [])
+    draft.setdefault("warnings", []).extend(remarks.get("warnings") or [])

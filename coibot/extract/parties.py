@@ -12,7 +12,7 @@ from coibot.extract.words import Word
 _EMAIL = re.compile(r"[\w.+'-]+@[\w-]+(?:\.[\w-]+)+")
 # Lines of a block that carry contact details rather than the address (older editions and
 # agency variants print them inside the producer block).
-_CONTACT_LINE = re.compile(r"^(phone|ph|tel|telephone|fax|e-?mail|contact|attn)\b[\s.:#]*", re.IGNORECASE)
+_CONTACT_LINE = re.compile(r"^(phone|ph|tel|telephone|fax|e-?mail|contact)\b[\s.:#]*", re.IGNORECASE)
 _FOOTER = re.compile(r"^(acord\s*25|©|\(c\)|the acord name)", re.IGNORECASE)
 _PHONE = re.compile(r"\(?\d{3}\)?[\s.\-]*\d{3}[\s.\-]*\d{4}(?:\s*(?:ext\.?|x)\s*\d+)?", re.IGNORECASE)
 
@@ -55,7 +55,7 @@ def read_party(page: Page, label: Box | None, warnings: list[str], what: str) ->
                 extra.setdefault("email", email.group(0))
             elif _PHONE.search(text) and m.group(1).lower() not in ("fax",):
                 extra.setdefault("phone", format_phone(_PHONE.search(text).group(0)))  # type: ignore[union-attr]
-            elif m.group(1).lower() in ("contact", "attn"):
+            elif m.group(1).lower() == "contact":
                 extra.setdefault("contact_name", normalize_name(text[m.end():]))
             continue
         if _EMAIL.fullmatch(text):

@@ -150,7 +150,6 @@ def _font_name(textpage: ctypes.c_void_p, i: int, buf: ctypes.Array[ctypes.c_cha
 def _chars(tp: pdfium.PdfTextPage, frame: _Frame) -> list[_Char]:
     raw = tp.raw
     n = pdfium_c.FPDFText_CountChars(raw)
-    left, right, bottom, top = (ctypes.c_double() for _ in range(4))
     rect = pdfium_c.FS_RECTF()
     out: list[_Char] = []
     font_buf = ctypes.create_string_buffer(128)
@@ -164,12 +163,9 @@ def _chars(tp: pdfium.PdfTextPage, frame: _Frame) -> list[_Char]:
             continue
         if not pdfium_c.FPDFText_GetLooseCharBox(raw, i, rect):
             continue
-        pdfium_c.FPDFText_GetCharBox(raw, i, left, right, bottom, top)
-        # Loose boxes give every glyph of a line the same height; the tight box gives the ink's x.
-        tx0, tx1 = left.value, right.value
-        if tx1 <= tx0:
-            tx0, tx1 = rect.left, rect.right
-        x0, t, x1, b = frame.box(tx0, rect.bottom, tx1, rect.top)
+        # Loose boxes follow the glyph advance and the font's ascent/descent: neighbouring glyphs
+        # of a word touch (tight ink boxes leave gaps around "," in monospaced fonts).
+        x0, t, x1, b = frame.box(rect.left, rect.bottom, rect.right, rect.top)
         size = pdfium_c.FPDFText_GetFontSize(raw, i)
         if ch in _MARK_GLYPHS:
             ch = MARK

@@ -144,7 +144,14 @@ def _from_pages(path: Path, pages: list[PageWords], page_count: int) -> list[dic
     groups: list[list[PageWords]] = []
     loose: list[PageWords] = []
     for page in pages:
-        if is_acord25(page):
+        # A remarks schedule names the form it continues ("CERTIFICATE OF LIABILITY INSURANCE")
+        # and prints policy keys, so it is recognised first.
+        if is_acord101(page):
+            if groups:
+                groups[-1].append(page)
+            else:
+                loose.append(page)
+        elif is_acord25(page):
             groups.append([page])
         elif groups:
             groups[-1].append(page)
@@ -156,6 +163,9 @@ def _from_pages(path: Path, pages: list[PageWords], page_count: int) -> list[dic
         for extra in group[1:]:
             if is_acord101(extra):
                 merge_remarks(draft, read_acord101(extra))
+            else:
+                log.info("%s: page %d follows a certificate but is not a remarks schedule; not read",
+                         path.name, extra.number)
         draft["source"] = _source(path, page_count, _method(group))
         results.append(finalize(draft))
     if not groups:
