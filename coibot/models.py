@@ -287,3 +287,18 @@ class Lease(SQLModel, table=True):
     name: str = Field(primary_key=True, max_length=64)
     holder: str
     expires_at: datetime
+
+
+class SlackMessage(SQLModel, table=True):
+    """A Slack message posted about a submission (channel + ts), so a decision can update it in place."""
+
+    __tablename__ = "slack_message"
+    __table_args__ = (UniqueConstraint("submission_id", "kind", "channel", name="uq_slack_message_target"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    submission_id: int = Field(foreign_key="submission.id", index=True)
+    kind: str = Field(max_length=32)
+    channel: str = Field(max_length=32)
+    ts: str = Field(max_length=32)
+    created_at: datetime = Field(default_factory=utcnow)
+    updated_at: datetime = Field(default_factory=utcnow)
