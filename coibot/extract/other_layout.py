@@ -134,7 +134,7 @@ _RE_WOS = re.compile(r"waiver\s+of\s+subrogation\s*[:\-]?", re.IGNORECASE)
 # Printed text that closes a description: cancellation notice, disclaimers, signatures.
 _BOILERPLATE = re.compile(
     r"^\s*(?:should\s+any|this\s+certificate\s+(?:is|does)|it\s+confers|authori[sz]ed\s+(?:representative|agent)|"
-    r"notice\s+of\s+cancellation|cancellation\b|underwriting\s+services|policy\s+services|signature|"
+    r"cancellation\s*:?\s*$|underwriting\s+services|policy\s+services|signature|"
     r"this\s+is\s+to\s+certify|by\s*:|issued\s+by|countersigned)",
     re.IGNORECASE,
 )
@@ -527,6 +527,10 @@ def _read_table(r: _Reading, start: int, cols: dict[str, float]) -> int:
             r.consumed.add(idx)
             current.lines.append(line)
             limits_text = line.between(*edges["limits"])
+            # Columns printed without gaps run a date into the first limit label ("10/07/2025Limit").
+            spill = _DATE.sub(" ", re.sub(r"(\d{4})(?=\d{1,2}/\d)", r"\1 ", rest)).strip()
+            if spill and re.search(r"[A-Za-z]", spill):
+                limits_text = f"{spill} {limits_text}".strip()
             for chunk in (limits_text, cov_text):
                 if not chunk:
                     continue
