@@ -1,0 +1,299 @@
+"""OCR backend: scanned PDF pages and images to positioned words and ruling lines, with Tesseract."""
+
+from __future__ import annotations
+
+import logging
+import os
+import re
+import shutil
+import statistics
+import time
+from collections import OrderedDict
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any, Literal
+
+from PIL import Image
+
+from coibot.errors import ExtractionError
+from coibot.extract import images
+from coibot.extract.images import Box, PageImage
+from coibot.extract.words import PageWords, Rule, Word
+from coibot.limits import Limits
+
+log = logging.getLogger(__name__)
+
+# Tesseract's OpenMP threads fight each other on small machines: 8x slower on 2 cores.
+os.environ["OMP_THREAD_LIMIT"] = "1"
+
+# Resolution the page is OCR'd at: form values (9-12 pt) read as well as at 300 dpi, in half the time.
+OCR_DPI = 200.0
+PAGE_PSM = 4
+# tessedit_do_invert=0 skips a second pass over every line looking for white-on-black text.
+_BASE_CONFIG = "-c tessedit_do_invert=0"
+# A page a human would call unreadable: below this median word confidence, orientation is rechecked.
+_LOW_PAGE_CONF = 0.55
+# Below this many characters a PDF page has no usable text layer.
+_MIN_TEXT_CHARS = 20
+_CACHE_SIZE = 4
+ReadKind = Literal["date", "amount", "code", "text"]
+_WHITELIST: dict[str, str] = {
+    "date": "0123456789/-.",
+    "amount": "0123456789,$.",
+    "code": "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ-/.",
+}
+# Single characters that mean something on a form: check marks and Y/N flags.
+_MARKS = frozenset({"X", "Y", "N"})
+_REREAD_HEIGHT_PX = 48  # Tesseract reads best with capital letters 30-50 px high
+
+# The last pages OCR'd, as normalised images, so that the layout can re-read a field on a tight crop.
+_pages: OrderedDict[tuple[str, int], PageImage] = OrderedDict()
+
+
+def is_available() -> bool:
+    """Whether the tesseract binary (with English data) can be run."""
+    return shutil.which("tesseract") is not None
+
+
+def _tesseract_data(img: Image.Image, psm: int, extra: str = "", timeout: float = 0) -> dict[str, list[Any]]:
+    import pytesseract
+
+    os.environ["OMP_THREAD_LIMIT"] = "1"
+    config = f"--psm {psm} {_BASE_CONFIG} {extra}".strip()
+    try:
+        data: dict[str, list[Any]] = pytesseract.image_to_data(
+            img, lang="eng", config=config, output_type=pytesseract.Output.DICT, timeout=timeout
+        )
+    except RuntimeError as exc:  # pytesseract signals its own timeout so
+        raise ExtractionError("timeout", f"OCR took longer than {timeout:.0f} s") from exc
+    except pytesseract.TesseractNotFoundError as exc:
+        raise ExtractionError("ocr_unavailable", "the tesseract program is not installed") from exc
+    except pytesseract.TesseractError as exc:
+        raise ExtractionError("ocr_failed", f"tesseract failed: {exc}") from exc
+    return data
+
+
+def _words(data: dict[str, list[Any]], scale: float, dx: float = 0.0, dy: float = 0.0) -> list[Word]:
+    """Word-level rows of Tesseract's TSV, mapped from pixels to points by `scale` (points per pixel)."""
+    out: list[Word] = []
+    for i, text in enumerate(data["text"]):
+        text = str(text).strip()
+        if not text or int(data["level"][i]) != 5:
+            continue
+        conf = max(0.0, min(1.0, float(data["conf"][i]) / 100.0))
+        if _is_speck(text, conf):
+            continue
+        left, top = float(data["left"][i]) + dx, float(data["top"][i]) + dy
+        out.append(
+            Word(
+                text=text,
+                x0=left * scale,
+                top=top * scale,
+                x1=(left + float(data["width"][i])) * scale,
+                bottom=(top + float(data["height"][i])) * scale,
+                conf=round(conf, 3),
+            )
+        )
+    return out
+
+
+def _is_speck(text: str, conf: float) -> bool:
+    """Noise that Tesseract read as a word: punctuation or a letter or two it has no faith in."""
+    if not any(c.isalnum() for c in text):
+        return conf < 0.5 and text != "$"
+    return conf < 0.1 and len(text) <= 2 and text.upper() not in _MARKS
+
+
+def _median_conf(words: Sequence[Word]) -> float:
+    real = [w.conf for w in words if sum(c.isalnum() for c in w.text) >= 3]
+    return statistics.median(real) if real else 0.0
+
+
+def _osd_rotation(page: PageImage) -> int | None:
+    """Counter-clockwise rotation that makes the page upright, per Tesseract's orientation detection."""
+    import pytesseract
+
+    small = images.resample(page, 150.0) if page.dpi > 150 else page
+    try:
+        osd = pytesseract.image_to_osd(small.image, config="--psm 0 -c min_characters_to_try=30", timeout=20)
+    except (pytesseract.TesseractError, RuntimeError) as exc:
+        log.info("orientation detection failed on page %d: %s", page.number, exc)
+        return None
+    rotate = re.search(r"Rotate: (\d+)", osd)
+    conf = re.search(r"Orientation confidence: ([\d.]+)", osd)
+    if not rotate or not conf or float(conf.group(1)) < 2.0:
+        return None
+    # OSD's "Rotate" is clockwise; ours is counter-clockwise.
+    return (360 - int(rotate.group(1))) % 360
+
+
+def prepare(page: PageImage) -> tuple[PageImage, list[Box], list[Box]]:
+    """Upright, deskewed page at the OCR resolution, and its ruling lines in pixels."""
+    if images.looks_sideways(page):
+        turn = _osd_rotation(page)
+        page = images.rotate_quadrant(page, turn if turn in (90, 270) else 90)
+    page = images.resample(page, OCR_DPI)
+    angle = images.detect_skew(page.image, page.dpi)
+    page = images.deskew(page, angle)
+    mask = images.ink_mask(page.image)
+    horizontal, vertical = images.find_rules(mask, page.dpi)
+    log.debug("page %d: skew %.2f deg, %d+%d rules", page.number, angle, len(horizontal), len(vertical))
+    return page, horizontal, vertical
+
+
+def _ocr_prepared(page: PageImage, rules: list[Box], limits: Limits) -> list[Word]:
+    clean = images.erase_boxes(page.image, rules)
+    data = _tesseract_data(clean, PAGE_PSM, timeout=limits.parse_timeout_seconds)
+    return _words(data, page.scale)
+
+
+def ocr_page(page: PageImage, limits: Limits, key: str = "") -> PageWords:
+    """OCR one page image: orientation, skew, ruling lines, then the words."""
+    started = time.perf_counter()
+    prepared, horizontal, vertical = prepare(page)
+    words = _ocr_prepared(prepared, horizontal + vertical, limits)
+    conf = _median_conf(words)
+    if conf < _LOW_PAGE_CONF:
+        turn = _osd_rotation(prepared)
+        if turn:
+            log.info("page %d reads poorly (median conf %.2f): rotating by %d", page.number, conf, turn)
+            prepared, horizontal, vertical = prepare(images.rotate_quadrant(prepared, turn))
+            words = _ocr_prepared(prepared, horizontal + vertical, limits)
+    s = prepared.scale
+    rules = [Rule(x0 * s, t * s, x1 * s, b * s) for x0, t, x1, b in horizontal + vertical]
+    _remember(key, prepared)
+    log.info(
+        "OCR page %d: %d words, median conf %.2f, %.2f s",
+        page.number,
+        len(words),
+        _median_conf(words),
+        time.perf_counter() - started,
+    )
+    return PageWords(
+        number=page.number,
+        width=prepared.width_pt,
+        height=prepared.height_pt,
+        method="ocr",
+        words=words,
+        rules=rules,
+    )
+
+
+def _remember(key: str, page: PageImage) -> None:
+    if not key:
+        return
+    _pages[(key, page.number)] = page
+    _pages.move_to_end((key, page.number))
+    while len(_pages) > _CACHE_SIZE:
+        _pages.popitem(last=False)
+
+
+def page_image(path: Path, number: int) -> PageImage | None:
+    """The normalised image (upright, deskewed, at OCR resolution) of a page OCR'd in this process."""
+    return _pages.get((str(path), number))
+
+
+def _check_size(path: Path, limits: Limits) -> None:
+    try:
+        size = path.stat().st_size
+    except OSError as exc:
+        raise ExtractionError("unreadable_file", f"{path.name}: {exc.strerror or exc}") from exc
+    if size > limits.max_attachment_bytes:
+        raise ExtractionError(
+            "too_large", f"{path.name} is {size:,} bytes, over the limit of {limits.max_attachment_bytes:,}"
+        )
+    if size == 0:
+        raise ExtractionError("empty_file", f"{path.name} is empty")
+
+
+def open_pdf(path: Path, limits: Limits) -> Any:
+    """A pypdfium2 document, with its page count checked; an empty user password is tried by pdfium."""
+    import pypdfium2 as pdfium
+
+    try:
+        doc = pdfium.PdfDocument(path)
+    except pdfium.PdfiumError as exc:
+        text = str(exc).lower()
+        if "password" in text or "security" in text:
+            raise ExtractionError("encrypted", f"{path.name} is encrypted with a password") from exc
+        raise ExtractionError("corrupt_pdf", f"{path.name} cannot be opened as a PDF: {exc}") from exc
+    n = len(doc)
+    if n == 0:
+        doc.close()
+        raise ExtractionError("no_pages", f"{path.name} has no pages")
+    if n > limits.max_pages:
+        doc.close()
+        raise ExtractionError(
+            "too_many_pages", f"{path.name} has {n} pages, over the limit of {limits.max_pages}"
+        )
+    return doc
+
+
+def ocr_pdf(path: Path, limits: Limits, pages: Sequence[int] | None = None) -> list[PageWords]:
+    """OCR the given 1-based pages of a PDF (default: every page without a text layer)."""
+    _check_size(path, limits)
+    doc = open_pdf(path, limits)
+    try:
+        out: list[PageWords] = []
+        numbers = list(pages) if pages is not None else range(1, len(doc) + 1)
+        for number in numbers:
+            if not 1 <= number <= len(doc):
+                raise ExtractionError("no_such_page", f"{path.name} has no page {number}")
+            page = doc[number - 1]
+            try:
+                if pages is None and page.get_textpage().count_chars() >= _MIN_TEXT_CHARS:
+                    continue
+                rendered = images.render_pdf_page(page, number, limits, path.name, target_dpi=OCR_DPI)
+            finally:
+                page.close()
+            out.append(ocr_page(rendered, limits, key=str(path)))
+        return out
+    finally:
+        doc.close()
+
+
+def ocr_image(path: Path, limits: Limits) -> list[PageWords]:
+    """OCR every page of a PNG, JPEG or TIFF."""
+    _check_size(path, limits)
+    return [ocr_page(p, limits, key=str(path)) for p in images.load_image_pages(path, limits)]
+
+
+def reread(page: PageImage, box: Box, kind: ReadKind = "text") -> Word | None:
+    """Read one field again on a tight, enlarged crop (box in points); None when nothing is read."""
+    s = page.dpi / 72.0
+    pad = 2.0
+    x0, top, x1, bottom = box
+    px = (
+        max(0, round((x0 - pad) * s)),
+        max(0, round((top - pad) * s)),
+        min(page.image.width, round((x1 + pad) * s)),
+        min(page.image.height, round((bottom + pad) * s)),
+    )
+    if px[2] - px[0] < 4 or px[3] - px[1] < 4:
+        return None
+    crop = page.image.crop(px)
+    horizontal, vertical = images.find_rules(images.ink_mask(crop), page.dpi)
+    crop = images.erase_boxes(crop, horizontal + vertical)
+    factor = max(1.0, min(4.0, _REREAD_HEIGHT_PX * 1.6 / max(crop.height, 1)))
+    if factor > 1.05:
+        crop = crop.resize(
+            (round(crop.width * factor), round(crop.height * factor)), Image.Resampling.BICUBIC
+        )
+    # A white border: Tesseract misreads glyphs touching the image edge.
+    canvas = Image.new("L", (crop.width + 40, crop.height + 40), 255)
+    canvas.paste(crop, (20, 20))
+    extra = f"-c tessedit_char_whitelist={_WHITELIST[kind]}" if kind in _WHITELIST else ""
+    data = _tesseract_data(canvas, 7, extra, timeout=20)
+    words = _words(data, 1.0)
+    if not words:
+        return None
+    text = " ".join(w.text for w in words)
+    conf = min(w.conf for w in words)
+    log.debug("re-read %s at %s: %r (conf %.2f)", kind, box, text, conf)
+    return Word(text=text, x0=x0, top=top, x1=x1, bottom=bottom, conf=conf)
+
+
+def reread_field(path: Path, page_number: int, box: Box, kind: ReadKind = "text") -> Word | None:
+    """`reread` on a page OCR'd earlier in this process; None when that page is not at hand."""
+    page = page_image(path, page_number)
+    return reread(page, box, kind) if page is not None else None

@@ -1,0 +1,41 @@
+"""File type by magic bytes, never by name: a `.pdf` that is a zip is not a PDF."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import Literal
+
+from coibot.errors import ExtractionError
+
+log = logging.getLogger(__name__)
+
+Kind = Literal["pdf", "png", "jpeg", "tiff", "unknown"]
+
+# A PDF header may follow a little junk (some mailers prepend bytes); readers accept it within 1 KiB.
+_PDF_WINDOW = 1024
+
+
+def sniff_bytes(head: bytes) -> Kind:
+    """The kind of a file from its first bytes."""
+    if head.startswith(b"\x89PNG\r\n\x1a\n"):
+        return "png"
+    if head.startswith(b"\xff\xd8\xff"):
+        return "jpeg"
+    if head.startswith((b"II*\x00", b"MM\x00*", b"II+\x00", b"MM\x00+")):
+        return "tiff"
+    if b"%PDF-" in head[:_PDF_WINDOW]:
+        return "pdf"
+    return "unknown"
+
+
+def sniff(path: Path) -> Kind:
+    """The kind of the file at `path` ("pdf", "png", "jpeg", "tiff" or "unknown")."""
+    try:
+        with path.open("rb") as fh:
+            head = fh.read(_PDF_WINDOW + 8)
+    except OSError as exc:
+        raise ExtractionError("unreadable_file", f"{path.name}: {exc.strerror or exc}") from exc
+    kind = sniff_bytes(head)
+    log.debug("sniffed %s as %s", path.name, kind)
+    return kind
