@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import random
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -19,6 +20,8 @@ from reportlab.pdfgen.canvas import Canvas
 from .data import Cert, Policy
 from .fieldnames import acord_name
 
+ADDRESS_BLOCKS = {"producer": "Producer", "insured": "NamedInsured", "holder": "CertificateHolder"}
+CITY_LINE = re.compile(r"^(?:(.*), )?([^,]+), ([A-Z]{2}) (\d{5})$")
 EDITIONS = ["2009/09", "2010/05", "2014/01", "2016/03", "2025/12"]
 VALUE_FONTS = ["Helvetica", "Helvetica", "Times-Roman", "Courier", "Helvetica"]
 
@@ -197,6 +200,9 @@ class Out:
         self.boxes[key] = (x, yt, w, hgt)
         if self._as_field():
             self.placed[key] = "field"
+            if self.naming == "acord" and key in ADDRESS_BLOCKS:
+                self._address_fields(ADDRESS_BLOCKS[key], x, yt, w, rows, font, size, lead)
+                return
             name = self._name(key, "text")
             flags = "multiline" if len(rows) > 1 else ""
             self.c.acroForm.textfield(
@@ -228,6 +234,62 @@ class Out:
                 self.c.drawCentredString(x + w / 2, base, row)
             else:
                 self.c.drawString(x, base, row)
+
+    def _field(
+        self, name: str, value: str, x: float, yt: float, w: float, h: float, font: str, size: float
+    ) -> None:
+        self.c.acroForm.textfield(
+            name=name,
+            value=value,
+            x=x,
+            y=self.h - yt - h,
+            width=w,
+            height=h,
+            fontName=font,
+            fontSize=size,
+            borderWidth=0,
+            borderColor=None,
+            fillColor=None,
+            textColor=colors.black,
+            maxlen=4000,
+            annotationFlags="print",
+        )
+
+    def _address_fields(
+        self, prefix: str, x: float, yt: float, w: float, rows: list[str], font: str, size: float, lead: float
+    ) -> None:
+        """The real form splits a party into name, address lines, city, state and postal code."""
+        name, addr = rows[0], rows[1:]
+        m = CITY_LINE.match(addr[-1]) if addr else None
+        lines = addr[:-1]
+        if m and m.group(1):
+            lines.append(m.group(1))
+        p1 = "F[0].P1[0]."
+        fh = lead + 1
+        self._field(f"{p1}{prefix}_FullName_A[0]", name, x, yt, w, fh, font, size)
+        for i, (line, which) in enumerate(zip(lines[:2], ("LineOne", "LineTwo"), strict=False)):
+            self._field(
+                f"{p1}{prefix}_MailingAddress_{which}_A[0]", line, x, yt + (i + 1) * lead, w, fh, font, size
+            )
+        if m:
+            cy = yt + (min(len(lines), 2) + 1) * lead
+            city, state, zipc = m.group(2), m.group(3), m.group(4)
+            cw = stringWidth(city + "  ", font, size) + 4
+            sw = stringWidth(state + "  ", font, size) + 4
+            self._field(f"{p1}{prefix}_MailingAddress_CityName_A[0]", city, x, cy, cw, fh, font, size)
+            self._field(
+                f"{p1}{prefix}_MailingAddress_StateOrProvinceCode_A[0]", state, x + cw, cy, sw, fh, font, size
+            )
+            self._field(
+                f"{p1}{prefix}_MailingAddress_PostalCode_A[0]",
+                zipc,
+                x + cw + sw,
+                cy,
+                w - cw - sw,
+                fh,
+                font,
+                size,
+            )
 
     def mark(self, key: str, x: float, yt: float, size: float, on: bool) -> None:
         """A check box drawn by the form at (x, yt); marks it when on."""
@@ -437,9 +499,18 @@ class Acord25:
         self.cols = cols
         blocks = self._blocks()
         rows_total = sum(n for _, n, _ in blocks)
-        footer_need = 62 + 78 + 22
-        avail = self.H - 18 - footer_need - y
-        rh = min(11.5, avail / rows_total)
+        text = "\n".join(cert.description)
+        if s.pointer:
+            text += "\n" + s.pointer
+        dsize = s.desc_size
+        while True:
+            lines = wrap(text, s.value_font, dsize, CW - 16)
+            need = max(62.0, 14 + len(lines) * dsize * 1.15 + 4)
+            avail = self.H - 18 - need - 78 - 22 - y
+            rh = min(11.5, avail / rows_total)
+            if rh >= 8.0 or dsize <= 5.5:
+                break
+            dsize -= 0.5
         self.rh = rh
         self.vs = min(s.value_size, rh * 0.78)
         tstart = y
@@ -460,11 +531,7 @@ class Acord25:
             "Schedule, may be attached if more space is required)",
             5,
         )
-        text = "\n".join(cert.description)
-        if s.pointer:
-            text += "\n" + s.pointer
-        lines = wrap(text, s.value_font, s.desc_size, CW - 16)
-        o.text("description", M + 6, y + 10, CW - 12, "\n".join(lines), size=s.desc_size, lines=len(lines))
+        o.text("description", M + 6, y + 10, CW - 12, "\n".join(lines), size=dsize, lines=len(lines))
         y += dh + 6
         # holder / cancellation
         self.c.setFillColor(colors.Color(0.88, 0.88, 0.88))

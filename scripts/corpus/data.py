@@ -254,7 +254,7 @@ class Cert:
 
     @property
     def description_text(self) -> str:
-        return " ".join(self.description)
+        return " ".join(self.description).replace("\n", " ")
 
 
 def _street(r: random.Random) -> str:
@@ -502,18 +502,17 @@ def make_cert(
     elif n_lines == 3:
         hlines = [_street(r), f"{hc}, {hs} {hz}"]
     else:
-        hlines = [
-            r.choice(
-                [
-                    "Attn: Risk Management",
-                    "c/o Facilities Department",
-                    "Attn: Contracts Administrator",
-                    f"Suite {r.randint(2, 9)}00",
-                ]
-            ),
-            _street(r),
-            f"{hc}, {hs} {hz}",
-        ]
+        extra = r.choice(
+            [
+                "Attn: Risk Management",
+                "c/o Facilities Department",
+                "Attn: Contracts Administrator",
+                f"Suite {r.randint(2, 9)}00",
+            ]
+        )
+        street = _street(r)
+        hlines = [street, extra] if extra.startswith("Suite") else [extra, street]
+        hlines.append(f"{hc}, {hs} {hz}")
     holder = Party(hname, hlines)
 
     desc = [
@@ -522,6 +521,10 @@ def make_cert(
     ]
     for e in r.sample(ENDORSEMENTS, r.choice([0, 1, 1, 2, 3])):
         desc.append(e.replace("the certificate holder", hname) if r.random() < 0.4 else e)
+    if r.random() < 0.25:
+        # a list printed one name per line
+        others = r.sample([h for h in HOLDERS if "{" not in h and h != hname], 2)
+        desc.append("\n".join(["Additional Insureds:", hname, *others]))
     return Cert(
         cdate,
         producer,

@@ -202,7 +202,7 @@ def _cert_pages(
         c.showPage()
         draw_acord101(c, cert, style, cont[split:], extras, 3, pages, continued_heading=False)
         c.showPage()
-    return " ".join([*cert.description, *cont]), pages, extras
+    return " ".join([*cert.description, *cont]).replace("\n", " "), pages, extras
 
 
 def multipage(out: Path, n: int, r: random.Random) -> list[str]:
