@@ -323,7 +323,7 @@ class Out:
             c.rect(x + 1.5, self.h - yt - size + 1.5, size - 3, size - 3, stroke=0, fill=1)
         elif self.s.mark == "check":
             c.setFont("ZapfDingbats", size)
-            c.drawString(x + 0.6, self.h - yt - size + 1.2, "4")
+            c.drawString(x + 0.6, self.h - yt - size + 1.2, "\u2714")
         else:
             c.setFont("Helvetica-Bold", size + 1)
             c.drawCentredString(x + size / 2, self.h - yt - size + 1.2, "X")
