@@ -1,0 +1,1 @@
+"""Email in the core: parsing received messages and composing safe replies (stdlib `email` only)."""
