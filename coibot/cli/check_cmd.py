@@ -40,8 +40,13 @@ def _parse_as_of(value: str | None) -> date:
         ) from None
 
 
-def _load_extraction(path: Path) -> dict[str, Any]:
-    """An extraction JSON file as is; any other file is read by the certificate reader."""
+def _is_extraction(value: Any) -> bool:
+    return isinstance(value, dict) and isinstance(value.get("policies"), list)
+
+
+def _load_extractions(path: Path) -> list[dict[str, Any]]:
+    """An extraction JSON file (one object, or a list as `coibot extract --json` prints for several)
+    as is; any other file is read by the certificate reader, which may find several certificates."""
     if path.suffix.lower() == ".json":
         try:
             data = json.loads(path.read_text(encoding="utf-8"))
@@ -49,12 +54,13 @@ def _load_extraction(path: Path) -> dict[str, Any]:
             raise ExtractionError("unreadable_file", f"{path}: cannot read the file: {exc}") from exc
         except json.JSONDecodeError as exc:
             raise ExtractionError("invalid_extraction", f"{path}: not valid JSON: {exc}") from exc
-        if not isinstance(data, dict) or not isinstance(data.get("policies"), list):
+        items = data if isinstance(data, list) and data else [data]
+        if not all(_is_extraction(item) for item in items):
             raise ExtractionError(
                 "invalid_extraction", f"{path}: not an extraction (a JSON object with a `policies` list)"
             )
-        return data
-    # The reader runs in an isolated process and pulls in PDF/OCR libraries: load it only when needed.
+        return list(items)
+    # The reader runs in an isolated child and pulls in PDF/OCR libraries: load it only when needed.
     try:
         reader = importlib.import_module("coibot.extract.isolate")
     except ImportError as exc:
@@ -62,9 +68,10 @@ def _load_extraction(path: Path) -> dict[str, Any]:
             "reader_unavailable", f"the certificate reader is not available: {exc}"
         ) from exc
     result = reader.extract_isolated(path)
-    if not isinstance(result, dict):
-        raise ExtractionError("invalid_extraction", f"{path}: the reader returned no extraction")
-    return result
+    certificates = [result] if isinstance(result, dict) else list(result or [])
+    if not certificates or not all(_is_extraction(c) for c in certificates):
+        raise ExtractionError("no_certificate", f"{path}: no certificate of insurance was found in the file")
+    return certificates
 
 
 def _clients(requirements: Path | None, config: Path | None) -> tuple[list[ClientRequirements], str]:
@@ -145,32 +152,34 @@ def check(
     """Check a certificate against a client's requirements and list every gap.
 
     Exit code 0 whatever the status (the status is in the output); 2 for a bad requirements
-    file or unknown client, 4 for a certificate that cannot be read.
+    file or unknown client, 4 for a certificate that cannot be read. A file holding several
+    certificates gets one report per certificate (a JSON list).
     """
     day = _parse_as_of(as_of)
     try:
         clients, source = _clients(requirements, config)
         client = _find_client(clients, client_id, source)
         table = load_ratings_csv(ratings) if ratings is not None else None
-        extraction = _load_extraction(file)
-        if all_sets:
-            reports = check_all_sets(extraction, client, day, provider, table)
-            if not reports:
-                raise RequirementsError(f"client {client_id!r} has no requirement set")
-        else:
-            current = client.current_set(day)
-            if current is None:
-                first = min(s.effective_from for s in client.requirement_sets)
-                raise RequirementsError(
-                    f"client {client_id!r} has no requirement set in effect on {day}; the first starts on "
-                    f"{first} (use --all-sets or a later --as-of)"
-                )
-            reports = [check_certificate(extraction, client, current, day, provider, table)]
+        current = client.current_set(day)
+        if current is None and not all_sets:
+            first = min(s.effective_from for s in client.requirement_sets)
+            raise RequirementsError(
+                f"client {client_id!r} has no requirement set in effect on {day}; the first starts on "
+                f"{first} (use --all-sets or a later --as-of)"
+            )
+        extractions = _load_extractions(file)
+        reports: list[dict[str, Any]] = []
+        for extraction in extractions:
+            if all_sets:
+                reports += check_all_sets(extraction, client, day, provider, table)
+            elif current is not None:
+                reports.append(check_certificate(extraction, client, current, day, provider, table))
     except CoibotError as exc:
         err_console.print(f"[bold red]error:[/] {escape(str(exc))}")
         raise typer.Exit(exc.exit_code) from None
     if as_json:
-        payload: Any = reports if all_sets else reports[0]
+        # One object for one certificate and one set, as the contract shows; a list otherwise.
+        payload: Any = reports if all_sets or len(reports) != 1 else reports[0]
         typer.echo(json.dumps(payload, indent=2, ensure_ascii=False))
         return
     for report in reports:

@@ -262,3 +262,37 @@ def test_installed_command_end_to_end(tmp_path: Path) -> None:
     reports = json.loads(out.stdout)
     assert_valid_report(reports)
     assert [r["status"] for r in reports] == ["deficient", "deficient"]
+
+
+def test_a_pdf_is_read_then_checked() -> None:
+    pdf = SAMPLES / "sample_002.pdf"
+    result = invoke(
+        str(pdf), "--client", "acme", "--requirements", str(EXAMPLE), "--as-of", "2026-11-21", "--json"
+    )
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.stdout)
+    assert_valid_report(report)
+    assert report["certificate"]["source"]["file"] == "sample_002.pdf"
+    codes = {g["code"] for g in report["gaps"]}
+    assert {"not_yet_effective", "coverage_missing", "certificate_holder_mismatch"} <= codes
+
+
+def test_a_list_of_extractions_gets_a_list_of_reports(tmp_path: Path) -> None:
+    path = tmp_path / "two.json"
+    other = good()
+    other["certificate_holder"]["name"] = "Someone Else"
+    path.write_text(json.dumps([good(), other]), encoding="utf-8")
+    result = invoke(
+        str(path), "--client", "acme", "--requirements", str(EXAMPLE), "--as-of", "2026-11-21", "--json"
+    )
+    assert result.exit_code == 0, result.output
+    reports = json.loads(result.stdout)
+    assert_valid_report(reports)
+    assert [r["status"] for r in reports] == ["compliant", "deficient"]
+
+
+def test_a_file_without_a_certificate_exit_4(tmp_path: Path) -> None:
+    path = tmp_path / "notes.txt"
+    path.write_text("not a certificate", encoding="utf-8")
+    result = invoke(str(path), "--client", "acme", "--requirements", str(EXAMPLE), "--as-of", "2026-11-21")
+    assert result.exit_code == 4, result.output
