@@ -64,7 +64,7 @@ class Style:
     cols: list[float] = field(default_factory=list)
     desc_size: float = 8.0
     pointer: str | None = None  # "see attached" text appended to the description on page 1
-    smudge: list[str] = field(default_factory=list)  # keys whose printed value gets an ink blot (scans)
+    upper: bool = False  # the agency system prints every value in capitals
 
     @classmethod
     def random(cls, r: random.Random) -> Style:
@@ -183,6 +183,8 @@ class Out:
         """Put a value with its top at yt (or centred on the row of height `mid` starting at yt)."""
         if value is None or value == "":
             return
+        if self.s.upper:
+            value = value.upper()
         font = self.s.value_font
         size = size or self.s.value_size
         x += self.s.dx
@@ -502,6 +504,8 @@ class Acord25:
         text = "\n".join(cert.description)
         if s.pointer:
             text += "\n" + s.pointer
+        if s.upper:
+            text = text.upper()
         dsize = s.desc_size
         while True:
             lines = wrap(text, s.value_font, dsize, CW - 16)
@@ -945,5 +949,6 @@ def render_meta(style: Style) -> dict[str, Any]:
         "amount_fmt": style.amount_fmt or "plain",
         "dollar_col": style.dollar_col,
         "other_inline": style.other_inline,
+        "upper": style.upper,
         "offset": [style.dx, style.dy],
     }

@@ -25,6 +25,7 @@ def _text_variant(r: random.Random, i: int) -> tuple[dict[str, object], Style]:
     style.edition = ["2016/03", "2014/01", "2010/05", "2009/09", "2025/12"][i % 5]
     style.mark = ["X", "check", "square"][i % 3]
     style.value_font = ["Helvetica", "Times-Roman", "Courier", "Helvetica"][i % 4]
+    style.upper = i % 7 == 6
     if i % 6 == 2:
         kw["dup"] = r.choice(["general_liability", "automobile_liability"])
     if i % 7 == 3:
@@ -62,9 +63,27 @@ def text(out: Path, n: int, r: random.Random) -> list[str]:
                 "layout": render_meta(style),
             },
         )
+        if style.upper:
+            upper_truth(truth)
         write_truth(path, truth)
         names.append(name)
     return names
+
+
+def upper_truth(truth: dict[str, Any]) -> None:
+    """Values as printed by an agency system that prints capitals."""
+    for part in ("producer", "insured", "certificate_holder"):
+        for k, v in (truth.get(part) or {}).items():
+            if isinstance(v, str) and k != "phone":
+                truth[part][k] = v.upper()
+    if truth.get("description_of_operations"):
+        truth["description_of_operations"] = truth["description_of_operations"].upper()
+    for ins in truth["insurers"]:
+        ins["name"] = ins["name"].upper() if ins["name"] else None
+    for p in truth["policies"]:
+        for k in ("carrier", "coverage_name", "policy_number"):
+            if p.get(k):
+                p[k] = p[k].upper()
 
 
 # fillable: (naming, mode) per index; ACORD names, the short dotted names of the public samples,
