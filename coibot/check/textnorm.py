@@ -98,15 +98,49 @@ def similarity(a: str, b: str) -> float:
     return float(fuzz.ratio(a, b))
 
 
-def contains_wording(haystack: str, phrase: str, tolerance: float = 95.0) -> bool:
-    """True when `phrase` appears in `haystack` after normalisation, exactly or within OCR tolerance."""
+# Characters OCR confuses, folded to one form so "lncluded", "Managernent", "CabIing" read as meant.
+_OCR_PAIRS = (("rn", "m"), ("cl", "d"), ("vv", "w"), ("0", "o"), ("1", "l"), ("i", "l"), ("5", "s"))
+# A long word with one letter dropped or doubled ("additonal") is still the word at this similarity;
+# a different word ("excluded" / "included", "insurer" / "insured") is not.
+LONG_WORD = 8
+LONG_WORD_SIMILARITY = 90.0
+
+
+@lru_cache(maxsize=8192)
+def ocr_fold(word: str) -> str:
+    """A word with OCR-confusable characters folded together."""
+    for a, b in _OCR_PAIRS:
+        word = word.replace(a, b)
+    return word
+
+
+def _word_ok(want: str, got: str) -> bool:
+    if want == got or ocr_fold(want) == ocr_fold(got):
+        return True
+    return len(want) >= LONG_WORD and fuzz.ratio(want, got) >= LONG_WORD_SIMILARITY
+
+
+def _words_in_order(needle: list[str], hay: list[str]) -> bool:
+    """The phrase's words appear consecutively in `hay`, each exact or within OCR tolerance."""
+    n = len(needle)
+    for start in range(len(hay) - n + 1):
+        if all(_word_ok(w, hay[start + k]) for k, w in enumerate(needle)):
+            return True
+    return False
+
+
+def contains_wording(haystack: str, phrase: str) -> bool:
+    """True when `phrase` appears in `haystack` after normalisation, exactly or within OCR tolerance.
+
+    Tolerance is per word, so an inserted "not" or a changed word still makes the phrase missing.
+    """
     hay = norm_wording(haystack)
     needle = norm_wording(phrase)
     if not needle:
         return True
     if needle in hay:
         return True
-    # A line break inside a word ("addi- tional", "addi tional") loses only a space: compare without them.
+    # A line break inside a word ("addi tional") loses only a space: compare without spaces.
     if needle.replace(" ", "") in hay.replace(" ", ""):
         return True
-    return len(needle) >= 12 and fuzz.partial_ratio(needle, hay) >= tolerance
+    return _words_in_order(needle.split(), hay.split())

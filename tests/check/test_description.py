@@ -68,3 +68,23 @@ def test_unreadable_description_needs_review() -> None:
     report = run(cert)
     assert report["status"] == "needs_review"
     assert report["gaps"][0]["code"] == "unreadable"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Acme Property Management LLC is excluded as additional insured",
+        "Acme Property Management LLC is included as additional insurer",
+        "Acme Property Management LLC is not included as additional insured",
+    ],
+)
+def test_a_changed_word_is_not_ocr_noise(text: str) -> None:
+    cert = good()
+    cert["description_of_operations"] = text
+    assert [g["code"] for g in run(cert)["gaps"]] == ["description_missing_text"]
+
+
+def test_one_letter_dropped_from_a_long_word_is_tolerated() -> None:
+    cert = good()
+    cert["description_of_operations"] = "Acme Property Management LLC is included as additonal insured."
+    assert run(cert)["gaps"] == []
