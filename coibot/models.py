@@ -302,3 +302,23 @@ class SlackMessage(SQLModel, table=True):
     ts: str = Field(max_length=32)
     created_at: datetime = Field(default_factory=utcnow)
     updated_at: datetime = Field(default_factory=utcnow)
+
+
+class CertificateRequestSent(SQLModel, table=True):
+    """A request for a missing certificate (or its escalation) already enqueued.
+
+    Once per provider, client, requirement set version and milestone, like ReminderSent for policies.
+    """
+
+    __tablename__ = "certificate_request_sent"
+    __table_args__ = (
+        UniqueConstraint("provider_id", "client_id", "requirement_set_id", "milestone",
+                         name="uq_certificate_request_milestone"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    provider_id: int = Field(foreign_key="provider.id")
+    client_id: str = Field(foreign_key="client.id")
+    requirement_set_id: int = Field(foreign_key="requirement_set_version.id")
+    milestone: str = Field(max_length=32)
+    sent_at: datetime = Field(default_factory=utcnow)

@@ -1,0 +1,286 @@
+"""The certificate lifecycle over time: expiry of Effective Now certificates and future sets taking effect.
+
+The state machine itself is coibot.workflow; this module decides, for a date, which transitions
+time causes: an approved certificate whose required policy has lapsed becomes expired, and when a
+future requirement set becomes current the provider's effective certificates are checked again
+against it and the new gaps are e-mailed (once per submission and set version).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from pydantic import ValidationError
+from sqlalchemy import and_, exists, func, or_
+from sqlalchemy import select as core_select
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import aliased
+from sqlmodel import Session, col, select
+
+from coibot import models as m
+from coibot import workflow
+from coibot.audit import record
+from coibot.check import check_certificate
+from coibot.config import Settings
+from coibot.contacts import provider_recipients
+from coibot.errors import CoibotError
+from coibot.models import SubmissionStatus as S
+from coibot.outbox import enqueue_email
+from coibot.reminders import Due, coverage_label, due_on, enqueue_due, reply_address, requires
+from coibot.render import render
+from coibot.requirements import RequirementSet
+
+log = logging.getLogger(__name__)
+
+ACTOR = "scheduler"
+RECHECKED = "rechecked"
+
+
+@dataclass
+class LifecycleReport:
+    """What one lifecycle run changed."""
+
+    expired: list[int] = field(default_factory=list)
+    rechecked: list[tuple[int, int, str]] = field(default_factory=list)  # (submission, set version, status)
+    emailed: list[int] = field(default_factory=list)
+
+
+def run_lifecycle(session: Session, settings: Settings, as_of: date, actor: str = ACTOR) -> LifecycleReport:
+    """Expire what lapsed, re-check against sets that became current; the caller commits."""
+    report = LifecycleReport()
+    report.expired = expire_lapsed(session, as_of, actor)
+    recheck_current_sets(session, settings, as_of, report, actor)
+    return report
+
+
+# ------------------------------------------------------------------ expiry
+
+
+PolicyRow = tuple[str, str | None, str | None, date | None]  # coverage, coverage name, number, expiration
+
+
+def lapsed_coverages(spec: dict[str, Any] | None, policies: list[PolicyRow],
+                     as_of: date) -> list[dict[str, Any]]:
+    """Required coverages whose every readable policy on the certificate expired before `as_of`."""
+    by_kind: dict[tuple[str, str | None], list[tuple[str | None, date]]] = defaultdict(list)
+    for coverage, name, number, exp in policies:
+        if exp is not None and requires(spec, coverage, name):
+            by_kind[(coverage, name)].append((number, exp))
+    lapsed: list[dict[str, Any]] = []
+    for (coverage, name), rows in sorted(by_kind.items(), key=lambda kv: (kv[0][0], kv[0][1] or "")):
+        number, latest = max(rows, key=lambda r: r[1])
+        if latest < as_of:
+            lapsed.append({"coverage": coverage_label(coverage, name), "policy_number": number,
+                           "expiration_date": latest.isoformat()})
+    return lapsed
+
+
+def expire_lapsed(session: Session, as_of: date, actor: str = ACTOR) -> list[int]:
+    """approved → expired for every submission with a required policy that expired before `as_of`."""
+    p = m.Policy.__table__  # type: ignore[attr-defined]
+    s = m.Submission.__table__  # type: ignore[attr-defined]
+    v = m.RequirementSetVersion.__table__  # type: ignore[attr-defined]
+    p2 = aliased(p)
+    any_lapsed = exists().where(p2.c.certificate_id == s.c.certificate_id, p2.c.expiration_date < as_of)
+    rows = session.connection().execute(
+        core_select(s.c.id, v.c.spec, p.c.coverage, p.c.coverage_name, p.c.policy_number, p.c.expiration_date)
+        .select_from(s.join(v, v.c.id == s.c.requirement_set_id)
+                     .join(p, p.c.certificate_id == s.c.certificate_id))
+        .where(s.c.status == S.APPROVED.value, any_lapsed)
+        .order_by(s.c.id)
+    ).all()
+    grouped: dict[int, tuple[dict[str, Any], list[PolicyRow]]] = {}
+    for sub_id, spec, coverage, name, number, exp in rows:
+        grouped.setdefault(sub_id, (spec, []))[1].append((coverage, name, number, exp))
+    expired: list[int] = []
+    for sub_id, (spec, policies) in grouped.items():
+        lapsed = lapsed_coverages(spec, policies, as_of)
+        if not lapsed:
+            continue
+        try:
+            workflow.expire(session, sub_id, actor, detail={"lapsed": lapsed, "as_of": as_of.isoformat()})
+        except workflow.TransitionConflict as exc:
+            log.info("submission %s not expired: %s", sub_id, exc)
+            continue
+        expired.append(sub_id)
+    if expired:
+        log.info("expired %d submission(s) on %s: %s", len(expired), as_of.isoformat(), expired)
+    return expired
+
+
+# ------------------------------------------------------------------ future sets taking effect
+
+
+def current_versions(session: Session, as_of: date) -> dict[str, m.RequirementSetVersion]:
+    """Each active client's current set version on `as_of` (the latest effective_from not after it)."""
+    v = m.RequirementSetVersion
+    latest_start = (
+        select(v.client_id, func.max(v.effective_from).label("start"))
+        .where(col(v.is_latest), col(v.active), v.effective_from <= as_of)
+        .group_by(v.client_id)
+        .subquery()
+    )
+    rows = session.exec(
+        select(v).join(latest_start, and_(col(v.client_id) == latest_start.c.client_id,
+                                          col(v.effective_from) == latest_start.c.start))
+        .where(col(v.is_latest), col(v.active))
+    ).all()
+    return {row.client_id: row for row in rows}
+
+
+def recheck_current_sets(session: Session, settings: Settings, as_of: date, report: LifecycleReport,
+                         actor: str = ACTOR) -> None:
+    """Check approved certificates of an older set against the set now current; e-mail new gaps."""
+    current = current_versions(session, as_of)
+    if not current:
+        return
+    s = m.Submission
+    candidates = session.exec(
+        select(s).where(s.status == S.APPROVED, col(s.client_id).in_(list(current)),
+                        col(s.provider_id).is_not(None)).order_by(col(s.id))
+    ).all()
+    if not candidates:
+        return
+    done = _rechecked(session, [c.id for c in candidates if c.id is not None])
+    covered = _covered(session, current)
+    versions: dict[int, m.RequirementSetVersion | None] = {}
+    for sub in candidates:
+        cur = current[sub.client_id]
+        if sub.id is None or cur.id is None or sub.requirement_set_id == cur.id:
+            continue
+        if sub.requirement_set_id not in versions:
+            versions[sub.requirement_set_id] = session.get(m.RequirementSetVersion, sub.requirement_set_id)
+        old = versions[sub.requirement_set_id]
+        if old is None or old.effective_from > cur.effective_from:
+            continue  # approved for a set that is still in the future
+        if (sub.id, cur.id) in done or (sub.provider_id, sub.client_id, cur.id) in covered:
+            continue
+        _recheck_one(session, settings, sub, cur, as_of, report, actor)
+
+
+def _rechecked(session: Session, submission_ids: list[int]) -> set[tuple[int, int]]:
+    rows = session.exec(
+        select(m.AuditLog.entity_id, m.AuditLog.detail).where(
+            m.AuditLog.entity == "submission", m.AuditLog.action == RECHECKED,
+            col(m.AuditLog.entity_id).in_([str(i) for i in submission_ids]))
+    ).all()
+    return {(int(eid), int((detail or {}).get("requirement_set_id", -1))) for eid, detail in rows}
+
+
+def _covered(session: Session,
+             current: dict[str, m.RequirementSetVersion]) -> set[tuple[int | None, str, int]]:
+    """(provider, client, version) that already have an approved or pending submission for the version."""
+    ids = [v.id for v in current.values() if v.id is not None]
+    rows = session.exec(
+        select(m.Submission.provider_id, m.Submission.client_id, m.Submission.requirement_set_id).where(
+            col(m.Submission.requirement_set_id).in_(ids),
+            col(m.Submission.status).in_([S.APPROVED, S.PENDING]))
+    ).all()
+    return {(a, b, c) for a, b, c in rows}
+
+
+def _gap_key(gap: dict[str, Any]) -> tuple[Any, Any, Any]:
+    return gap.get("code"), gap.get("coverage"), gap.get("field")
+
+
+def _recheck_one(session: Session, settings: Settings, sub: m.Submission, version: m.RequirementSetVersion,
+                 as_of: date, report: LifecycleReport, actor: str) -> None:
+    client_cfg = settings.client(sub.client_id)
+    cert = session.get(m.Certificate, sub.certificate_id)
+    provider = session.get(m.Provider, sub.provider_id) if sub.provider_id is not None else None
+    client = session.get(m.Client, sub.client_id)
+    if client_cfg is None or cert is None or provider is None or client is None or sub.id is None:
+        log.warning("submission %s: cannot re-check (client, certificate or provider not on file)", sub.id)
+        return
+    try:
+        rs = RequirementSet.model_validate(version.spec)
+    except ValidationError as exc:
+        log.error("requirement set version %s does not validate; not re-checking: %s", version.id, exc)
+        return
+    result = check_certificate(cert.extraction, client_cfg, rs, as_of, provider.name)
+    gaps: list[dict[str, Any]] = result.get("gaps") or []
+    before = {_gap_key(g) for g in (sub.gaps or [])}
+    new = [g for g in gaps if _gap_key(g) not in before]
+    record(session, actor, "submission", str(sub.id), RECHECKED, S.APPROVED.value, S.APPROVED.value,
+           {"requirement_set_id": version.id, "set": version.name, "status": result.get("status"),
+            "gaps": gaps, "new_gaps": len(new), "as_of": as_of.isoformat()})
+    report.rechecked.append((sub.id, version.id or 0, str(result.get("status"))))
+    log.info("submission %s re-checked against %s/%s v%s: %s, %d gap(s), %d new", sub.id, sub.client_id,
+             version.name, version.version, result.get("status"), len(gaps), len(new))
+    if not new:
+        return
+    to, cc = provider_recipients(session, provider.id, cert.extraction)
+    if not to and cc:
+        to, cc = cc, []
+    if not to:
+        log.warning("submission %s has new gaps but the provider has no e-mail contact or broker", sub.id)
+        return
+    text = render("email/recheck.txt.j2", provider_name=provider.name, client_name=client.name,
+                  insured_name=cert.insured_name or provider.name, set_name=version.name,
+                  effective_from=version.effective_from, gaps=gaps, new=[_gap_key(g) for g in new],
+                  address=reply_address(settings))
+    row = enqueue_email(session, f"email:recheck:{sub.id}:{version.id}", to,
+                        f"{client.name}: new insurance requirements from "
+                        f"{version.effective_from.isoformat()}", text, cc=cc)
+    if row is not None:
+        report.emailed.append(sub.id)
+
+
+
+# ------------------------------------------------------------------ one scheduled run
+
+
+@dataclass
+class DayReport:
+    """What one run decided and enqueued for a day."""
+
+    as_of: date
+    lifecycle: LifecycleReport
+    due: list[Due]
+    sent: list[Due]
+    needs_review: list[int]
+
+
+def run_day(session: Session, settings: Settings, as_of: date, actor: str = ACTOR) -> DayReport:
+    """Everything time causes on `as_of`: expiry, re-checks, reminders, needs-review posts.
+
+    Idempotent: a second run on the same day (another process, a retry, a restart) finds the
+    transitions done and the messages recorded, and adds nothing. The caller commits.
+    """
+    from coibot.review import notify_needs_review  # review imports lifecycle's neighbours; keep it lazy
+
+    lifecycle = run_lifecycle(session, settings, as_of, actor)
+    due = due_on(session, settings.reminders, as_of)
+    sent = enqueue_due(session, settings, due, as_of)
+    reviewed = notify_needs_review(session, settings)
+    log.info("run for %s: %d expired, %d re-checked, %d due, %d enqueued, %d needs-review posted",
+             as_of.isoformat(), len(lifecycle.expired), len(lifecycle.rechecked), len(due), len(sent),
+             len(reviewed))
+    return DayReport(as_of, lifecycle, due, sent, reviewed)
+
+
+def try_lease(session: Session, name: str, holder: str, now: datetime, ttl: timedelta) -> bool:
+    """Take or renew the lease `name` until now + ttl unless another holder's is still valid.
+
+    One conditional upsert: insert, or update only when the holder is us or the lease expired.
+    RETURNING yields a row only when this statement took it. Inside the caller's transaction, so
+    on SQLite the run that follows holds the write lock from its first statement.
+    """
+    table = m.Lease.__table__  # type: ignore[attr-defined]
+    dialect = session.get_bind().dialect.name
+    inserts: dict[str, Any] = {"postgresql": postgresql.insert, "sqlite": sqlite.insert}
+    if dialect not in inserts:
+        raise CoibotError(f"unsupported database dialect {dialect}")
+    stmt = inserts[dialect](table).values(name=name, holder=holder, expires_at=now + ttl)
+    stmt = stmt.on_conflict_do_update(
+        index_elements=["name"],
+        set_={"holder": stmt.excluded.holder, "expires_at": stmt.excluded.expires_at},
+        where=or_(table.c.holder == holder, table.c.expires_at < now),
+    ).returning(table.c.holder)
+    won = session.connection().execute(stmt).first() is not None
+    log.debug("lease %s for %s: %s", name, holder, "taken" if won else "held by another process")
+    return won

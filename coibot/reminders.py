@@ -1,0 +1,468 @@
+"""What is due on a date: renewal reminders, requests for missing certificates, escalations.
+
+Every message has a deadline: a policy's expiration date, or the date a requirement set takes
+effect. Milestones sit at fixed offsets from it (`before_60` … `before_1`, then `after_1` …
+`after_N` every `after_expiry_every_days`, and `escalate`). On a given day the *latest* milestone
+whose date has passed is due unless it was already sent, so a run after downtime catches up with
+one message, never a burst. Because each milestone is a window of deadlines, deciding is one SQL
+query of date comparisons over indexed columns, with the "already sent", "renewed" and "paused"
+tests as anti-joins.
+
+Sending is `enqueue_due`: an insert-or-ignore into reminder_sent / certificate_request_sent, and
+only when that inserted, the outbox rows (idempotent by key) in the same transaction. Two
+schedulers deciding the same day therefore enqueue each message once.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from typing import Any, Literal
+
+from sqlalchemy import ColumnElement, and_, case, exists, func, literal, or_, select
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import aliased
+from sqlmodel import Session
+
+from coibot import models as m
+from coibot.config import Reminders, Settings
+from coibot.contacts import provider_recipients
+from coibot.errors import CoibotError
+from coibot.models import SubmissionStatus as S
+from coibot.outbox import enqueue_email, enqueue_slack
+from coibot.render import render
+
+log = logging.getLogger(__name__)
+
+ESCALATE = "escalate"
+# How far back a missed milestone is still caught up; older deadlines are history, not reminders.
+CATCH_UP_HORIZON_DAYS = 366
+
+Kind = Literal["renewal", "missing"]
+
+
+class ReminderError(CoibotError):
+    """A reminder could not be decided or enqueued as asked."""
+
+
+@dataclass(frozen=True)
+class Milestone:
+    name: str
+    offset_days: int  # relative to the deadline: negative before it, positive after
+
+
+def milestones(cfg: Reminders) -> list[Milestone]:
+    """The provider-facing milestones in date order (escalation is separate)."""
+    before = [Milestone(f"before_{d}", -d) for d in sorted(cfg.days_before_expiry, reverse=True)]
+    after = [Milestone(f"after_{k}", k * cfg.after_expiry_every_days)
+             for k in range(1, cfg.after_expiry_max + 1)]
+    return before + after
+
+
+def latest_due(cfg: Reminders, deadline: date, as_of: date) -> str | None:
+    """The latest provider milestone on or before `as_of` (the Python twin of the SQL CASE)."""
+    due = [ms.name for ms in milestones(cfg) if deadline + timedelta(days=ms.offset_days) <= as_of]
+    return due[-1] if due else None
+
+
+def escalation_due(cfg: Reminders, deadline: date, as_of: date) -> bool:
+    return deadline + timedelta(days=cfg.escalate_after_days) <= as_of
+
+
+@dataclass(frozen=True)
+class Due:
+    """One message that is due: a renewal reminder (per policy) or a missing-certificate request."""
+
+    kind: Kind
+    milestone: str
+    client_id: str
+    provider_id: int
+    deadline: date
+    days_left: int
+    requirement_set_id: int
+    policy_id: int | None = None
+    submission_id: int | None = None
+    certificate_id: int | None = None
+    coverage: str | None = None
+    coverage_name: str | None = None
+    policy_number: str | None = None
+    carrier: str | None = None
+    set_name: str | None = None
+    spec: dict[str, Any] = field(default_factory=dict, compare=False, hash=False, repr=False)
+
+    @property
+    def escalate(self) -> bool:
+        return self.milestone == ESCALATE
+
+    @property
+    def key(self) -> str:
+        if self.kind == "renewal":
+            return f"reminder:{self.policy_id}:{self.client_id}:{self.milestone}"
+        return f"cert_request:{self.provider_id}:{self.client_id}:{self.requirement_set_id}:{self.milestone}"
+
+    def why(self) -> str:
+        """One line for `coibot remind --dry-run`."""
+        when = _relative(self.days_left)
+        if self.kind == "renewal":
+            what = (f"{self.coverage_label} policy {self.policy_number or '(number not read)'} "
+                    f"expires {self.deadline.isoformat()} ({when})")
+        else:
+            what = (f"no certificate on file for requirement set {self.set_name!r} "
+                    f"in effect from {self.deadline.isoformat()} ({when})")
+        return f"{self.milestone}: {what}"
+
+    @property
+    def coverage_label(self) -> str:
+        return coverage_label(self.coverage or "", self.coverage_name)
+
+
+def coverage_label(coverage: str, name: str | None) -> str:
+    if coverage == "other" and name:
+        return name
+    return coverage.replace("_", " ").capitalize() if coverage else "Insurance"
+
+
+def _relative(days_left: int) -> str:
+    if days_left > 1:
+        return f"in {days_left} days"
+    if days_left == 1:
+        return "tomorrow"
+    if days_left == 0:
+        return "today"
+    return f"{-days_left} day{'s' if days_left != -1 else ''} ago"
+
+
+# ------------------------------------------------------------------ deciding
+
+
+def _milestone_case(cfg: Reminders, deadline: Any, as_of: date) -> ColumnElement[Any]:
+    """SQL: the latest milestone whose date has passed, or NULL (deadline windows, no date math in SQL)."""
+    whens = [(deadline <= as_of - timedelta(days=ms.offset_days), literal(ms.name))
+             for ms in reversed(milestones(cfg))]
+    if not whens:
+        return literal(None)
+    return case(*whens, else_=literal(None))
+
+
+def _horizon(cfg: Reminders, as_of: date) -> tuple[date, date]:
+    """The deadlines that can have anything due on `as_of`."""
+    first = max(cfg.days_before_expiry, default=0)
+    last = max(cfg.after_expiry_every_days * cfg.after_expiry_max, cfg.escalate_after_days)
+    return as_of - timedelta(days=last + CATCH_UP_HORIZON_DAYS), as_of + timedelta(days=first)
+
+
+def due_renewals(session: Session, cfg: Reminders, as_of: date) -> list[Due]:
+    """Renewal reminders and escalations due on `as_of`, one query.
+
+    A policy is reminded when it is on an approved (or since expired) submission, no approved
+    submission of the same provider and client shows the same coverage expiring later (the
+    renewal), and no newer certificate of theirs is pending or in draft (the pause).
+    """
+    p = m.Policy.__table__  # type: ignore[attr-defined]
+    s = m.Submission.__table__  # type: ignore[attr-defined]
+    v = m.RequirementSetVersion.__table__  # type: ignore[attr-defined]
+    rs = m.ReminderSent.__table__  # type: ignore[attr-defined]
+    s2, p2, s3 = aliased(s), aliased(p), aliased(s)
+    deadline = p.c.expiration_date
+    ms = _milestone_case(cfg, deadline, as_of)
+    esc = deadline <= as_of - timedelta(days=cfg.escalate_after_days)
+    lo, hi = _horizon(cfg, as_of)
+
+    def not_sent(milestone: Any) -> ColumnElement[bool]:
+        return ~exists().where(rs.c.policy_id == p.c.id, rs.c.client_id == s.c.client_id,
+                               rs.c.milestone == milestone)
+
+    renewed = exists().where(
+        s2.c.provider_id == s.c.provider_id, s2.c.client_id == s.c.client_id,
+        s2.c.status == S.APPROVED.value, p2.c.certificate_id == s2.c.certificate_id,
+        p2.c.coverage == p.c.coverage, p2.c.expiration_date > deadline,
+    )
+    paused = exists().where(
+        s3.c.provider_id == s.c.provider_id, s3.c.client_id == s.c.client_id,
+        s3.c.status.in_([S.PENDING.value, S.DRAFT.value]), s3.c.certificate_id > s.c.certificate_id,
+    )
+    query = (
+        select(p.c.id, s.c.client_id, s.c.provider_id, s.c.id, s.c.certificate_id, s.c.requirement_set_id,
+               p.c.coverage, p.c.coverage_name, p.c.policy_number, p.c.carrier, deadline,
+               ms.label("milestone"), esc.label("escalate"), v.c.name, v.c.spec)
+        .select_from(p.join(s, s.c.certificate_id == p.c.certificate_id)
+                     .join(v, v.c.id == s.c.requirement_set_id))
+        .where(
+            deadline.between(lo, hi),
+            s.c.status.in_([S.APPROVED.value, S.EXPIRED.value]),
+            s.c.provider_id.is_not(None),
+            # The cheap "already sent" probe first: on most days almost every candidate stops here.
+            or_(and_(ms.is_not(None), not_sent(ms)), and_(esc, not_sent(ESCALATE))),
+            ~renewed,
+            ~paused,
+        )
+    )
+    out: list[Due] = []
+    seen: set[tuple[int, str, str]] = set()
+    for row in session.connection().execute(query).all():
+        (policy_id, client_id, provider_id, sub_id, cert_id, set_id, coverage, coverage_name, number,
+         carrier, exp, milestone, escalate, set_name, spec) = row
+        if not requires(spec, coverage, coverage_name):
+            continue
+        names = [n for n in (milestone,) if n]
+        if escalate:
+            names.append(ESCALATE)
+        for name in names:
+            if (policy_id, client_id, name) in seen:
+                continue  # the same certificate approved for two sets of one client
+            seen.add((policy_id, client_id, name))
+            out.append(Due("renewal", name, client_id, provider_id, exp, (exp - as_of).days, set_id,
+                           policy_id=policy_id, submission_id=sub_id, certificate_id=cert_id,
+                           coverage=coverage, coverage_name=coverage_name, policy_number=number,
+                           carrier=carrier, set_name=set_name, spec=spec or {}))
+    return _drop_sent(session, out)
+
+
+def due_requests(session: Session, cfg: Reminders, as_of: date) -> list[Due]:
+    """Requests for missing certificates due on `as_of`, one query.
+
+    For every active provider-client link and every requirement set that is current or future,
+    a provider with no approved, expired or pending certificate for that set is asked for one,
+    on the cadence of the set's effective date.
+    """
+    pc = m.ProviderClient.__table__  # type: ignore[attr-defined]
+    prov = m.Provider.__table__  # type: ignore[attr-defined]
+    cl = m.Client.__table__  # type: ignore[attr-defined]
+    v = m.RequirementSetVersion.__table__  # type: ignore[attr-defined]
+    s = m.Submission.__table__  # type: ignore[attr-defined]
+    crs = m.CertificateRequestSent.__table__  # type: ignore[attr-defined]
+    v2, v3 = aliased(v), aliased(v)
+    deadline = v.c.effective_from
+    ms = _milestone_case(cfg, deadline, as_of)
+    esc = deadline <= as_of - timedelta(days=cfg.escalate_after_days)
+    current_start = (
+        select(func.max(v3.c.effective_from))
+        .where(v3.c.client_id == v.c.client_id, v3.c.is_latest, v3.c.active, v3.c.effective_from <= as_of)
+        .scalar_subquery()
+    )
+
+    def not_sent(milestone: Any) -> ColumnElement[bool]:
+        return ~exists().where(crs.c.provider_id == pc.c.provider_id, crs.c.client_id == pc.c.client_id,
+                               crs.c.requirement_set_id == v.c.id, crs.c.milestone == milestone)
+
+    on_file = exists().where(
+        s.c.provider_id == pc.c.provider_id, s.c.client_id == pc.c.client_id,
+        v2.c.id == s.c.requirement_set_id, v2.c.name == v.c.name,
+        s.c.status.in_([S.APPROVED.value, S.EXPIRED.value, S.PENDING.value]),
+    )
+    query = (
+        select(pc.c.provider_id, pc.c.client_id, v.c.id, v.c.name, deadline, ms.label("milestone"),
+               esc.label("escalate"), v.c.spec)
+        .select_from(pc.join(prov, prov.c.id == pc.c.provider_id).join(cl, cl.c.id == pc.c.client_id)
+                     .join(v, v.c.client_id == pc.c.client_id))
+        .where(
+            pc.c.active, prov.c.active, cl.c.active, v.c.is_latest, v.c.active,
+            or_(v.c.effective_from > as_of, v.c.effective_from == current_start),
+            deadline >= _horizon(cfg, as_of)[0],
+            or_(and_(ms.is_not(None), not_sent(ms)), and_(esc, not_sent(ESCALATE))),
+            ~on_file,
+        )
+    )
+    out: list[Due] = []
+    for row in session.connection().execute(query).all():
+        provider_id, client_id, set_id, set_name, eff, milestone, escalate, spec = row
+        names = [n for n in (milestone,) if n] + ([ESCALATE] if escalate else [])
+        for name in names:
+            out.append(Due("missing", name, client_id, provider_id, eff, (eff - as_of).days, set_id,
+                           set_name=set_name, spec=spec or {}))
+    return _drop_sent(session, out)
+
+
+def _drop_sent(session: Session, items: list[Due]) -> list[Due]:
+    # The OR in the queries can return a row for its escalation while its milestone was sent (or
+    # the reverse); the pair is re-checked here against the rows the query already proved exist.
+    if not items:
+        return items
+    renewal_ids = {d.policy_id for d in items if d.kind == "renewal"}
+    sent_r: set[tuple[int, str, str]] = set()
+    if renewal_ids:
+        rs = m.ReminderSent.__table__  # type: ignore[attr-defined]
+        rows = session.connection().execute(select(rs.c.policy_id, rs.c.client_id, rs.c.milestone)
+                                            .where(rs.c.policy_id.in_(renewal_ids))).all()
+        sent_r = {(a, b, c) for a, b, c in rows}
+    provider_ids = {d.provider_id for d in items if d.kind == "missing"}
+    sent_m: set[tuple[int, str, int, str]] = set()
+    if provider_ids:
+        crs = m.CertificateRequestSent.__table__  # type: ignore[attr-defined]
+        rows = session.connection().execute(
+            select(crs.c.provider_id, crs.c.client_id, crs.c.requirement_set_id, crs.c.milestone)
+            .where(crs.c.provider_id.in_(provider_ids))).all()
+        sent_m = {(a, b, c, d) for a, b, c, d in rows}
+    keep: list[Due] = []
+    for d in items:
+        if d.kind == "renewal" and (d.policy_id, d.client_id, d.milestone) in sent_r:
+            continue
+        if d.kind == "missing" and (d.provider_id, d.client_id, d.requirement_set_id, d.milestone) in sent_m:
+            continue
+        keep.append(d)
+    return keep
+
+
+def due_on(session: Session, cfg: Reminders, as_of: date) -> list[Due]:
+    """Everything due on `as_of`, in a stable order."""
+    items = due_renewals(session, cfg, as_of) + due_requests(session, cfg, as_of)
+    return sorted(items, key=lambda d: (d.client_id, d.provider_id, d.kind, d.deadline, d.policy_id or 0,
+                                        d.milestone))
+
+
+def requires(spec: dict[str, Any] | None, coverage: str, coverage_name: str | None) -> bool:
+    """Whether a requirement set (its stored spec) requires the coverage of this policy."""
+    coverages = (spec or {}).get("coverages") or {}
+    if not coverages:
+        return False
+    for key, req in coverages.items():
+        kind = (req or {}).get("coverage") or key
+        if kind != coverage:
+            continue
+        if kind != "other":
+            return True
+        wanted = ((req or {}).get("coverage_name") or "").strip().lower()
+        if wanted and wanted in (coverage_name or "").lower():
+            return True
+    return False
+
+
+# ------------------------------------------------------------------ enqueueing
+
+
+def _insert_ignore(session: Session, table: Any, values: dict[str, Any], keys: Sequence[str]) -> bool:
+    """Insert unless the unique key exists; True when this call inserted (the winner sends)."""
+    dialect = session.get_bind().dialect.name
+    inserts: dict[str, Any] = {"postgresql": postgresql.insert, "sqlite": sqlite.insert}
+    if dialect not in inserts:
+        raise ReminderError(f"unsupported database dialect {dialect}")
+    stmt = (inserts[dialect](table).values(**values)
+            .on_conflict_do_nothing(index_elements=list(keys)).returning(table.c.id))
+    return session.connection().execute(stmt).first() is not None
+
+
+def mark_sent(session: Session, item: Due) -> bool:
+    """Record that `item` goes out; False when another run already recorded it."""
+    if item.kind == "renewal":
+        return _insert_ignore(session, m.ReminderSent.__table__,  # type: ignore[attr-defined]
+                              {"policy_id": item.policy_id, "client_id": item.client_id,
+                               "milestone": item.milestone, "sent_at": m.utcnow()},
+                              ("policy_id", "client_id", "milestone"))
+    return _insert_ignore(session, m.CertificateRequestSent.__table__,  # type: ignore[attr-defined]
+                          {"provider_id": item.provider_id, "client_id": item.client_id,
+                           "requirement_set_id": item.requirement_set_id, "milestone": item.milestone,
+                           "sent_at": m.utcnow()},
+                          ("provider_id", "client_id", "requirement_set_id", "milestone"))
+
+
+@dataclass
+class Message:
+    """What one due item becomes: an e-mail (and for escalations a Slack post)."""
+
+    key: str
+    to: list[str]
+    cc: list[str]
+    subject: str
+    text: str
+    slack: dict[str, Any] | None = None
+
+
+def compose(session: Session, settings: Settings, item: Due, as_of: date) -> Message | None:
+    """The message for `item`; None when nobody can receive it (logged)."""
+    client = session.get(m.Client, item.client_id)
+    provider = session.get(m.Provider, item.provider_id)
+    if client is None or provider is None:
+        log.warning("reminder %s: client or provider row missing", item.key)
+        return None
+    cert = session.get(m.Certificate, item.certificate_id) if item.certificate_id is not None else None
+    context = {
+        "client_name": client.name, "provider_name": provider.name,
+        "insured_name": (cert.insured_name if cert else None) or provider.name,
+        "coverage": item.coverage_label, "policy_number": item.policy_number or "",
+        "carrier": item.carrier or "", "deadline": item.deadline, "days_left": item.days_left,
+        "when": _relative(item.days_left), "milestone": item.milestone,
+        "set_name": item.set_name or "", "requirements": requirement_lines(item.spec),
+        "holder": (item.spec.get("certificate_holder") or {}),
+        "description": item.spec.get("description_must_include") or [],
+        "address": reply_address(settings),
+    }
+    if item.escalate:
+        approvers = (client.approvers or {}).get("emails") or []
+        to = sorted({*approvers, *settings.outbound.staff_emails})
+        what = (f"{item.coverage_label} policy of {provider.name} expired {item.deadline.isoformat()}"
+                if item.kind == "renewal" else
+                f"{provider.name} has no certificate for requirement set {item.set_name!r}")
+        slack = {"kind": "reminder_escalation", "client_id": client.id, "provider_id": provider.id,
+                 "policy_id": item.policy_id, "requirement_set_id": item.requirement_set_id,
+                 "text": f"{client.name}: {what}; no answer after {settings.reminders.escalate_after_days} "
+                         "day(s) of reminders.",
+                 "approvers": (client.approvers or {}).get("slack_users") or [],
+                 "channel": client.slack_channel, "staff_channel": settings.slack.staff_channel}
+        template = "email/reminder_escalation.txt.j2"
+        subject = f"Escalation: {what}"
+        text = render(template, kind=item.kind, **context)
+        return Message(f"email:{item.key}", to, [], subject, text, slack)
+    to, cc = provider_recipients(session, provider.id, cert.extraction if cert else None)
+    if not to and cc:
+        to, cc = cc, []
+    if item.kind == "renewal":
+        template = "email/reminder.txt.j2"
+        subject = (f"{client.name}: your {item.coverage_label.lower()} policy "
+                   f"{'expired' if item.days_left < 0 else 'expires'} {item.deadline.isoformat()}")
+    else:
+        template = "email/missing_certificate.txt.j2"
+        subject = (f"{client.name}: certificate of insurance needed "
+                   f"(requirements from {item.deadline.isoformat()})")
+    return Message(f"email:{item.key}", to, cc, subject, render(template, **context))
+
+
+def enqueue_due(session: Session, settings: Settings, items: Sequence[Due], as_of: date) -> list[Due]:
+    """Record and enqueue each item once; returns the items this call sent. The caller commits."""
+    sent: list[Due] = []
+    for item in items:
+        message = compose(session, settings, item, as_of)
+        if message is None or (not message.to and message.slack is None):
+            log.warning("reminder %s has no recipient (no contact, broker, approver or staff); kept due",
+                        item.key)
+            continue
+        if not mark_sent(session, item):
+            log.info("reminder %s already sent by another run", item.key)
+            continue
+        if message.to:
+            enqueue_email(session, message.key, message.to, message.subject, message.text, cc=message.cc)
+        if message.slack is not None:
+            enqueue_slack(session, f"slack:{item.key}", "reminder_escalation", message.slack)
+        log.info("reminder %s enqueued for client=%s provider=%s deadline=%s", item.key, item.client_id,
+                 item.provider_id, item.deadline.isoformat())
+        sent.append(item)
+    return sent
+
+
+def requirement_lines(spec: dict[str, Any]) -> list[str]:
+    """The requirement set in plain lines: what the certificate must show."""
+    lines: list[str] = []
+    for key, req in (spec.get("coverages") or {}).items():
+        req = req or {}
+        kind = req.get("coverage") or key
+        name = req.get("coverage_name") if kind == "other" else None
+        parts = [coverage_label(kind, name)]
+        limits = req.get("limits") or {}
+        if limits:
+            parts.append(", ".join(f"{k.replace('_', ' ')} at least ${v:,}" for k, v in limits.items()))
+        flags = [label for flag, label in (("basis", None), ("additional_insured", "additional insured"),
+                                           ("waiver_of_subrogation", "waiver of subrogation"),
+                                           ("primary_noncontributory", "primary and non-contributory"),
+                                           ("statutory", "statutory limits")) if label and req.get(flag)]
+        if req.get("basis"):
+            flags.insert(0, f"{str(req['basis']).replace('_', '-')} basis")
+        if flags:
+            parts.append(", ".join(flags))
+        lines.append("; ".join(parts))
+    return lines
+
+
+def reply_address(settings: Settings) -> str:
+    accepted = settings.inbound.smtp.accept_recipients
+    return accepted[0] if accepted else settings.outbound.from_address
