@@ -18,6 +18,7 @@ COMMAND_MODULES = [
     "coibot.cli.config_cmd",
     "coibot.cli.db_cmd",
     "coibot.cli.check_cmd",
+    "coibot.cli.extract_cmd",
 ]
 
 app = typer.Typer(
