@@ -1,0 +1,188 @@
+"""The Slack side of the outbox: approval requests posted with the PDF, decisions updating them.
+
+The outbox sender calls `SlackDeliverer` once per `channel == "slack"` row; an exception means
+"try again later". Posting is idempotent per (submission, channel): the message's channel and ts
+are stored in slack_message right after chat.postMessage, and a retry skips channels already
+posted to, so a row delivered twice never posts twice.
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import Any
+
+from slack_sdk.errors import SlackApiError
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session, col, select
+
+from coibot import models as m
+from coibot.db import session_scope
+from coibot.errors import CoibotError
+from coibot.queries import submission_line
+from handlers.slack import blocks as bk
+from handlers.slack.deps import Deps
+
+log = logging.getLogger(__name__)
+
+APPROVAL = "approval_request"
+DECISION = "decision_update"
+
+
+class SlackDeliveryError(CoibotError):
+    """Slack could not be reached or refused a call; the outbox tries again later."""
+
+
+def approval_view(session: Session, submission_id: int, deps: Deps) -> bk.ApprovalView | None:
+    """What the approval message shows, read fresh from the database."""
+    line = submission_line(session, submission_id, deps.today())
+    sub = session.get(m.Submission, submission_id)
+    if line is None or sub is None:
+        return None
+    client = session.get(m.Client, sub.client_id)
+    provider = session.get(m.Provider, sub.provider_id) if sub.provider_id is not None else None
+    version = session.get(m.RequirementSetVersion, sub.requirement_set_id)
+    return bk.ApprovalView(line, client.name if client else sub.client_id,
+                           provider.name if provider else (line.insured_name or "unknown provider"),
+                           dict(version.spec or {}) if version else {})
+
+
+class SlackDeliverer:
+    """Delivers Slack outbox payloads ({"kind": ..., "submission_id": N})."""
+
+    def __init__(self, deps: Deps) -> None:
+        self.deps = deps
+
+    def __call__(self, row: m.Outbox | dict[str, Any]) -> None:
+        payload = row.payload if isinstance(row, m.Outbox) else row
+        kind = payload.get("kind")
+        sid = payload.get("submission_id")
+        if not isinstance(sid, int):
+            log.error("slack outbox payload without a submission id: %r", payload)
+            return
+        try:
+            if kind == APPROVAL:
+                self.post_approval(sid)
+            elif kind == DECISION:
+                self.update_messages(sid)
+            else:
+                log.warning("slack outbox kind %r is not handled; skipped (submission %s)", kind, sid)
+        except SlackApiError as exc:
+            error = exc.response.get("error")
+            raise SlackDeliveryError(f"slack {kind} for submission {sid}: {error}") from exc
+        except OSError as exc:
+            raise SlackDeliveryError(f"slack {kind} for submission {sid}: {exc}") from exc
+
+    # -- approval requests
+
+    def targets(self, session: Session, client_id: str) -> list[str]:
+        """The client's channel, else a DM with each approver, else the staff channel."""
+        client = session.get(m.Client, client_id)
+        if client is not None and client.slack_channel:
+            return [client.slack_channel]
+        approvers = list(((client.approvers if client else None) or {}).get("slack_users") or [])
+        if approvers:
+            return [self._dm(u) for u in approvers]
+        staff = self.deps.settings.slack.staff_channel
+        return [staff] if staff else []
+
+    def _dm(self, slack_user: str) -> str:
+        resp = self.deps.client.conversations_open(users=slack_user)
+        channel = resp.get("channel") or {}
+        return str(channel.get("id"))
+
+    def post_approval(self, submission_id: int) -> list[tuple[str, str]]:
+        """Post the approval request (and its PDF in the thread) wherever it is not posted yet."""
+        with Session(self.deps.engine) as session:
+            view = approval_view(session, submission_id, self.deps)
+            sub = session.get(m.Submission, submission_id)
+            if view is None or sub is None:
+                log.error("approval request for unknown submission %s; skipped", submission_id)
+                return []
+            targets = self.targets(session, sub.client_id)
+            done = set(session.exec(select(m.SlackMessage.channel).where(
+                m.SlackMessage.submission_id == submission_id, m.SlackMessage.kind == APPROVAL)).all())
+            document = self._document(session, sub.certificate_id)
+        if not targets:
+            log.warning("submission %s: client %s has no Slack channel, approver or staff channel; "
+                        "approval request not posted", submission_id, sub.client_id)
+            return []
+        text, blocks = bk.approval_blocks(view)
+        posted: list[tuple[str, str]] = []
+        for channel in targets:
+            if channel in done:
+                continue
+            resp = self.deps.client.chat_postMessage(channel=channel, text=text, blocks=blocks)
+            ts, real_channel = str(resp["ts"]), str(resp.get("channel") or channel)
+            self._remember(submission_id, channel, real_channel, ts)
+            posted.append((real_channel, ts))
+            log.info("submission %s: approval request posted to %s ts=%s", submission_id, real_channel, ts)
+            if document is not None:
+                self._upload(submission_id, real_channel, ts, *document)
+        return posted
+
+    def _remember(self, submission_id: int, channel: str, real_channel: str, ts: str) -> None:
+        try:
+            with session_scope(self.deps.engine) as session:
+                # Keyed by the target we looked up, so a retry recognises it; ts names the message.
+                session.add(m.SlackMessage(submission_id=submission_id, kind=APPROVAL, channel=channel,
+                                           ts=ts))
+                if real_channel != channel:
+                    session.add(m.SlackMessage(submission_id=submission_id, kind=APPROVAL,
+                                               channel=real_channel, ts=ts))
+        except IntegrityError:
+            log.warning("submission %s: approval message for %s was already recorded", submission_id, channel)
+
+    def _document(self, session: Session, certificate_id: int) -> tuple[Path, str] | None:
+        cert = session.get(m.Certificate, certificate_id)
+        doc = session.get(m.Document, cert.document_sha256) if cert else None
+        if doc is None:
+            return None
+        return Path(doc.stored_path), doc.filename or f"certificate-{certificate_id}.pdf"
+
+    def _upload(self, submission_id: int, channel: str, ts: str, path: Path, filename: str) -> None:
+        try:
+            data = path.read_bytes()
+        except OSError as exc:
+            log.error("submission %s: stored document %s unreadable: %s", submission_id, path, exc)
+            return
+        try:
+            # files.getUploadURLExternal + upload + files.completeUploadExternal, into the thread.
+            self.deps.client.files_upload_v2(channel=channel, thread_ts=ts, content=data, filename=filename,
+                                             title=filename)
+        except SlackApiError as exc:
+            # The message is posted and recorded; a retry must not post it again for the file.
+            log.error("submission %s: could not upload %s to %s: %s", submission_id, filename, channel,
+                      exc.response.get("error"))
+
+    # -- decisions
+
+    def update_messages(self, submission_id: int, also: tuple[str, str] | None = None) -> int:
+        """Rewrite every posted approval message from the database state (decided → no buttons)."""
+        with Session(self.deps.engine) as session:
+            view = approval_view(session, submission_id, self.deps)
+            rows = session.exec(select(m.SlackMessage).where(
+                m.SlackMessage.submission_id == submission_id, m.SlackMessage.kind == APPROVAL
+            ).order_by(col(m.SlackMessage.id))).all()
+            # A channel configured by name is stored twice (name and id, same ts); update by id.
+            by_ts: dict[str, str] = {}
+            for r in rows:
+                if r.ts not in by_ts or by_ts[r.ts].startswith("#"):
+                    by_ts[r.ts] = r.channel
+            targets = {(channel, ts) for ts, channel in by_ts.items()}
+        if view is None:
+            return 0
+        if also is not None:
+            targets.add(also)
+        text, blocks = bk.approval_blocks(view)
+        for channel, ts in sorted(targets):
+            self.deps.client.chat_update(channel=channel, ts=ts, text=text, blocks=blocks)
+        if targets:
+            with session_scope(self.deps.engine) as session:
+                for row in session.exec(select(m.SlackMessage).where(
+                        m.SlackMessage.submission_id == submission_id)).all():
+                    row.updated_at = m.utcnow()
+                    session.add(row)
+        log.info("submission %s: %d approval message(s) updated (%s)", submission_id, len(targets),
+                 view.line.status.value)
+        return len(targets)

@@ -1,0 +1,211 @@
+"""Certificates shared in Slack go through the same intake as mailed ones.
+
+A PDF or image shared with the bot in a DM, or in a channel with a mention, is fetched with the
+bot token from its private URL (the same size and type limits as email attachments), stored,
+read in the isolated reader, checked per client and recorded through the workflow by
+coibot.intake; the bot answers in the file's thread with the gaps per client and a Send for
+approval button on each deficient draft. The uploader is the provider whose contact carries
+their Slack user id; staff may name the provider instead ("for Acme Plumbing").
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import urllib.request
+from dataclasses import dataclass
+from typing import Any
+from urllib.error import URLError
+
+from slack_sdk.errors import SlackApiError
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session
+
+from coibot import models as m
+from coibot.db import session_scope
+from coibot.mail.parse import Attachment, Inbound, safe_filename
+from coibot.queries import ProviderMatch, find_providers, provider_for_slack_user, submission_line
+from handlers.slack import blocks as bk
+from handlers.slack.deps import Deps
+
+log = logging.getLogger(__name__)
+
+SOURCE = "slack"
+ALLOWED_TYPES = {"application/pdf": ".pdf", "image/png": ".png", "image/jpeg": ".jpg", "image/tiff": ".tif"}
+_EXT_TYPES = {".pdf": "application/pdf", ".png": "image/png", ".jpg": "image/jpeg", ".jpeg": "image/jpeg",
+              ".tif": "image/tiff", ".tiff": "image/tiff"}
+DOWNLOAD_TIMEOUT = 60
+_FOR = re.compile(r"(?i)\bfor\s+(.+?)\s*[.!]?\s*$")
+
+
+class FileRefused(Exception):
+    """A shared file that will not be read; the message says why, for the person who shared it."""
+
+
+@dataclass(frozen=True)
+class Shared:
+    """A shared file and where it was shared."""
+
+    file: dict[str, Any]
+    user: str
+    channel: str
+    thread_ts: str
+    text: str
+    event_id: str
+
+
+def sniff(data: bytes) -> str | None:
+    head = data[:1024]
+    if b"%PDF-" in head:
+        return "application/pdf"
+    if head.startswith(b"\x89PNG\r\n\x1a\n"):
+        return "image/png"
+    if head.startswith(b"\xff\xd8\xff"):
+        return "image/jpeg"
+    if head.startswith((b"II*\x00", b"MM\x00*")):
+        return "image/tiff"
+    return None
+
+
+def declared_type(meta: dict[str, Any]) -> str | None:
+    """The certificate type Slack's metadata claims (mimetype, else the file name's extension)."""
+    mime = str(meta.get("mimetype") or "").lower()
+    if mime in ALLOWED_TYPES:
+        return mime
+    if mime in ("image/jpg", "image/pjpeg"):
+        return "image/jpeg"
+    name = str(meta.get("name") or "")
+    ext = "." + name.rsplit(".", 1)[-1].lower() if "." in name else ""
+    return _EXT_TYPES.get(ext)
+
+
+class FileIntake:
+    """Turns Slack file shares into submissions through coibot.intake."""
+
+    def __init__(self, deps: Deps) -> None:
+        self.deps = deps
+
+    # -- metadata and bytes
+
+    def metadata(self, file: dict[str, Any]) -> dict[str, Any]:
+        """Events may carry a partial file object (Slack Connect: file_access=check_file_info)."""
+        if file.get("url_private") and file.get("name"):
+            return file
+        resp = self.deps.client.files_info(file=str(file.get("id")))
+        return dict(resp.get("file") or {})
+
+    def check(self, meta: dict[str, Any]) -> str:
+        ctype = declared_type(meta)
+        if ctype is None:
+            raise FileRefused("it is not a PDF or an image (PNG, JPEG, TIFF)")
+        size = meta.get("size")
+        cap = self.deps.settings.limits.max_attachment_bytes
+        if isinstance(size, int) and size > cap:
+            raise FileRefused(f"it is {size:,} bytes; the limit is {cap:,}")
+        return ctype
+
+    def download(self, meta: dict[str, Any]) -> bytes:
+        """The file's bytes, fetched with the bot token; at most the attachment size limit."""
+        url = str(meta.get("url_private_download") or meta.get("url_private") or "")
+        if not url.startswith(("https://", "http://")):
+            raise FileRefused("Slack gave no download address for it")
+        token = self.deps.client.token or ""
+        cap = self.deps.settings.limits.max_attachment_bytes
+        req = urllib.request.Request(url, headers={"Authorization": f"Bearer {token}"})  # noqa: S310
+        try:
+            with urllib.request.urlopen(req, timeout=DOWNLOAD_TIMEOUT) as resp:  # noqa: S310
+                data: bytes = resp.read(cap + 1)
+                ctype = str(resp.headers.get("Content-Type") or "")
+        except (URLError, OSError) as exc:
+            log.warning("download of slack file %s failed: %s", meta.get("id"), exc)
+            raise FileRefused("I could not download it from Slack; please share it again") from exc
+        if len(data) > cap:
+            raise FileRefused(f"it is larger than the limit of {cap:,} bytes")
+        if ctype.startswith("text/html"):
+            # Slack answers a download without access with its sign-in page, status 200.
+            raise FileRefused("Slack did not let me download it (the app needs the files:read scope)")
+        return data
+
+    # -- provider
+
+    def provider_for(self, session: Session, shared: Shared) -> tuple[m.Provider | None, list[ProviderMatch]]:
+        """The uploader's provider; staff may name one ("for Acme Plumbing")."""
+        named = _FOR.search(shared.text or "")
+        if named and self.deps.is_staff(shared.user):
+            matches = find_providers(session, named.group(1), limit=3)
+            if matches and matches[0].score >= 85:
+                return session.get(m.Provider, matches[0].provider_id), []
+            return None, matches
+        return provider_for_slack_user(session, shared.user), []
+
+    # -- the whole way
+
+    def handle(self, shared: Shared) -> None:
+        name = str(shared.file.get("name") or shared.file.get("id") or "file")
+        try:
+            meta = self.metadata(shared.file)
+            name = str(meta.get("name") or name)
+            self.check(meta)
+            with Session(self.deps.engine) as session:
+                provider, candidates = self.provider_for(session, shared)
+                provider_id = provider.id if provider else None
+            if provider_id is None:
+                text, blocks = bk.ask_provider(name, candidates)
+                self._say(shared, text, blocks)
+                log.info("slack file %s from %s: provider unknown; asked", meta.get("id"), shared.user)
+                return
+            data = self.download(meta)
+            sniffed = sniff(data)
+            if sniffed is None:
+                raise FileRefused("its content is not a PDF or an image")
+            self._process(shared, meta, name, sniffed, data, provider_id)
+        except FileRefused as exc:
+            self._say(shared, f"I can't check {name}: {exc}",
+                      [bk.section(f":warning: I can't check *{bk.esc(name)}*: {bk.esc(exc)}.")])
+        except SlackApiError as exc:
+            log.error("slack file %s: Slack API error %s", shared.file.get("id"), exc.response.get("error"))
+
+    def _process(self, shared: Shared, meta: dict[str, Any], name: str, ctype: str, data: bytes,
+                 provider_id: int) -> None:
+        proc = self.deps.processor
+        if proc is None:
+            raise RuntimeError("the Slack app has no intake processor")
+        att = Attachment(safe_filename(name, "certificate" + ALLOWED_TYPES.get(ctype, ".bin")), ctype, data)
+        read = proc._read(att)  # stored by sha256, read in the isolated child
+        inbound = Inbound(source=SOURCE, message_id=None, sender=None, sender_name=None, recipients=[],
+                          subject=att.filename, attachments=[att])
+        try:
+            with session_scope(self.deps.engine) as session:
+                # Inserted and claimed in one transaction: the mail worker never sees it as received.
+                row = m.InboundMessage(
+                    source=SOURCE, message_id=f"{shared.event_id}:{meta.get('id')}",
+                    content_sha256=read.sha256,
+                    sender=f"slack:{shared.user}", recipients=[shared.channel], subject=att.filename,
+                    raw_path=str(proc.store.path_for(read.sha256)), status=m.InboundStatus.RECEIVED)
+                session.add(row)
+                session.flush()
+                provider = session.get(m.Provider, provider_id)
+                if row.id is None or provider is None:
+                    raise RuntimeError("inbound row or provider vanished")
+                proc._document(session, read)
+                outcome = proc._checked(session, row.id, inbound, provider, [read])
+        except IntegrityError:
+            log.info("slack file %s of event %s already processed", meta.get("id"), shared.event_id)
+            return
+        with Session(self.deps.engine) as session:
+            checked: list[bk.CheckedSet] = []
+            for sid in outcome.submissions:
+                line = submission_line(session, sid, self.deps.today())
+                client = session.get(m.Client, line.client_id) if line else None
+                if line is not None:
+                    checked.append(bk.CheckedSet(client.name if client else line.client_id, line))
+            provider_name = provider.name
+        unread = [(att.filename, read.error)] if read.error else []
+        text, blocks = bk.upload_reply(att.filename, provider_name, checked, unread)
+        self._say(shared, text, blocks)
+        log.info("slack file %s from %s: %d submission(s) %s", meta.get("id"), shared.user,
+                 len(outcome.submissions), outcome.submissions)
+
+    def _say(self, shared: Shared, text: str, blocks: list[bk.Block]) -> None:
+        self.deps.client.chat_postMessage(channel=shared.channel, thread_ts=shared.thread_ts, text=text,
+                                          blocks=blocks)
