@@ -136,7 +136,8 @@ class Out:
         self.c = c
         self.h = height
         self.s = style
-        self.mode = mode  # flat | fields | partial
+        self.mode = mode  # flat | fields | partial | none (the form only)
+        self.form_c: Canvas | _Null = c  # where the form's own check boxes go
         self.naming = naming  # acord | dotted | generic
         self.r = r or random.Random(0)
         self.counter = {"text": 0, "check": 0}
@@ -181,7 +182,7 @@ class Out:
         mid: float | None = None,
     ) -> None:
         """Put a value with its top at yt (or centred on the row of height `mid` starting at yt)."""
-        if value is None or value == "":
+        if value is None or value == "" or self.mode == "none":
             return
         if self.s.upper:
             value = value.upper()
@@ -296,9 +297,11 @@ class Out:
     def mark(self, key: str, x: float, yt: float, size: float, on: bool) -> None:
         """A check box drawn by the form at (x, yt); marks it when on."""
         c = self.c
-        c.setLineWidth(0.5)
-        c.setStrokeColor(colors.black)
-        c.rect(x, self.h - yt - size, size, size, stroke=1, fill=0)
+        self.form_c.setLineWidth(0.5)
+        self.form_c.setStrokeColor(colors.black)
+        self.form_c.rect(x, self.h - yt - size, size, size, stroke=1, fill=0)
+        if self.mode == "none":
+            return
         if self.mode != "flat" and (self.mode == "fields" or self.r.random() < 0.5):
             self.placed[key] = "field"
             c.acroForm.checkbox(
@@ -935,6 +938,42 @@ def draw_certificate(
 ) -> Out:
     out = Out(c, c._pagesize[1], style, mode=mode, naming=naming, r=r)
     Acord25(c, cert, style, out).draw()
+    return out
+
+
+class _Null:
+    """A canvas that draws nothing: every attribute is a no-op returning itself."""
+
+    def __init__(self, pagesize: tuple[float, float]) -> None:
+        self._pagesize = pagesize
+
+    def __getattr__(self, name: str) -> _Null:
+        return self
+
+    def __call__(self, *args: object, **kwargs: object) -> _Null:
+        return self
+
+
+def draw_on_raster_form(c: Canvas, cert: Cert, style: Style, dpi: int = 150) -> Out:
+    """The form as a page-size image (no label text), the values as text on top of it."""
+    import io
+
+    import pypdfium2 as pdfium
+    from reportlab.lib.utils import ImageReader
+
+    buf = io.BytesIO()
+    blank = Canvas(buf, pagesize=c._pagesize, invariant=1)
+    Acord25(blank, cert, style, Out(blank, c._pagesize[1], style, mode="none")).draw()
+    blank.showPage()
+    blank.save()
+    doc = pdfium.PdfDocument(buf.getvalue())
+    img = doc[0].render(scale=dpi / 72, grayscale=True).to_pil().convert("L")
+    doc.close()
+    w, h = c._pagesize
+    c.drawImage(ImageReader(img), 0, 0, width=w, height=h)
+    out = Out(c, h, style, mode="flat")
+    out.form_c = _Null(c._pagesize)
+    Acord25(_Null(c._pagesize), cert, style, out).draw()  # type: ignore[arg-type]
     return out
 
 

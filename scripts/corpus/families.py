@@ -9,7 +9,7 @@ from typing import Any
 
 from reportlab.pdfgen.canvas import Canvas
 
-from .acord25 import Style, draw_certificate, new_canvas, render_meta
+from .acord25 import Style, draw_certificate, draw_on_raster_form, new_canvas, render_meta
 from .common import sha256, write_truth
 from .data import OTHER_COVERAGES, OTHER_LABEL_SETS, Cert, Policy, make_cert, policy_number, truth_of
 from .other_layouts import DRAW, LAYOUTS, Page
@@ -45,9 +45,15 @@ def text(out: Path, n: int, r: random.Random) -> list[str]:
         name = f"text_{i + 1:03d}.pdf"
         path = out / name
         c = new_canvas(str(path), style)
-        draw_certificate(c, cert, style)
+        raster = i % 10 == 8
+        if raster:
+            draw_on_raster_form(c, cert, style)
+        else:
+            draw_certificate(c, cert, style)
         c.showPage()
         c.save()
+        layout = render_meta(style)
+        layout["form_as_image"] = raster
         truth = truth_of(
             cert,
             family="text",
@@ -60,7 +66,7 @@ def text(out: Path, n: int, r: random.Random) -> list[str]:
                 "profile": "random",
                 "defects": [],
                 "smudged": [],
-                "layout": render_meta(style),
+                "layout": layout,
             },
         )
         if style.upper:
