@@ -7,6 +7,7 @@ same code reads any edition, font, page size or column shift, and OCR words as w
 from __future__ import annotations
 
 import re
+from bisect import bisect_left, bisect_right
 from collections.abc import Iterable
 from dataclasses import dataclass
 
@@ -116,6 +117,16 @@ class Page:
         self.hrules = [r for r in pw.rules if r.horizontal and r.x1 - r.x0 >= _CELL_RULE_MIN]
         self.vrules = [r for r in pw.rules if not r.horizontal and r.bottom - r.top >= _CELL_RULE_MIN * 0.6]
         self._folded = [[fold(w.text) for w in ln.words] for ln in self.lines]
+        self._by_y = sorted(self.words, key=lambda w: (w.top + w.bottom) / 2)
+        self._cys = [(w.top + w.bottom) / 2 for w in self._by_y]
+        self._cxs = [(w.x0 + w.x1) / 2 for w in self._by_y]
+        self.marks = [w for w in self.words if is_mark(w)]
+        self._by_first: dict[str, list[tuple[int, int]]] = {}
+        for li, fl in enumerate(self._folded):
+            for i, f in enumerate(fl):
+                if f:
+                    self._by_first.setdefault(f[0], []).append((li, i))
+        self._cache: dict[tuple[str, float], list[tuple[Box, list[tuple[float, float]]]]] = {}
 
     # ---------------------------------------------------------------- labels
     def find(self, phrase: str, within: Box | None = None, isolated: float = 0.0) -> list[Box]:
@@ -123,33 +134,52 @@ class Page:
 
         With `isolated`, only matches with no other word closer than that many points on their line.
         """
-        target = fold(phrase)
-        if not target:
-            return []
-        fuzzy = self.ocr and len(target) >= 6
         out: list[Box] = []
-        for li, line in enumerate(self.lines):
-            # A line may straddle the region: it is skipped only when none of its words is inside.
-            if within is not None and not any(within.contains_center(w) for w in line.words):
+        for box, centers in self._matches(fold(phrase), isolated):
+            if within is None or all(
+                within.x0 <= cx <= within.x1 and within.top <= cy <= within.bottom for cx, cy in centers
+            ):
+                out.append(box)
+        return out
+
+    def _matches(self, target: str, isolated: float) -> list[tuple[Box, list[tuple[float, float]]]]:
+        """Every match of a folded phrase on the page, cached: the same labels are sought per block."""
+        key = (target, isolated)
+        cached = self._cache.get(key)
+        if cached is not None:
+            return cached
+        found: list[tuple[Box, list[tuple[float, float]]]] = []
+        fuzzy = self.ocr and len(target) >= 6
+        if not target:
+            starts: list[tuple[int, int]] = []
+        elif fuzzy:
+            starts = [(li, i) for li, f in enumerate(self._folded) for i in range(len(f))]
+        else:
+            # Only a word that starts the phrase can start a match.
+            starts = self._by_first.get(target[0], [])
+        next_free: dict[int, int] = {}
+        for li, i in starts:
+            if i < next_free.get(li, 0):
                 continue
             folded = self._folded[li]
+            if not folded[i]:
+                continue
+            hit = self._match(folded, i, target, fuzzy)
+            if hit < 0:
+                continue
+            line = self.lines[li]
             n = len(folded)
-            i = 0
-            while i < n:
-                hit = self._match(folded, i, target, fuzzy) if folded[i] else -1
-                if hit < 0:
-                    i += 1
-                    continue
-                words = line.words[i:hit + 1]
-                inside = within is None or all(within.contains_center(w) for w in words)
-                alone = not isolated or (
-                    (i == 0 or line.words[i - 1].x1 < line.words[i].x0 - isolated)
-                    and (hit + 1 >= n or line.words[hit + 1].x0 > line.words[hit].x1 + isolated)
-                )
-                if inside and alone:
-                    out.append(box_of(words))
-                i = hit + 1
-        return out
+            words = line.words[i:hit + 1]
+            alone = not isolated or (
+                (i == 0 or line.words[i - 1].x1 < line.words[i].x0 - isolated)
+                and (hit + 1 >= n or line.words[hit + 1].x0 > line.words[hit].x1 + isolated)
+            )
+            if alone:
+                centers = [((w.x0 + w.x1) / 2, (w.top + w.bottom) / 2) for w in words]
+                found.append((box_of(words), centers))
+            next_free[li] = hit + 1
+        self._cache[key] = found
+        return found
 
     @staticmethod
     def _match(folded: list[str], i: int, target: str, fuzzy: bool) -> int:
@@ -174,7 +204,13 @@ class Page:
 
     # ---------------------------------------------------------------- regions
     def words_in(self, box: Box) -> list[Word]:
-        return [w for w in self.words if box.contains_center(w)]
+        """Words whose centre lies in `box`, top to bottom (a bisect on the sorted centres)."""
+        lo = bisect_left(self._cys, box.top)
+        hi = bisect_right(self._cys, box.bottom)
+        x0, x1 = box.x0, box.x1
+        cxs = self._cxs
+        by_y = self._by_y
+        return [by_y[i] for i in range(lo, hi) if x0 <= cxs[i] <= x1]
 
     def lines_in(self, box: Box, gap: float | None = None) -> list[Line]:
         return make_lines(self.words_in(box), gap)
@@ -245,9 +281,7 @@ def is_mark(word: Word) -> bool:
 def marked_before(page: Page, label: Box, reach: float = 22.0) -> bool | None:
     """Whether a check mark sits just left of `label` on its line; None when the label is absent."""
     best: Word | None = None
-    for w in page.words:
-        if not is_mark(w):
-            continue
+    for w in page.marks:
         cy = (w.top + w.bottom) / 2
         if not (label.top - 3 <= cy <= label.bottom + 3):
             continue
@@ -256,7 +290,7 @@ def marked_before(page: Page, label: Box, reach: float = 22.0) -> bool | None:
     if best is None:
         return False
     # Another word between the mark and the label means the mark belongs to something else.
-    for w in page.words:
+    for w in page.words_in(Box(best.x1 - 1, label.top - 1, label.x0, label.bottom + 1)):
         if w is best or is_mark(w):
             continue
         cy = (w.top + w.bottom) / 2

@@ -21,8 +21,8 @@ _KEYS: dict[str, tuple[tuple[str, str], ...]] = {
     ),
     "automobile_liability": (
         ("combinedsingle", "combined_single_limit"), ("csl", "combined_single_limit"),
-        ("perperson", "bodily_injury_per_person"), ("peraccident", "bodily_injury_per_accident"),
-        ("propertydamage", "property_damage"),
+        ("propertydamage", "property_damage"), ("perperson", "bodily_injury_per_person"),
+        ("peraccident", "bodily_injury_per_accident"),
     ),
     "umbrella_liability": (("eachoccurrence", "each_occurrence"), ("aggregate", "aggregate")),
     "excess_liability": (("eachoccurrence", "each_occurrence"), ("aggregate", "aggregate")),
@@ -106,14 +106,14 @@ def read_limits(page: Page, box: Box, kind: str) -> tuple[dict[str, int | None],
                 continue
             value = parse_amount(" ".join(w.text for w in amount_words).replace("$", "").strip())
             label = " ".join(w.text for w in label_words if w.text != "$")
-            if not fold(label) or kind != "other":
-                # The label of a centred amount is on the lines above and below it, in its row.
-                extra = _row_label(page, ln, amount_words[0], label_only)
-                if not fold(label):
-                    label = extra
-                elif key_for(kind, label) is None and extra:
-                    label = f"{extra} {label}"
-            key = key_for(kind, label)
+            key = key_for(kind, label) if fold(label) else None
+            if kind != "other" or key is None:
+                # A label may take two lines ("PROPERTY DAMAGE" / "(Per accident)") with the amount
+                # beside either: the whole row's label decides, the amount's own line is a fallback.
+                row = _row_label(page, ln, amount_words[0], label_only)
+                row_key = key_for(kind, row) if fold(row) else None
+                if row_key is not None:
+                    key, label = row_key, row
             if key is None:
                 warnings.append(f"limit label {label!r} not recognised ({text})")
                 continue

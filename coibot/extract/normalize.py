@@ -146,6 +146,9 @@ def label_key(label: str) -> str:
     return t
 
 
+_NOT_ALNUM = re.compile(r"[^a-z0-9]+")
+
+
 def fold(text: str) -> str:
     """Case- and punctuation-insensitive form used to compare labels."""
-    return re.sub(r"[^a-z0-9]+", "", text.casefold())
+    return _NOT_ALNUM.sub("", text.casefold())

@@ -13,7 +13,6 @@ import logging
 import math
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
 from pathlib import Path
 
 import pypdfium2 as pdfium
@@ -36,16 +35,6 @@ _MARK_MAX = 14.0
 _MARK_MIN = 2.5
 # A stroke thinner than this is a ruling line, whatever way it was drawn.
 _RULE_THICKNESS = 2.5
-
-
-@dataclass(frozen=True, slots=True)
-class _Char:
-    text: str
-    x0: float
-    top: float
-    x1: float
-    bottom: float
-    size: float
 
 
 class PdfText:
@@ -130,10 +119,9 @@ def read_page(page: pdfium.PdfPage, number: int) -> PageWords:
     frame = _Frame(page)
     tp = page.get_textpage()
     try:
-        chars = _chars(tp, frame)
+        words = _words(tp, frame)
     finally:
         tp.close()
-    words = group_words(chars)
     rules, marks = _paths(page, frame)
     if marks:
         words.extend(_drop_marks_on_text(marks, words))
@@ -147,72 +135,102 @@ def _font_name(textpage: ctypes.c_void_p, i: int, buf: ctypes.Array[ctypes.c_cha
     return buf.raw[: max(0, n - 1)].decode("latin-1", "replace") if n else ""
 
 
-def _chars(tp: pdfium.PdfTextPage, frame: _Frame) -> list[_Char]:
+def _page_text(raw: ctypes.c_void_p, n: int) -> str:
+    """All n characters in one call (one UTF-16 unit per character index)."""
+    buf = (ctypes.c_ushort * (n + 1))()
+    got = pdfium_c.FPDFText_GetText(raw, 0, n, buf)
+    text = bytes(buf)[: max(0, got - 1) * 2].decode("utf-16-le", "replace")
+    if len(text) != n:
+        # Characters outside the BMP take two units: fall back to one call per character.
+        text = "".join(chr(pdfium_c.FPDFText_GetUnicode(raw, i) or 0xFFFE) for i in range(n))
+    return text
+
+
+def _symbol_font(raw: ctypes.c_void_p, i: int, buf: ctypes.Array[ctypes.c_char]) -> bool:
+    name = _font_name(raw, i, buf).lower()
+    return any(s in name for s in ("dingbat", "wingding", "symbol"))
+
+
+def _words(tp: pdfium.PdfTextPage, frame: _Frame) -> list[Word]:
+    """The page's characters grouped into words in content order.
+
+    A space, a jump back, a move to another line or a gap wider than 0.3 of the glyph height ends
+    a word; a check mark stands alone.
+    """
     raw = tp.raw
     n = pdfium_c.FPDFText_CountChars(raw)
+    if n <= 0:
+        return []
+    text = _page_text(raw, n)
     rect = pdfium_c.FS_RECTF()
-    out: list[_Char] = []
+    loose_box = pdfium_c.FPDFText_GetLooseCharBox
     font_buf = ctypes.create_string_buffer(128)
-    for i in range(n):
-        code = pdfium_c.FPDFText_GetUnicode(raw, i)
+    upright = frame.rotation == 0
+    left, top_edge = frame.left, frame.top
+    words: list[Word] = []
+    cur: list[str] = []
+    wx0 = wtop = wx1 = wbottom = 0.0
+    px0 = px1 = ptop = pbottom = 0.0
+    cur_mark = False
+    for i, ch in enumerate(text):
+        code = ord(ch)
         if code in (0, 0xFFFE, 0xFFFF):
             continue
-        ch = chr(code)
-        if ch.isspace() or code == 0xA0:
-            out.append(_Char(" ", 0, 0, 0, 0, 0))
+        if ch.isspace() or code == 0xA0 or ch in _EMPTY_BOX_GLYPHS:
+            if cur:
+                words.append(Word("".join(cur), wx0, wtop, wx1, wbottom))
+                cur = []
             continue
-        if not pdfium_c.FPDFText_GetLooseCharBox(raw, i, rect):
+        glyph_mark = False
+        if ch in _MARK_GLYPHS:
+            ch, glyph_mark = MARK, True
+        elif ((code < 0x100 and ch in _DINGBAT_MARKS) or code >= 0xF000) and _symbol_font(raw, i, font_buf):
+            if ch not in _DINGBAT_MARKS and code < 0xF000:
+                # An empty box or other ornament of a symbol font is not text.
+                if cur:
+                    words.append(Word("".join(cur), wx0, wtop, wx1, wbottom))
+                    cur = []
+                continue
+            ch, glyph_mark = MARK, True
+        if not loose_box(raw, i, rect):
             continue
         # Loose boxes follow the glyph advance and the font's ascent/descent: neighbouring glyphs
         # of a word touch (tight ink boxes leave gaps around "," in monospaced fonts).
-        x0, t, x1, b = frame.box(rect.left, rect.bottom, rect.right, rect.top)
-        size = pdfium_c.FPDFText_GetFontSize(raw, i)
-        if ch in _MARK_GLYPHS:
-            ch = MARK
-        elif ch in _EMPTY_BOX_GLYPHS:
-            out.append(_Char(" ", 0, 0, 0, 0, 0))
-            continue
-        elif (code < 0x100 and ch in _DINGBAT_MARKS) or code >= 0xF000:
-            name = _font_name(raw, i, font_buf).lower()
-            is_symbol = any(s in name for s in ("dingbat", "wingding", "symbol"))
-            if is_symbol:
-                if ch not in _DINGBAT_MARKS and code < 0xF000:
-                    out.append(_Char(" ", 0, 0, 0, 0, 0))
-                    continue
-                ch = MARK
-        out.append(_Char(ch, x0, t, x1, b, size))
-    return out
-
-
-def group_words(chars: list[_Char]) -> list[Word]:
-    """Characters in content order into words: a space, a jump back, a new line or a gap splits."""
-    words: list[Word] = []
-    cur: list[_Char] = []
-
-    def flush() -> None:
+        if upright:
+            x0, x1, t, b = rect.left - left, rect.right - left, top_edge - rect.top, top_edge - rect.bottom
+            if x1 < x0:
+                x0, x1 = x1, x0
+            if b < t:
+                t, b = b, t
+        else:
+            x0, t, x1, b = frame.box(rect.left, rect.bottom, rect.right, rect.top)
         if cur:
-            words.append(Word(
-                text="".join(c.text for c in cur),
-                x0=min(c.x0 for c in cur), top=min(c.top for c in cur),
-                x1=max(c.x1 for c in cur), bottom=max(c.bottom for c in cur),
-            ))
-            cur.clear()
-
-    for c in chars:
-        if c.text == " ":
-            flush()
-            continue
+            h = pbottom - ptop if pbottom - ptop < b - t else b - t
+            if h < 1.0:
+                h = 1.0
+            gap = x0 - px1
+            if (abs((t + b) - (ptop + pbottom)) > h or gap > h * 0.3 or x1 < px0 + 0.5
+                    or glyph_mark or cur_mark):
+                words.append(Word("".join(cur), wx0, wtop, wx1, wbottom))
+                cur = []
         if cur:
-            p = cur[-1]
-            h = max(1.0, min(p.bottom - p.top, c.bottom - c.top))
-            mid_p, mid_c = (p.top + p.bottom) / 2, (c.top + c.bottom) / 2
-            gap = c.x0 - p.x1
-            if abs(mid_c - mid_p) > h * 0.5 or gap > h * 0.3 or c.x1 < p.x0 + 0.5 or (
-                p.text == MARK and len(cur) == 1 and gap > 0.5
-            ):
-                flush()
-        cur.append(c)
-    flush()
+            cur.append(ch)
+            # Plain comparisons: min()/max() calls cost more than the rest of the loop.
+            if x0 < wx0:
+                wx0 = x0
+            if x1 > wx1:
+                wx1 = x1
+            if t < wtop:
+                wtop = t
+            if b > wbottom:
+                wbottom = b
+        else:
+            cur = [ch]
+            wx0, wtop, wx1, wbottom = x0, t, x1, b
+        px0, px1, ptop, pbottom = x0, x1, t, b
+        cur_mark = glyph_mark
+    if cur:
+        words.append(Word("".join(cur), wx0, wtop, wx1, wbottom))
     return words
 
 
