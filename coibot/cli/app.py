@@ -19,6 +19,8 @@ COMMAND_MODULES = [
     "coibot.cli.db_cmd",
     "coibot.cli.check_cmd",
     "coibot.cli.extract_cmd",
+    "coibot.cli.serve_cmd",
+    "coibot.cli.demo_cmd",
 ]
 
 app = typer.Typer(

@@ -1,0 +1,224 @@
+"""IMAP poller (imapclient): one thread per account, IDLE with renewal or polling, move after commit.
+
+Each message is fetched with BODY.PEEK[] (another client's \\Seen never hides a message, and we
+never set it), stored and processed through intake, and only then moved to the processed folder
+(MOVE, or COPY + \\Deleted + EXPUNGE) or, when processing failed for good, to the failed folder
+(the reason is in inbound_message.error). The (UIDVALIDITY, UID) key and the Message-ID + content
+key make every step safe to repeat after a crash or a dropped connection: a message already
+committed is only moved. On (re)connect every message still in the folder is looked at (catch-up);
+after that, only UIDs past the last one seen.
+"""
+
+from __future__ import annotations
+
+import imaplib
+import logging
+import os
+import signal
+import socket
+import ssl
+import threading
+import time
+from collections.abc import Callable
+from typing import Any
+
+from imapclient import IMAPClient
+from imapclient.exceptions import IMAPClientError
+from sqlalchemy.engine import Engine
+from sqlmodel import Session
+
+from coibot import models as m
+from coibot.config import ImapAccount
+from coibot.intake import Processor, receive
+from coibot.models import InboundStatus
+from coibot.storage import DocumentStore
+
+log = logging.getLogger(__name__)
+
+IDLE_RENEW_SECONDS = 29 * 60  # RFC 2177: servers may drop an IDLE after 30 minutes
+IDLE_CHECK_SECONDS = 1.0  # how often a waiting IDLE looks at the stop flag
+SOCKET_TIMEOUT = 60.0
+MAX_BACKOFF = 60.0
+FAULT_ENV = "COIBOT_FAULT_INJECT"  # tests: kill this process at a named point (see _fault)
+_DROPPED = (OSError, EOFError, imaplib.IMAP4.abort, imaplib.IMAP4.error, IMAPClientError, socket.timeout)
+
+
+class ImapPoller:
+    """Watches one account until `stop` is set."""
+
+    def __init__(self, account: ImapAccount, engine: Engine, store: DocumentStore, processor: Processor,
+                 stop: threading.Event, on_processed: Callable[[], None] = lambda: None,
+                 idle_renew_seconds: float = IDLE_RENEW_SECONDS) -> None:
+        self.account = account
+        self.engine = engine
+        self.store = store
+        self.processor = processor
+        self.stop = stop
+        self.on_processed = on_processed
+        self.idle_renew_seconds = idle_renew_seconds
+        self.source = f"imap:{account.name}"
+        self.connections = 0  # for logs and tests: how many sessions were opened
+        self._last_uid = 0
+        self._delimiter = "/"
+
+    # -- lifecycle
+
+    def run(self) -> None:
+        """Connect, catch up, wait for mail; reconnect with backoff after any drop."""
+        delay = 1.0
+        while not self.stop.is_set():
+            try:
+                with self._connect() as client:
+                    self.connections += 1
+                    delay = 1.0
+                    self._session(client)
+            except _DROPPED as exc:
+                if self.stop.is_set():
+                    break
+                log.warning("imap %s: connection lost (%s: %s); reconnecting in %.0f s",
+                            self.account.name, type(exc).__name__, exc, delay)
+                self.stop.wait(delay)
+                delay = min(MAX_BACKOFF, delay * 2)
+            except Exception:
+                log.exception("imap %s: unexpected error; reconnecting in %.0f s", self.account.name, delay)
+                self.stop.wait(delay)
+                delay = min(MAX_BACKOFF, delay * 2)
+        log.info("imap %s: stopped", self.account.name)
+
+    def _connect(self) -> IMAPClient:
+        acc = self.account
+        password = acc.password()
+        if password is None:
+            raise IMAPClientError(f"the environment variable {acc.password_env} (IMAP password) is not set")
+        ctx = ssl.create_default_context()
+        client = IMAPClient(acc.host, port=acc.port, ssl=acc.security == "tls", ssl_context=ctx,
+                            timeout=SOCKET_TIMEOUT)
+        if acc.security == "starttls":
+            client.starttls(ctx)
+        client.login(acc.username, password)
+        return client
+
+    def _session(self, client: IMAPClient) -> None:
+        acc = self.account
+        self._delimiter = _delimiter(client)
+        for folder in (acc.processed_folder, acc.failed_folder):
+            name = self._folder(folder)
+            if not client.folder_exists(name):
+                client.create_folder(name)
+        info = client.select_folder(acc.folder)
+        uidvalidity = int(info[b"UIDVALIDITY"])
+        caps = {c.upper() for c in client.capabilities()}
+        log.info("imap %s: connected, %s has %s message(s), uidvalidity=%s, idle=%s, move=%s",
+                 acc.name, acc.folder, info.get(b"EXISTS"), uidvalidity, b"IDLE" in caps, b"MOVE" in caps)
+        # Catch-up: everything still in the folder (new mail, and mail committed but not yet moved).
+        self._last_uid = 0
+        self._handle(client, sorted(client.search(["ALL"])), uidvalidity, caps)
+        use_idle = acc.idle and b"IDLE" in caps
+        while not self.stop.is_set():
+            if use_idle:
+                self._idle(client)
+            else:
+                self.stop.wait(acc.poll_interval_seconds)
+                client.noop()
+            if self.stop.is_set():
+                break
+            new = [u for u in client.search(["UID", f"{self._last_uid + 1}:*"]) if u > self._last_uid]
+            self._handle(client, sorted(new), uidvalidity, caps)
+
+    def _idle(self, client: IMAPClient) -> None:
+        """Wait in IDLE until the server reports something, renewing before the 29-minute mark."""
+        client.idle()
+        started = time.monotonic()
+        try:
+            while not self.stop.is_set():
+                responses = client.idle_check(timeout=IDLE_CHECK_SECONDS)
+                if responses:
+                    log.debug("imap %s: idle responses %s", self.account.name, responses)
+                    return
+                if time.monotonic() - started >= self.idle_renew_seconds:
+                    log.debug("imap %s: renewing IDLE", self.account.name)
+                    return
+        finally:
+            client.idle_done()
+
+    # -- messages
+
+    def _handle(self, client: IMAPClient, uids: list[int], uidvalidity: int, caps: set[bytes]) -> None:
+        for uid in uids:
+            if self.stop.is_set():
+                return
+            self._last_uid = max(self._last_uid, uid)
+            fetched = client.fetch([uid], ["BODY.PEEK[]"])
+            raw = fetched.get(uid, {}).get(b"BODY[]")
+            if not isinstance(raw, bytes):
+                log.warning("imap %s: uid %s vanished before it was fetched", self.account.name, uid)
+                continue
+            _fault("after_fetch")
+            received = receive(self.engine, self.store, raw, self.source, uidvalidity=uidvalidity, uid=uid)
+            _fault("after_receive")
+            status = self._process(received.inbound_id)
+            if status == InboundStatus.RECEIVED:
+                continue  # a transient failure: it stays in the folder and is tried again later
+            _fault("before_move")
+            failed = status == InboundStatus.FAILED
+            target = self.account.failed_folder if failed else self.account.processed_folder
+            self._move(client, uid, self._folder(target), caps)
+            log.info("imap %s: uid=%s inbound=%s %s -> %s", self.account.name, uid, received.inbound_id,
+                     status.value, target)
+            self.on_processed()
+
+    def _process(self, inbound_id: int) -> InboundStatus:
+        try:
+            outcome = self.processor.process(inbound_id)
+        except Exception:
+            log.exception("imap %s: processing inbound=%s failed; will retry", self.account.name, inbound_id)
+        else:
+            if not outcome.skipped:
+                log.info("imap %s: inbound=%s %s provider=%s clients=%s", self.account.name, inbound_id,
+                         outcome.status.value, outcome.provider, ",".join(outcome.clients))
+        with Session(self.engine) as session:
+            row = session.get(m.InboundMessage, inbound_id)
+            return InboundStatus(row.status) if row is not None else InboundStatus.FAILED
+
+    def _move(self, client: IMAPClient, uid: int, folder: str, caps: set[bytes]) -> None:
+        if b"MOVE" in caps:
+            client.move([uid], folder)
+            return
+        client.copy([uid], folder)
+        client.add_flags([uid], [b"\\Deleted"])
+        if b"UIDPLUS" in caps:
+            client.uid_expunge([uid])
+        else:
+            client.expunge()
+
+    def _folder(self, name: str) -> str:
+        return name.replace("/", self._delimiter) if self._delimiter else name
+
+
+def _delimiter(client: IMAPClient) -> str:
+    try:
+        folders: list[Any] = client.list_folders(directory="", pattern="INBOX")
+        if folders and folders[0][1]:
+            d = folders[0][1]
+            return d.decode() if isinstance(d, bytes) else str(d)
+    except IMAPClientError:
+        log.debug("could not read the hierarchy delimiter; using /")
+    return "/"
+
+
+def _fault(point: str) -> None:
+    """Fault injection for the crash tests: SIGKILL this process when the named point is reached."""
+    if os.environ.get(FAULT_ENV) == point:
+        log.warning("fault injection: killing the process at %s", point)
+        os.kill(os.getpid(), signal.SIGKILL)
+
+
+def start_pollers(accounts: list[ImapAccount], engine: Engine, store: DocumentStore, processor: Processor,
+                  stop: threading.Event, on_processed: Callable[[], None]) -> list[threading.Thread]:
+    threads = []
+    for acc in accounts:
+        poller = ImapPoller(acc, engine, store, processor, stop, on_processed)
+        t = threading.Thread(target=poller.run, name=f"imap-{acc.name}", daemon=True)
+        t.start()
+        threads.append(t)
+    return threads
