@@ -110,7 +110,7 @@ _L_CARRIER = (r"issuing\s+company|insurer|insurance\s+company|carrier|company|un
 
 def _label(pattern: str) -> re.Pattern[str]:
     """A label at the start of a line, with a colon (or alone on its line)."""
-    return re.compile(rf"^\s*(?:{pattern})\s*(?::\s*|$)", re.IGNORECASE)
+    return re.compile(rf"^\s*(?:{pattern})(?:\s*:\s*|\s*$|\s{{2,}})", re.IGNORECASE)
 
 
 _RE_INSURED = _label(_L_INSURED)
@@ -124,8 +124,11 @@ _RE_DATE_LABEL = re.compile(
     re.IGNORECASE,
 )
 _RE_POLICY_NO = re.compile(
-    r"policy\s*(?:number|no\.?|#)\s*[:#.]?\s*([A-Z0-9][A-Z0-9\-/ ]*[A-Z0-9])", re.IGNORECASE
+    r"policy\s*(?:number|no\.?|#)\s*[:#.]?\s*([A-Z0-9][A-Z0-9\-/.]*(?: [A-Z0-9][A-Z0-9\-/.]*)*)",
+    re.IGNORECASE,
 )
+# Words that end a policy number printed on the same line as the next label.
+_NUMBER_STOP = re.compile(r"(?i)^(?:policy|period|term|eff\w*|exp\w*|from|limits?|dates?|issued|naic)$")
 _RE_PERIOD = re.compile(r"policy\s+period|term|period\s+of\s+insurance", re.IGNORECASE)
 _RE_EFF = re.compile(r"effective|eff\.?|inception|from|start", re.IGNORECASE)
 _RE_EXP = re.compile(r"expir\w*|exp\.?|expires|to|until|through|end", re.IGNORECASE)
@@ -154,7 +157,16 @@ class _Line:
 
     @property
     def text(self) -> str:
-        return " ".join(w.text for w in self.words)
+        """The line's words; a wide gap (label and value in two columns) becomes two spaces."""
+        parts: list[str] = []
+        prev: Word | None = None
+        for w in self.words:
+            if prev is not None:
+                wide = w.x0 - prev.x1 > max(8.0, (prev.bottom - prev.top) * 0.9)
+                parts.append("  " if wide else " ")
+            parts.append(w.text)
+            prev = w
+        return "".join(parts)
 
     @property
     def x0(self) -> float:
@@ -253,6 +265,15 @@ def _limit_key(coverage: str, label: str) -> str | None:
     return None
 
 
+def _clean_number(text: str) -> str | None:
+    kept: list[str] = []
+    for token in text.split(" "):
+        if _NUMBER_STOP.match(token) or _DATE.fullmatch(token):
+            break
+        kept.append(token)
+    return " ".join(kept).strip(" .") or None
+
+
 def _flag(text: str, pattern: re.Pattern[str]) -> bool | None:
     m = pattern.search(text)
     if not m:
@@ -283,19 +304,26 @@ class _Policy:
 def _read_limit_text(pol: _Policy, text: str) -> None:
     """Label/amount pairs of one line ("Each Occurrence $1,000,000", "$1,000,000 Each Occurrence")."""
     matches = list(_AMOUNT.finditer(text))
+    if not matches:
+        return
+    lead = re.sub(r"(?i)limits?(?:\s+of\s+(?:liability|insurance))?\s*:", "", text[: matches[0].start()])
+    # "$1,000,000 Each Occurrence / $2,000,000 Aggregate": labels follow their amounts.
+    labels_after = not re.search(r"[A-Za-z]", lead)
     prev_end = 0
     for i, m in enumerate(matches):
         printed = m.group(0)
         amount = parse_amount(printed.replace(" ", ",") if re.search(r"\d \d{3}", printed) else printed)
-        before = text[prev_end : m.start()]
         nxt = matches[i + 1].start() if i + 1 < len(matches) else len(text)
-        after = text[m.end() : nxt]
+        after = re.sub(r"^[\s/|;,]+", "", re.split(r"[/|;]", text[m.end() : nxt])[0])
+        before = re.sub(r"^[\s/|;,]+", "", text[prev_end : m.start()])
         prev_end = m.end()
         if amount is None:
             continue
-        key = _limit_key(pol.coverage, before)
-        if key is None and not before.strip(" :.-/|"):
-            key = _limit_key(pol.coverage, re.split(r"[/|;]", after)[0])
+        first, second = (after, before) if labels_after else (before, after)
+        # "Limit: $500,000": the only label is the word "Limit" itself.
+        key = _limit_key(pol.coverage, first) or (
+            _limit_key(pol.coverage, second) if not re.search(r"[A-Za-z]", first) else None
+        )
         if key and key not in pol.limits:
             pol.limits[key] = amount
 
@@ -303,7 +331,7 @@ def _read_limit_text(pol: _Policy, text: str) -> None:
 def _read_block_line(pol: _Policy, text: str) -> None:
     m = _RE_POLICY_NO.search(text)
     if m and pol.number is None:
-        pol.number = m.group(1).strip()
+        pol.number = _clean_number(m.group(1))
         text = text[: m.start()] + text[m.end():]
     dates = _dates(text)
     if dates:
@@ -459,10 +487,15 @@ def _read_parties(r: _Reading) -> None:
             prod["email"] = email.group(0) if email else prod.get("email")
         elif "producer" in r.draft:
             prod = r.draft["producer"]
-            if re.match(r"(?i)^\s*(?:phone|tel|telephone)\b", text) and (ph := _PHONE.search(text)):
-                prod.setdefault("phone", format_phone(ph.group(0)))
-            if re.match(r"(?i)^\s*e-?mail\b", text) and (em := _EMAIL.search(text)):
-                prod.setdefault("email", em.group(0))
+            labelled = re.match(r"(?i)^\s*(?:phone|tel|telephone|e-?mail|fax)\b", text)
+            if labelled and not prod.get("phone"):
+                ph = _PHONE.search(re.split(r"(?i)\bfax\b", text)[0])
+                prod["phone"] = format_phone(ph.group(0)) if ph else None
+            if labelled and not prod.get("email") and (em := _EMAIL.search(text)):
+                prod["email"] = em.group(0)
+
+
+_HEADING_OPENERS = frozenset({"policy", "type", "type of", "date", "dates", "limits of", "insurance"})
 
 
 def _numbers_next(words: list[Word], i: int) -> bool:
@@ -473,25 +506,44 @@ def _table_header(line: _Line) -> dict[str, float] | None:
     """Column starts of a policy table's header line, or None."""
     text = line.text.lower()
     if not (re.search(r"policy\s*(?:number|no|#)", text) and re.search(r"limit", text)
-            and re.search(r"eff|period|dates?", text)):
+            and re.search(r"eff|period|dates?|term", text)):
         return None
+    # Header cells: words closer than a column gap belong together ("POLICY NUMBER").
+    cells: list[tuple[float, str]] = []
+    prev: Word | None = None
+    for w in line.words:
+        # A space is ~0.25 em; header columns are set further apart than that.
+        if prev is not None and w.x0 - prev.x1 <= max(4.0, (prev.bottom - prev.top) * 0.45):
+            x0, t = cells[-1]
+            cells[-1] = (x0, f"{t} {w.text.lower()}")
+        else:
+            cells.append((w.x0, w.text.lower()))
+        prev = w
+    # A cell that only opens a heading ("POLICY" over "NUMBER" set a little apart) joins the next.
+    merged: list[tuple[float, str]] = []
+    for x0, t in cells:
+        if merged and merged[-1][1] in _HEADING_OPENERS:
+            merged[-1] = (merged[-1][0], f"{merged[-1][1]} {t}")
+        else:
+            merged.append((x0, t))
+    cells = merged
     cols: dict[str, float] = {}
-    words = line.words
-    for i, w in enumerate(words):
-        t = w.text.lower()
-        if t.startswith(("coverage", "type", "line")) and "coverage" not in cols:
-            cols["coverage"] = w.x0
-        elif t == "policy" and _numbers_next(words, i):
-            cols["number"] = w.x0
-        elif t.startswith("eff") or (t.startswith("period") and "effective" not in cols):
-            cols["effective"] = w.x0
-        elif t.startswith("exp"):
-            cols["expiration"] = w.x0
-        elif t.startswith("limit"):
-            cols["limits"] = w.x0
+    for i, (x0, t) in enumerate(cells):
+        if re.search(r"policy\s*(?:number|no|#)|^(?:number|no\.?)$", t) and "number" not in cols:
+            cols["number"] = x0
+        elif re.search(r"\beff|period|dates|term", t) and "effective" not in cols:
+            cols["effective"] = x0
+        elif re.search(r"\bexp", t) and "expiration" not in cols:
+            cols["expiration"] = x0
+        elif "limit" in t and "limits" not in cols:
+            cols["limits"] = x0
+        elif re.search(r"coverage|type|line|insurance", t) and "coverage" not in cols:
+            cols["coverage"] = x0
+        else:
+            cols[f"_other{i}"] = x0
     if "number" not in cols or "limits" not in cols:
         return None
-    cols.setdefault("coverage", min(w.x0 for w in words))
+    cols.setdefault("coverage", min(w.x0 for w in line.words))
     return cols
 
 

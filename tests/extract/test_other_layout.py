@@ -1,0 +1,336 @@
+"""Certificates in an insurer's own layout: letters, blocks and tables drawn here with reportlab,
+and the labelled corpus's `other` family, read by `other_layout.read_other`."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+from typing import Any
+
+import pytest
+from jsonschema import Draft202012Validator
+from reportlab.lib.pagesizes import LETTER
+from reportlab.pdfgen.canvas import Canvas
+
+from coibot.extract import pdf_text
+from coibot.extract.assemble import finalize
+from coibot.extract.other_layout import read_other
+from coibot.extract.words import PageWords, Word
+
+REPO = Path(__file__).resolve().parents[2]
+SHARED = REPO.parent / "shared"
+CORPUS = REPO / "tests" / "fixtures" / "certificates"
+
+
+def _schema() -> Draft202012Validator:
+    schema = json.loads((SHARED / "contract" / "certificate.schema.json").read_text())
+    return Draft202012Validator(schema)
+
+
+def _read(path: Path) -> dict[str, Any] | None:
+    with pdf_text.open_pdf(path) as doc:
+        pages = doc.read_pages()
+    draft = read_other(pages)
+    if draft is None:
+        return None
+    draft["source"] = {"file": path.name, "method": "text"}
+    out = finalize(draft)
+    errors = [e.message for e in _schema().iter_errors(out)]
+    assert errors == [], errors
+    return out
+
+
+class _Doc:
+    """A one-page PDF written line by line from the top, in points."""
+
+    def __init__(self, path: Path, font: str = "Helvetica") -> None:
+        self.c = Canvas(str(path), pagesize=LETTER, invariant=1)
+        self.h = LETTER[1]
+        self.y = 60.0
+        self.font = font
+
+    def line(self, text: str, x: float = 60, size: float = 10, gap: float = 14, bold: bool = False) -> None:
+        bold_face = {"Helvetica": "Helvetica-Bold", "Times-Roman": "Times-Bold"}[self.font]
+        self.c.setFont(bold_face if bold else self.font, size)
+        self.c.drawString(x, self.h - self.y, text)
+        self.y += gap
+
+    def cells(self, items: list[tuple[float, str]], size: float = 9, gap: float = 12) -> None:
+        self.c.setFont(self.font, size)
+        for x, text in items:
+            self.c.drawString(x, self.h - self.y, text)
+        self.y += gap
+
+    def skip(self, dy: float = 10) -> None:
+        self.y += dy
+
+    def save(self) -> None:
+        self.c.showPage()
+        self.c.save()
+
+
+def _letter_prose(path: Path) -> None:
+    """A carrier's letter: labels with colons, policies as headed paragraphs, limits after amounts."""
+    d = _Doc(path, "Times-Roman")
+    d.line("Harbor Light Mutual Insurance Company", size=15, gap=18, bold=True)
+    d.line("41 Wharf Street, Portland, ME 04101  -  NAIC #: 26417", size=9, gap=30)
+    d.line("EVIDENCE OF INSURANCE", x=230, size=13, gap=24, bold=True)
+    d.line("Dated: March 9, 2026", gap=24)
+    d.line("Insured: Northwind Glazing LLC")
+    d.line("88 Shore Road")
+    d.line("Bangor, ME 04401", gap=22)
+    d.line("Producer: Lighthouse Risk Advisors")
+    d.line("12 Exchange Street, Portland, ME 04101")
+    d.line("Phone: 207.555.0142   E-mail: certs@lighthouse-risk.example", gap=22)
+    d.line("Certificate Holder: Casco Bay Builders, Inc.")
+    d.line("Attn: Risk Management")
+    d.line("500 Fore Street")
+    d.line("Portland, ME 04101", gap=26)
+    d.line("1. Commercial General Liability (Occurrence)", bold=True)
+    d.line("Policy No.: HLM-GL-300441", x=75)
+    d.line("Term: 02/01/2026 - 02/01/2027", x=75)
+    d.line("$1,000,000 Each Occurrence / $2,000,000 General Aggregate", x=75)
+    d.line("$2,000,000 Products-Completed Operations Aggregate", x=75)
+    d.line("Additional Insured: Yes    Waiver of Subrogation: Yes", x=75, gap=22)
+    d.line("2. Professional Liability - Claims-Made", bold=True)
+    d.line("Policy No.: HLM-PL-300442", x=75)
+    d.line("Term: 02/01/2026 - 02/01/2027", x=75)
+    d.line("Each Claim: $500,000", x=75)
+    d.line("Aggregate: $1,000,000", x=75, gap=26)
+    d.line("Description of Operations:")
+    d.line("Glazing and curtain wall work at 500 Fore Street, Portland, ME. Casco Bay Builders, Inc. is an")
+    d.line("additional insured as required by written contract.", gap=30)
+    d.line("Should any of the above described policies be cancelled before the expiration date thereof,")
+    d.line("notice will be delivered in accordance with the policy provisions.")
+    d.save()
+
+
+PROSE_TRUTH: dict[str, Any] = {
+    "certificate_date": "2026-03-09",
+    "insured": {"name": "Northwind Glazing LLC", "address": "88 Shore Road, Bangor, ME 04401"},
+    "producer": {"name": "Lighthouse Risk Advisors", "address": "12 Exchange Street, Portland, ME 04101",
+                 "phone": "(207) 555-0142", "email": "certs@lighthouse-risk.example"},
+    "certificate_holder": {"name": "Casco Bay Builders, Inc.",
+                           "address": "Attn: Risk Management, 500 Fore Street, Portland, ME 04101"},
+    "description_of_operations": "Glazing and curtain wall work at 500 Fore Street, Portland, ME. Casco Bay "
+                                 "Builders, Inc. is an additional insured as required by written contract.",
+    "policies": [
+        {"coverage": "general_liability", "policy_number": "HLM-GL-300441", "effective_date": "2026-02-01",
+         "expiration_date": "2027-02-01", "basis": "occurrence", "additional_insured": True,
+         "waiver_of_subrogation": True, "carrier": "Harbor Light Mutual Insurance Company", "naic": "26417",
+         "limits": {"each_occurrence": 1000000, "general_aggregate": 2000000,
+                    "products_completed_operations_aggregate": 2000000}},
+        {"coverage": "other", "policy_number": "HLM-PL-300442", "effective_date": "2026-02-01",
+         "expiration_date": "2027-02-01", "basis": "claims_made", "additional_insured": None,
+         "waiver_of_subrogation": None, "carrier": "Harbor Light Mutual Insurance Company", "naic": "26417",
+         "limits": {"each_claim": 500000, "aggregate": 1000000}},
+    ],
+}
+
+
+def _blocks_no_colons(path: Path) -> None:
+    """Label and value in two columns without colons; separate effective / expiration lines."""
+    d = _Doc(path)
+    d.line("PINE RIDGE CASUALTY COMPANY", size=14, gap=16, bold=True)
+    d.line("Home Office: 9 Ridge Way, Helena, MT 59601", size=8, gap=26)
+    d.line("CERTIFICATE OF INSURANCE", x=220, size=12, gap=26, bold=True)
+    d.cells([(60, "Certificate Date"), (200, "11/14/2026")], gap=20)
+    d.cells([(60, "Named Insured"), (200, "Big Sky Paving Co.")])
+    d.cells([(200, "17 Airport Road")])
+    d.cells([(200, "Billings, MT 59101")], gap=20)
+    d.cells([(60, "Certificate Holder"), (200, "Yellowstone County")])
+    d.cells([(200, "217 N 27th Street, Billings, MT 59101")], gap=24)
+    d.line("Coverage: Business Auto Liability", bold=True)
+    d.cells([(60, "Policy Number"), (200, "PRC-BA-77120")])
+    d.cells([(60, "Effective Date"), (200, "07/01/2026")])
+    d.cells([(60, "Expiration Date"), (200, "07/01/2027")])
+    d.cells([(60, "Combined Single Limit"), (200, "$1,000,000")], gap=20)
+    d.line("Coverage: Workers Compensation and Employers Liability", bold=True)
+    d.cells([(60, "Policy Number"), (200, "PRC-WC-77121")])
+    d.cells([(60, "Effective Date"), (200, "07/01/2026")])
+    d.cells([(60, "Expiration Date"), (200, "07/01/2027")])
+    d.cells([(60, "Workers Compensation"), (200, "Statutory Limits")])
+    d.cells([(60, "E.L. Each Accident"), (200, "$500,000")])
+    d.cells([(60, "E.L. Disease - Each Employee"), (200, "$500,000")])
+    d.cells([(60, "E.L. Disease - Policy Limit"), (200, "$500,000")])
+    d.cells([(60, "Waiver of Subrogation"), (200, "Yes")], gap=24)
+    d.line("This certificate is issued as a matter of information only and confers no rights.")
+    d.save()
+
+
+BLOCKS_TRUTH: dict[str, Any] = {
+    "certificate_date": "2026-11-14",
+    "insured": {"name": "Big Sky Paving Co.", "address": "17 Airport Road, Billings, MT 59101"},
+    "certificate_holder": {"name": "Yellowstone County", "address": "217 N 27th Street, Billings, MT 59101"},
+    "description_of_operations": None,
+    "policies": [
+        {"coverage": "automobile_liability", "policy_number": "PRC-BA-77120", "effective_date": "2026-07-01",
+         "expiration_date": "2027-07-01", "carrier": "PINE RIDGE CASUALTY COMPANY",
+         "limits": {"combined_single_limit": 1000000}},
+        {"coverage": "workers_compensation", "policy_number": "PRC-WC-77121", "effective_date": "2026-07-01",
+         "expiration_date": "2027-07-01", "waiver_of_subrogation": True, "statutory": True,
+         "limits": {"el_each_accident": 500000, "el_disease_each_employee": 500000,
+                    "el_disease_policy_limit": 500000}},
+    ],
+}
+
+
+def _table_period(path: Path) -> None:
+    """A policy table whose period sits in one column ("01/01/2026 - 01/01/2027")."""
+    d = _Doc(path)
+    d.line("Summit Specialty Insurance Co.", size=14, gap=16, bold=True)
+    d.line("NAIC 31120", size=8, gap=24)
+    d.line("CERTIFICATE OF COVERAGE", x=220, size=12, gap=22, bold=True)
+    d.line("Issue Date: 2026-06-30", gap=20)
+    d.line("Insured: Alder Creek Landscaping Inc., 300 Elm Street, Boise, ID 83702", gap=14)
+    d.line("Holder: City of Boise", gap=14)
+    d.line("150 N Capitol Blvd, Boise, ID 83702", gap=22)
+    d.cells([(40, "TYPE OF INSURANCE"), (190, "POLICY NO."), (290, "POLICY PERIOD"), (420, "LIMITS")], gap=14)
+    d.cells([(40, "Umbrella Liability"), (190, "SSI-UM-9001"), (290, "05/15/2026 - 05/15/2027"),
+             (420, "Each Occurrence $5,000,000")])
+    d.cells([(420, "Aggregate $5,000,000")], gap=16)
+    d.cells([(40, "Pollution Liability"), (190, "SSI-PL-9002"), (290, "05/15/2026 - 05/15/2027"),
+             (420, "Per Pollution Incident $1,000,000")])
+    d.cells([(420, "Aggregate $2,000,000")], gap=22)
+    d.line("Remarks: Landscape maintenance of city parks.", gap=20)
+    d.line("Authorized Representative")
+    d.save()
+
+
+TABLE_TRUTH: dict[str, Any] = {
+    "certificate_date": "2026-06-30",
+    "certificate_holder": {"name": "City of Boise", "address": "150 N Capitol Blvd, Boise, ID 83702"},
+    "description_of_operations": "Landscape maintenance of city parks.",
+    "policies": [
+        {"coverage": "umbrella_liability", "policy_number": "SSI-UM-9001", "effective_date": "2026-05-15",
+         "expiration_date": "2027-05-15", "carrier": "Summit Specialty Insurance Co.", "naic": "31120",
+         "limits": {"each_occurrence": 5000000, "aggregate": 5000000}},
+        {"coverage": "other", "policy_number": "SSI-PL-9002", "effective_date": "2026-05-15",
+         "expiration_date": "2027-05-15",
+         "limits": {"per_pollution_incident": 1000000, "aggregate": 2000000}},
+    ],
+}
+
+
+def _check(out: dict[str, Any], truth: dict[str, Any]) -> None:
+    for key in ("certificate_date", "description_of_operations"):
+        if key in truth:
+            assert out[key] == truth[key], key
+    for party in ("insured", "producer", "certificate_holder"):
+        for k, v in (truth.get(party) or {}).items():
+            assert (out.get(party) or {}).get(k) == v, f"{party}.{k}"
+    assert [p["coverage"] for p in out["policies"]] == [p["coverage"] for p in truth["policies"]]
+    for got, want in zip(out["policies"], truth["policies"], strict=True):
+        for k, v in want.items():
+            assert got.get(k) == v, f"{want['coverage']}.{k}: {got.get(k)!r} != {v!r}"
+        assert got["insurer_letter"] is None
+
+
+@pytest.mark.parametrize(
+    ("draw", "truth"),
+    [(_letter_prose, PROSE_TRUTH), (_blocks_no_colons, BLOCKS_TRUTH), (_table_period, TABLE_TRUTH)],
+    ids=["letter-prose", "blocks-without-colons", "table-with-period-column"],
+)
+def test_carrier_layouts_drawn_here(tmp_path: Path, draw: Any, truth: dict[str, Any]) -> None:
+    path = tmp_path / "cert.pdf"
+    draw(path)
+    out = _read(path)
+    assert out is not None
+    assert out["form"] == "other"
+    _check(out, truth)
+    carriers = {p["carrier"] for p in out["policies"] if p["carrier"]}
+    assert {i["name"] for i in out["insurers"]} == carriers
+    assert all(i["letter"] is None for i in out["insurers"])
+
+
+def test_other_coverage_keeps_its_printed_name(tmp_path: Path) -> None:
+    path = tmp_path / "cert.pdf"
+    _table_period(path)
+    out = _read(path)
+    assert out is not None
+    other = out["policies"][1]
+    assert other["coverage_name"] == "Pollution Liability"
+
+
+def _slots(doc: dict[str, Any]) -> dict[str, Any]:
+    """The scored values of an extraction, keyed by a stable path (policies by coverage+number)."""
+    out: dict[str, Any] = {}
+    for k in ("certificate_date", "description_of_operations", "form"):
+        out[k] = doc.get(k)
+    for party in ("producer", "insured", "certificate_holder"):
+        for k, v in (doc.get(party) or {}).items():
+            out[f"{party}.{k}"] = v
+    for p in doc.get("policies") or []:
+        number = re.sub(r"\s", "", p.get("policy_number") or "")
+        tag = f"{p['coverage']}:{number}"
+        for k in ("effective_date", "expiration_date", "basis", "additional_insured", "waiver_of_subrogation",
+                  "carrier", "naic"):
+            out[f"{tag}.{k}"] = p.get(k)
+        out[f"{tag}.statutory"] = bool(p.get("statutory"))
+        for k, v in (p.get("limits") or {}).items():
+            out[f"{tag}.limits.{k}"] = v
+    return {k: v for k, v in out.items() if v is not None}
+
+
+def _norm(v: Any) -> Any:
+    return " ".join(v.casefold().split()) if isinstance(v, str) else v
+
+
+def test_corpus_other_family_f1() -> None:
+    files = sorted(CORPUS.glob("other_*.pdf"))
+    if not files:
+        pytest.skip("the labelled corpus has no 'other' family yet")
+    tp = fp = fn = 0
+    for path in files:
+        truth = json.loads(Path(f"{path}.truth.json").read_text())
+        out = _read(path)
+        assert out is not None, path.name
+        want, got = _slots(truth), _slots(out)
+        for k, v in want.items():
+            if k in got and _norm(got[k]) == _norm(v):
+                tp += 1
+            else:
+                fn += 1
+        fp += sum(1 for k, v in got.items() if k not in want or _norm(want[k]) != _norm(v))
+    f1 = 2 * tp / (2 * tp + fp + fn)
+    assert f1 >= 0.95, (f1, tp, fp, fn)
+
+
+def _page(lines: list[str]) -> PageWords:
+    words: list[Word] = []
+    for i, text in enumerate(lines):
+        x = 50.0
+        for token in text.split():
+            words.append(Word(token, x, 50 + i * 14, x + 5 * len(token), 60 + i * 14))
+            x += 5 * len(token) + 4
+    return PageWords(1, 612, 792, "text", words, [])
+
+
+def test_not_a_certificate_is_none() -> None:
+    invoice = _page(["INVOICE 1021", "Bill to: Acme Corp.", "Widgets 12 x $4.00", "Total due $48.00"])
+    assert read_other([invoice]) is None
+    assert read_other([PageWords(1, 612, 792, "text", [], [])]) is None
+    assert read_other([]) is None
+
+
+def test_value_not_printed_is_null() -> None:
+    page = _page([
+        "Granite Peak Insurance Company",
+        "CERTIFICATE OF INSURANCE",
+        "Named Insured: Example Roofing LLC",
+        "Coverage: Commercial General Liability",
+        "Policy Number: GP-1001",
+        "Each Occurrence $1,000,000",
+    ])
+    draft = read_other([page])
+    assert draft is not None
+    (pol,) = draft["policies"]
+    assert pol["policy_number"] == "GP-1001"
+    assert pol["limits"] == {"each_occurrence": 1000000}
+    # Nothing printed: no dates, no basis, no flags, no certificate date.
+    assert pol["effective_date"] is None and pol["expiration_date"] is None
+    assert pol["basis"] is None
+    assert pol["additional_insured"] is None and pol["waiver_of_subrogation"] is None
+    assert draft.get("certificate_date") is None
+    assert draft["insurers"] == [{"letter": None, "name": "Granite Peak Insurance Company", "naic": None}]
