@@ -278,6 +278,49 @@ class Waiver(_Model):
         return self.until is None or as_of <= self.until
 
 
+# What a waiver may name below a coverage key (the gap fields of the check).
+WAIVABLE_FIELDS: tuple[str, ...] = (
+    "limits",
+    "basis",
+    "additional_insured",
+    "waiver_of_subrogation",
+    "statutory",
+    "primary_noncontributory",
+    "effective_date",
+    "expiration_date",
+    "insurer_rating",
+    "confidence",
+)
+
+
+def _waiver_problem(requirement: str, kinds: dict[str, set[str]]) -> str | None:
+    """Why a waiver's requirement path names nothing the check could report, or None when it is fine."""
+    if requirement in WAIVABLE_TOP_LEVEL:
+        return None
+    key, _, rest = requirement.partition(".")
+    if key not in kinds:
+        choices = tuple(sorted(kinds)) + WAIVABLE_TOP_LEVEL
+        hint = _did_you_mean(requirement if not rest else key, choices)
+        text = f"did you mean {hint}?" if hint else f"expected a coverage key or one of {', '.join(choices)}"
+        return f"{requirement!r} is not a requirement, {text}"
+    if not rest:
+        return None
+    field, _, limit = rest.partition(".")
+    if field not in WAIVABLE_FIELDS:
+        hint = _did_you_mean(field, WAIVABLE_FIELDS)
+        text = f"did you mean {key}.{hint}?" if hint else f"expected one of {', '.join(WAIVABLE_FIELDS)}"
+        return f"{requirement!r}: unknown field {field!r}, {text}"
+    if limit and field != "limits":
+        return f"{requirement!r}: {field} has no sub-field"
+    if limit:
+        allowed = sorted({k for kind in kinds[key] for k in LIMIT_KEYS.get(kind, ())})
+        if allowed and limit not in allowed:
+            hint = _did_you_mean(limit, tuple(allowed))
+            text = f"did you mean {hint}?" if hint else f"expected one of {', '.join(allowed)}"
+            return f"{requirement!r}: unknown limit, {text}"
+    return None
+
+
 class ClientRequirements(_Model):
     """One client: who approves, where to post, its requirement sets and waivers."""
 
@@ -318,18 +361,15 @@ class ClientRequirements(_Model):
 
     @model_validator(mode="after")
     def _waivers_name_requirements(self) -> ClientRequirements:
-        keys = {k for rs in self.requirement_sets for k in rs.coverages}
+        kinds: dict[str, set[str]] = {}
+        for rs in self.requirement_sets:
+            for key, req in rs.coverages.items():
+                kinds.setdefault(key, set()).add(req.kind)
         problems: list[tuple[str, str]] = []
         for i, w in enumerate(self.waivers):
-            head = w.requirement.split(".", 1)[0]
-            if w.requirement in WAIVABLE_TOP_LEVEL or head in keys:
-                continue
-            choices = tuple(sorted(keys)) + WAIVABLE_TOP_LEVEL
-            hint = _did_you_mean(w.requirement, choices)
-            text = (
-                f"did you mean {hint}?" if hint else f"expected a coverage key or one of {', '.join(choices)}"
-            )
-            problems.append((f"waivers[{i}].requirement", f"{w.requirement!r} is not a requirement, {text}"))
+            text = _waiver_problem(w.requirement, kinds)
+            if text:
+                problems.append((f"waivers[{i}].requirement", text))
         if problems:
             raise problems_error(problems)
         return self
@@ -388,6 +428,6 @@ def load_requirements_file(path: Path) -> RequirementsFile:
     try:
         result = RequirementsFile.model_validate(data)
     except ValidationError as exc:
-        raise ConfigError(source, validation_problems(exc, RequirementsFile)) from exc
+        raise ConfigError(source, validation_problems(exc, RequirementsFile, yaml_text=text)) from exc
     log.debug("loaded %d client(s) from %s", len(result.clients), source)
     return result

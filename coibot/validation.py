@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import difflib
+import re
 import types
 import typing
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any, Union
 
+import yaml
 from pydantic import BaseModel, ValidationError
 from pydantic_core import PydanticCustomError
 
@@ -31,6 +33,52 @@ def format_loc(loc: Sequence[int | str]) -> str:
         else:
             out += f".{part}" if out else str(part)
     return out
+
+
+_PART = re.compile(r"\[(\d+)\]|([^.\[\]]+)")
+
+Loc = tuple[int | str, ...]
+
+
+def parse_loc(path: str) -> Loc:
+    """`clients[1].name` → `("clients", 1, "name")` (the inverse of format_loc)."""
+    return tuple(int(m.group(1)) if m.group(1) is not None else m.group(2) for m in _PART.finditer(path))
+
+
+def yaml_lines(text: str) -> dict[Loc, int]:
+    """Every key path of a YAML document with its 1-based line; empty when the text does not parse."""
+    try:
+        root = yaml.compose(text, Loader=yaml.SafeLoader)
+    except yaml.YAMLError:
+        return {}
+    lines: dict[Loc, int] = {}
+
+    def walk(node: yaml.Node, loc: Loc) -> None:
+        # A key's line is where the key is written, not where its value starts.
+        lines.setdefault(loc, node.start_mark.line + 1)
+        if isinstance(node, yaml.MappingNode):
+            for key, value in node.value:
+                name = key.value if isinstance(key, yaml.ScalarNode) else str(key.value)
+                lines[(*loc, name)] = key.start_mark.line + 1
+                walk(value, (*loc, name))
+        elif isinstance(node, yaml.SequenceNode):
+            for i, item in enumerate(node.value):
+                walk(item, (*loc, i))
+
+    if root is not None:
+        walk(root, ())
+    return lines
+
+
+def _line_suffix(loc: Loc, lines: Mapping[Loc, int] | None) -> str:
+    if not lines:
+        return ""
+    # A missing key has no line of its own: use the nearest enclosing one.
+    for end in range(len(loc), 0, -1):
+        line = lines.get(loc[:end])
+        if line is not None:
+            return f" (line {line})"
+    return ""
 
 
 def _join(base: str, sub: str) -> str:
@@ -107,17 +155,30 @@ def _describe(err: Any, model: type[BaseModel] | None) -> str:
     return msg
 
 
-def validation_problems(exc: ValidationError, model: type[BaseModel] | None = None) -> list[str]:
-    """One line per error, `key.path[0].sub: what is wrong`; pass `model` for "did you mean" hints."""
-    lines: list[str] = []
+def validation_problems(
+    exc: ValidationError,
+    model: type[BaseModel] | None = None,
+    yaml_text: str | None = None,
+    loc_prefix: Loc = (),
+) -> list[str]:
+    """One line per error, `key.path[0].sub: what is wrong`.
+
+    `model` (the validated class) adds "did you mean" hints for unknown keys; `yaml_text` (the
+    source) adds " (line N)"; `loc_prefix` places a validated sub-document inside its file.
+    """
+    lines = yaml_lines(yaml_text) if yaml_text else None
+    out: list[str] = []
     for err in exc.errors():
-        base = format_loc(err["loc"])
+        loc: Loc = (*loc_prefix, *err["loc"])
         ctx = err.get("ctx") or {}
         if err["type"] == PROBLEMS_ERROR and isinstance(ctx.get("problems"), list):
             for sub, msg in ctx["problems"]:
-                path = _join(base, str(sub))
-                lines.append(f"{path}: {msg}" if path else str(msg))
+                path = _join(format_loc(loc), str(sub))
+                where = _line_suffix(parse_loc(path), lines)
+                out.append(f"{path}: {msg}{where}" if path else f"{msg}{where}")
             continue
+        base = format_loc(loc)
         text = _describe(err, model)
-        lines.append(f"{base}: {text}" if base else text)
-    return lines
+        where = _line_suffix(loc, lines)
+        out.append(f"{base}: {text}{where}" if base else f"{text}{where}")
+    return out

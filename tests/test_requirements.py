@@ -113,7 +113,7 @@ def test_unknown_limit_names_the_key_path_and_suggests(tmp_path: Path) -> None:
     }
     assert _problems(tmp_path, data) == [
         "clients[1].requirement_sets[0].coverages.general_liability.limits.each_occurence: "
-        "unknown limit, did you mean each_occurrence?"
+        "unknown limit, did you mean each_occurrence? (line 19)"
     ]
 
 
@@ -184,13 +184,13 @@ def test_misspelt_field_gets_did_you_mean(tmp_path: Path) -> None:
     (line,) = _problems(tmp_path, {"clients": [client]})
     assert line == (
         "clients[0].requirement_sets[0].minimum_remaining_dayz: "
-        "unknown key, did you mean minimum_remaining_days?"
+        "unknown key, did you mean minimum_remaining_days? (line 11)"
     )
 
 
 def test_duplicate_client_ids_are_rejected(tmp_path: Path) -> None:
     problems = _problems(tmp_path, {"clients": [_client(), _client(id="b"), _client()]})
-    assert problems == ["clients[2].id: duplicate client id 'acme' (also clients[0])"]
+    assert problems == ["clients[2].id: duplicate client id 'acme' (also clients[0]) (line 20)"]
 
 
 def test_duplicate_set_names_are_rejected(tmp_path: Path) -> None:
@@ -198,7 +198,8 @@ def test_duplicate_set_names_are_rejected(tmp_path: Path) -> None:
     client["requirement_sets"].append(dict(client["requirement_sets"][0], effective_from="2027-01-01"))
     problems = _problems(tmp_path, {"clients": [client]})
     assert problems == [
-        "clients[0].requirement_sets[1].name: duplicate set name 'current' (also requirement_sets[0])"
+        "clients[0].requirement_sets[1].name: "
+        "duplicate set name 'current' (also requirement_sets[0]) (line 11)"
     ]
 
 
@@ -306,3 +307,70 @@ def test_validation_problems_without_a_model_still_locates() -> None:
     lines = validation_problems(info.value)
     assert "clients[0].name: required, but missing" in lines
     assert format_loc(("a", 0, "b", 2)) == "a[0].b[2]"
+
+
+def test_problems_carry_the_yaml_line(tmp_path: Path) -> None:
+    path = tmp_path / "r.yaml"
+    path.write_text(
+        "clients:\n"
+        "  - id: a\n"
+        "    name: A\n"
+        "    requirement_sets:\n"
+        "      - name: now\n"
+        "        effective_from: 2026-01-01\n"
+        "        coverages:\n"
+        "          general_liability:\n"
+        "            limits:\n"
+        "              each_occurence: 1\n"
+        "  - id: b\n",
+        encoding="utf-8",
+    )
+    with pytest.raises(ConfigError) as info:
+        load_requirements_file(path)
+    assert info.value.problems == [
+        "clients[0].requirement_sets[0].coverages.general_liability.limits.each_occurence: "
+        "unknown limit, did you mean each_occurrence? (line 10)",
+        "clients[1].name: required, but missing (line 11)",
+        "clients[1].requirement_sets: required, but missing (line 11)",
+    ]
+
+
+def test_validation_problems_with_a_prefix_for_embedded_documents() -> None:
+    with pytest.raises(ValidationError) as info:
+        ClientRequirements.model_validate({"id": "a", "name": "A", "requirement_sets": [], "colour": 1})
+    lines = validation_problems(info.value, ClientRequirements, loc_prefix=("clients", 3))
+    assert any(line.startswith("clients[3].colour: unknown key; expected one of id, name") for line in lines)
+
+
+@pytest.mark.parametrize(
+    ("requirement", "needle"),
+    [
+        ("general_liability.limits.each_occurence", "did you mean each_occurrence?"),
+        ("general_liability.aditional_insured", "did you mean general_liability.additional_insured?"),
+        ("general_liability.basis.x", "has no sub-field"),
+        ("umbrella", "is not a requirement"),
+    ],
+)
+def test_waiver_paths_are_checked_to_the_field(tmp_path: Path, requirement: str, needle: str) -> None:
+    waiver = {"provider": "X", "requirement": requirement, "waived_by": "m", "reason": "r"}
+    (line,) = _problems(tmp_path, {"clients": [_client(waivers=[waiver])]})
+    assert line.startswith("clients[0].waivers[0].requirement:")
+    assert needle in line
+
+
+@pytest.mark.parametrize(
+    "requirement",
+    [
+        "general_liability",
+        "general_liability.limits",
+        "general_liability.limits.each_occurrence",
+        "general_liability.expiration_date",
+        "certificate_holder.address",
+        "description",
+        "insured",
+    ],
+)
+def test_valid_waiver_paths(tmp_path: Path, requirement: str) -> None:
+    waiver = {"provider": "X", "requirement": requirement, "waived_by": "m", "reason": "r"}
+    client = load_requirements_file(_write(tmp_path, {"clients": [_client(waivers=[waiver])]})).clients[0]
+    assert client.waivers[0].requirement == requirement
