@@ -218,14 +218,16 @@ def _cert_pages(
     draw_certificate(c, cert, style)
     c.showPage()
     pages = 1 + n101
+    heading = r.random() < 0.6
+    table = r.random() < 0.5
     if n101 == 1:
-        draw_acord101(c, cert, style, cont, extras, 2, pages)
+        draw_acord101(c, cert, style, cont, extras, 2, pages, continued_heading=heading, table=table)
         c.showPage()
     else:
         split = max(1, len(cont) // 2)
-        draw_acord101(c, cert, style, cont[:split], [], 2, pages)
+        draw_acord101(c, cert, style, cont[:split], [], 2, pages, continued_heading=heading)
         c.showPage()
-        draw_acord101(c, cert, style, cont[split:], extras, 3, pages, continued_heading=False)
+        draw_acord101(c, cert, style, cont[split:], extras, 3, pages, continued_heading=False, table=table)
         c.showPage()
     return " ".join([*cert.description, *cont]).replace("\n", " "), pages, extras
 

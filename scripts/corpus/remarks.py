@@ -72,6 +72,7 @@ def draw_acord101(
     page: int,
     of: int,
     continued_heading: bool = True,
+    table: bool = False,
 ) -> None:
     """One ACORD 101 page with the given remark paragraphs and extra policies."""
     w, h = c._pagesize
@@ -150,7 +151,40 @@ def draw_acord101(
             c.drawString(m + 6, y(ty), line)
             ty += size * 1.25
         ty += 3
-    if policies:
+    if policies and table:
+        ty += 8
+        c.setFont("Helvetica-Bold", 7.5)
+        c.drawString(m + 5, y(ty), "ADDITIONAL COVERAGES")
+        ty += 12
+        xs = [m + 6, m + 36, m + 200, m + 300, m + 360, m + 420, m + 465]
+        for x, hd in zip(
+            xs,
+            ["LTR", "TYPE OF INSURANCE", "POLICY NUMBER", "EFF DATE", "EXP DATE", "ADDL", "SUBR"],
+            strict=True,
+        ):
+            c.setFont("Helvetica-Bold", 6.5)
+            c.drawString(x, y(ty), hd)
+        c.setLineWidth(0.4)
+        c.line(m + 4, y(ty + 3), m + cw - 4, y(ty + 3))
+        ty += 13
+        for p in policies:
+            title = p.name if p.coverage == "other" else COVERAGE_TITLES[p.coverage]
+            cells = [
+                p.insurer.letter if p.insurer else "",
+                title or "",
+                p.number,
+                fmt_date(p.eff, style.date_fmt),
+                fmt_date(p.exp, style.date_fmt),
+                "Y" if p.ai else "N",
+                "Y" if p.wos else "N",
+            ]
+            for x, cell in zip(xs, cells, strict=True):
+                c.setFont(style.value_font, size - 0.5)
+                c.drawString(x, y(ty), cell or "")
+            ty += size * 1.3
+            c.drawString(xs[1], y(ty), policy_lines(p, style)[2].replace("LIMITS: ", "Limits: "))
+            ty += size * 1.3 + 5
+    elif policies:
         ty += 8
         c.setFont("Helvetica-Bold", 7.5)
         c.drawString(m + 5, y(ty), "ADDITIONAL POLICIES:")
