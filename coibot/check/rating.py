@@ -109,27 +109,36 @@ def _meets(found: InsurerRating, grade: int, size: int | None) -> bool | None:
     return found.size >= size
 
 
-def rating_gaps(
-    ctx: CheckContext, key: str, label: str, policy: Policy, ratings: RatingsTable | None
-) -> list[Gap]:
-    """insurer_rating_below_minimum for a known insurer rated too low; unreadable when it cannot be told."""
+def no_table_gap(ctx: CheckContext) -> list[Gap]:
+    """One unreadable gap when a minimum rating is required but no ratings table was given."""
     minimum = ctx.rs.minimum_insurer_rating
     if minimum is None:
         return []
+    return [
+        Gap(
+            "unreadable",
+            None,
+            "insurer_rating",
+            minimum,
+            None,
+            f"{ctx.client_name} requires insurers rated at least {minimum}, and no ratings table was given "
+            "to check them (--ratings).",
+        )
+    ]
+
+
+def rating_gaps(
+    ctx: CheckContext, key: str, label: str, policy: Policy, ratings: RatingsTable | None
+) -> list[Gap]:
+    """insurer_rating_below_minimum for a known insurer rated too low; unreadable when it cannot be told.
+
+    Without a table nothing is reported here: `no_table_gap` reports that once per certificate.
+    """
+    minimum = ctx.rs.minimum_insurer_rating
+    if minimum is None or ratings is None:
+        return []
     grade, size = parse_best_rating(minimum)
     insurer = policy.carrier or (f"NAIC {policy.naic}" if policy.naic else "the insurer")
-    if ratings is None:
-        return [
-            Gap(
-                "unreadable",
-                key,
-                "insurer_rating",
-                minimum,
-                None,
-                f"{label}: {ctx.client_name} requires an insurer rated at least {minimum}, and no ratings "
-                "table was given to check it (--ratings).",
-            )
-        ]
     found = ratings.find(policy.naic, policy.carrier)
     if found is None:
         naic = f" (NAIC {policy.naic})" if policy.naic and policy.carrier else ""

@@ -15,7 +15,7 @@ from coibot.check.holder import holder_gaps
 from coibot.check.insured import insured_gaps
 from coibot.check.limits import Layer, limit_gaps, umbrella_layer
 from coibot.check.messages import coverage_words
-from coibot.check.rating import RatingsTable, rating_gaps
+from coibot.check.rating import RatingsTable, no_table_gap, rating_gaps
 from coibot.check.report import Gap, build_report
 from coibot.check.waivers import active_waivers, split_waived
 from coibot.errors import ExtractionError
@@ -79,7 +79,9 @@ def _coverage_gaps(
     best: list[Gap] | None = None
     best_rank: tuple[int, int, int, int] | None = None
     for policy in found:
-        gaps = _policy_gaps(ctx, key, label, req, policy, layer, ratings)
+        # An excess policy meeting an umbrella requirement (or the reverse) is named as printed.
+        shown = label if policy.coverage in (req.kind, "other") else coverage_words(policy.coverage)
+        gaps = _policy_gaps(ctx, key, shown, req, policy, layer, ratings)
         rank = _rank(gaps, policy)
         if best_rank is None or rank < best_rank:
             best, best_rank = gaps, rank
@@ -106,6 +108,8 @@ def check_certificate(
     ctx = CheckContext(client, requirement_set, as_of, extraction, read_policies(extraction), provider)
     layer = umbrella_layer(ctx) if requirement_set.umbrella_may_satisfy else None
     gaps = holder_gaps(ctx) + insured_gaps(ctx) + description_gaps(ctx)
+    if ratings is None:
+        gaps += no_table_gap(ctx)
     for key, req in requirement_set.coverages.items():
         gaps += _coverage_gaps(ctx, key, req, layer, ratings)
     insured = extraction.get("insured")

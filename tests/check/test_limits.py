@@ -146,6 +146,16 @@ def test_umbrella_requirement_is_met_by_excess(printed: str) -> None:
     assert run(cert)["gaps"] == []
 
 
+def test_excess_short_of_an_umbrella_requirement_is_named_as_printed() -> None:
+    cert = good()
+    umb = policy(cert, "umbrella_liability")
+    umb["coverage"] = "excess_liability"
+    umb["limits"]["aggregate"] = 3000000
+    (gap,) = run(cert)["gaps"]
+    assert (gap["coverage"], gap["field"]) == ("umbrella_liability", "limits.aggregate")
+    assert gap["message"].startswith("Excess liability aggregate is $3,000,000;")
+
+
 def test_excess_requirement_is_met_by_umbrella() -> None:
     rs = current_set()
     coverages = dict(rs.coverages)

@@ -67,10 +67,17 @@ def test_insurer_not_in_table_needs_review(tmp_path: Path) -> None:
     assert "not in the ratings table" in gap["message"] and "Iron Range" in gap["message"]
 
 
-def test_no_table_given_needs_review() -> None:
+def test_no_table_given_needs_review_once() -> None:
     report = run(good(), rs=_rated_set())
     assert report["status"] == "needs_review"
-    assert "--ratings" in report["gaps"][0]["message"]
+    (gap,) = report["gaps"]
+    assert (gap["code"], gap["coverage"], gap["field"], gap["required"]) == (
+        "unreadable",
+        None,
+        "insurer_rating",
+        "A- VIII",
+    )
+    assert "--ratings" in gap["message"]
 
 
 def test_size_unknown_when_required_needs_review(tmp_path: Path) -> None:
