@@ -187,6 +187,9 @@ class FileIntake:
                 provider = session.get(m.Provider, provider_id)
                 if row.id is None or provider is None:
                     raise RuntimeError("inbound row or provider vanished")
+                # The same steps as Processor._process for a mail whose sender is known.
+                if not proc._claim(session, row.id, m.InboundStatus.PROCESSED):
+                    raise RuntimeError(f"inbound {row.id} could not be claimed")
                 proc._document(session, read)
                 outcome = proc._checked(session, row.id, inbound, provider, [read])
         except IntegrityError:
