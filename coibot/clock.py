@@ -57,12 +57,9 @@ def run_date(now: datetime, send_time: time, timezone: str) -> date:
 
 
 def send_instant(day: date, send_time: time, timezone: str) -> datetime:
-    """The aware instant of `send_time` on `day` in `timezone` (a time in a DST gap moves forward)."""
-    naive = datetime.combine(day, send_time)
-    zone = ZoneInfo(timezone)
-    aware = naive.replace(tzinfo=zone)
-    # A wall time skipped by a spring-forward gap does not round-trip; fold it to the later offset.
-    round_trip = aware.astimezone(UTC).astimezone(zone).replace(tzinfo=None)
-    if round_trip != naive:
-        aware = naive.replace(tzinfo=zone, fold=1)
-    return aware
+    """The aware instant of `send_time` on `day` in `timezone`.
+
+    A wall time skipped by a spring-forward gap resolves (PEP 495, fold=0) to the same distance
+    past the gap: 02:30 on a day that jumps from 02:00 to 03:00 is 03:30.
+    """
+    return datetime.combine(day, send_time).replace(tzinfo=ZoneInfo(timezone)).astimezone(UTC)
