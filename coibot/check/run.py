@@ -66,6 +66,8 @@ def _coverage_gaps(
     label = coverage_words(key, req.coverage_name if req.kind == "other" else None)
     found = candidates(key, req, ctx.policies)
     if not found:
+        # Standard coverages read lower case mid-sentence; a printed name keeps its capitals.
+        what = label if req.kind == "other" else label[0].lower() + label[1:]
         return [
             Gap(
                 "coverage_missing",
@@ -73,7 +75,7 @@ def _coverage_gaps(
                 None,
                 label,
                 None,
-                f"No {label} policy is shown on the certificate; {ctx.client_name} requires one.",
+                f"No {what} policy is shown on the certificate; {ctx.client_name} requires one.",
             )
         ]
     best: list[Gap] | None = None

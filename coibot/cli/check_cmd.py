@@ -74,13 +74,20 @@ def _load_extractions(path: Path) -> list[dict[str, Any]]:
     return certificates
 
 
-def _clients(requirements: Path | None, config: Path | None) -> tuple[list[ClientRequirements], str]:
+def _clients(
+    requirements: Path | None, config: Path | None, provider: str | None
+) -> tuple[list[ClientRequirements], str, str | None]:
+    """The clients, where they came from, and the provider's name (a configured provider id resolves)."""
     if requirements is not None:
-        return load_requirements_file(requirements).clients, str(requirements)
+        return load_requirements_file(requirements).clients, str(requirements), provider
     from coibot.config import load_config  # the configuration pulls in the database layer
 
     settings = load_config(config)
-    return list(settings.clients), settings.source
+    if provider:
+        known = next((p for p in settings.providers if provider in (p.key, p.id)), None)
+        if known is not None:
+            provider = known.name
+    return list(settings.clients), settings.source, provider
 
 
 def _find_client(clients: list[ClientRequirements], client_id: str, source: str) -> ClientRequirements:
@@ -139,7 +146,10 @@ def check(
         None, "--as-of", help="Check as of this date, YYYY-MM-DD (default today); it picks the current set."
     ),
     provider: str | None = typer.Option(
-        None, "--provider", help="The provider on file: the named insured must be this party."
+        None,
+        "--provider",
+        help="The provider on file (a name, or a provider id from the configuration): the named insured must "
+        "be this party, and the client's waivers for it apply.",
     ),
     all_sets: bool = typer.Option(False, "--all-sets", help="Also check each future requirement set."),
     ratings: Path | None = typer.Option(
@@ -157,7 +167,7 @@ def check(
     """
     day = _parse_as_of(as_of)
     try:
-        clients, source = _clients(requirements, config)
+        clients, source, provider = _clients(requirements, config, provider)
         client = _find_client(clients, client_id, source)
         table = load_ratings_csv(ratings) if ratings is not None else None
         current = client.current_set(day)

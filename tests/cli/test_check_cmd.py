@@ -296,3 +296,21 @@ def test_a_file_without_a_certificate_exit_4(tmp_path: Path) -> None:
     path.write_text("not a certificate", encoding="utf-8")
     result = invoke(str(path), "--client", "acme", "--requirements", str(EXAMPLE), "--as-of", "2026-11-21")
     assert result.exit_code == 4, result.output
+
+
+def test_configured_provider_id_resolves_to_its_name(tmp_path: Path, good_json: Path) -> None:
+    config = tmp_path / "coibot.yaml"
+    config.write_text(
+        "clients:\n  - id: beta\n    name: Beta Co\n    requirement_sets:\n      - name: current\n"
+        "        effective_from: 2026-01-01\n        coverages:\n          general_liability: {}\n"
+        "providers:\n  - id: highmark\n    name: Highmark Data Cabling, Inc.\n    clients: [beta]\n"
+        "  - id: lowmark\n    name: Lowmark Cabling LLC\n    clients: [beta]\n",
+        encoding="utf-8",
+    )
+    base = [str(good_json), "--client", "beta", "--config", str(config), "--as-of", "2026-11-21", "--json"]
+    same = json.loads(invoke(*base, "--provider", "highmark").stdout)
+    assert same["status"] == "compliant"
+    other = json.loads(invoke(*base, "--provider", "lowmark").stdout)
+    assert [(g["code"], g["required"]) for g in other["gaps"]] == [
+        ("insured_mismatch", "Lowmark Cabling LLC")
+    ]
