@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 
 # Coverage sections of the ACORD 25 table, in the contract's words.
 GL = "general_liability"
@@ -191,6 +192,7 @@ def _policy_attr(section: str, tokens: list[str], text: str) -> str:
     return ""
 
 
+@lru_cache(maxsize=8192)
 def classify(name: str, *, is_check: bool = False) -> FieldMeaning:
     """The meaning of a form field named `name`; section "" / attr "" when the name is silent."""
     tokens = name_tokens(name)

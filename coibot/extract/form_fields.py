@@ -76,56 +76,49 @@ class _Form:
     text_has_values: bool
 
 
-def _utf16(fn: Callable[..., int], *args: Any) -> str:
-    """A pdfium string getter's result (UTF-16LE with a terminating NUL)."""
-    n = fn(*args, None, 0)
+def _utf16(fn: Callable[..., int], buf: ctypes.Array[ctypes.c_char], *args: Any) -> str:
+    """A pdfium string getter's result (UTF-16LE with a terminating NUL), read into `buf`.
+
+    One call into the document's buffer; only a value longer than the buffer needs a second call.
+    """
+    n = fn(*args, ctypes.cast(buf, ctypes.POINTER(pdfium_c.FPDF_WCHAR)), len(buf))
     if n <= 2:
         return ""
-    buf = ctypes.create_string_buffer(n)
-    fn(*args, ctypes.cast(buf, ctypes.POINTER(pdfium_c.FPDF_WCHAR)), n)
-    return buf.raw[: n - 2].decode("utf-16-le", "replace")
+    if n > len(buf):
+        buf = ctypes.create_string_buffer(n)
+        fn(*args, ctypes.cast(buf, ctypes.POINTER(pdfium_c.FPDF_WCHAR)), n)
+    return ctypes.string_at(buf, n - 2).decode("utf-16-le", "replace")
 
 
-def _read_form(pdf_path: Path, limits: Limits) -> _Form | None:
-    try:
-        pdf = pdfium.PdfDocument(str(pdf_path))
-    except pdfium.PdfiumError as exc:
-        # The reader's own open reports a broken or encrypted file with its typed error.
-        log.info("%s: not readable for form fields: %s", pdf_path.name, exc)
+def _read_form(pdf: pdfium.PdfDocument, name: str, limits: Limits) -> _Form | None:
+    if pdf.get_formtype() == pdfium_c.FORMTYPE_NONE:
         return None
-    try:
-        if pdf.get_formtype() == pdfium_c.FORMTYPE_NONE:
-            return None
-        pdf.init_forms()
-        env = pdf.formenv
-        if env is None:
-            return None
-        handle = env.raw
-        widgets: list[Widget] = []
-        sizes: list[tuple[float, float]] = []
-        text_has_values = False
-        count = min(len(pdf), limits.max_pages)
-        for index in range(count):
-            page = pdf[index]
+    pdf.init_forms()
+    env = pdf.formenv
+    if env is None:
+        return None
+    handle = env.raw
+    widgets: list[Widget] = []
+    sizes: list[tuple[float, float]] = []
+    text_has_values = False
+    for index in range(min(len(pdf), limits.max_pages)):
+        page = pdf[index]
+        try:
+            left, bottom, right, top = page.get_cropbox()
+            sizes.append((right - left, top - bottom))
+            if page.get_rotation() % 360:
+                log.info("%s: page %d is rotated; field positions read unrotated", name, index + 1)
+            page_widgets = _page_widgets(page, handle, index + 1, left, top)
+            tp = page.get_textpage()
             try:
-                left, bottom, right, top = page.get_cropbox()
-                sizes.append((right - left, top - bottom))
-                if page.get_rotation() % 360:
-                    log.info("%s: page %d is rotated; field positions read unrotated",
-                             pdf_path.name, index + 1)
-                page_widgets = _page_widgets(page, handle, index + 1, left, top)
-                tp = page.get_textpage()
-                try:
-                    if _VALUE_IN_TEXT.search(tp.get_text_range()):
-                        text_has_values = True
-                    widgets += [_with_label(w, tp, left, top) for w in page_widgets]
-                finally:
-                    tp.close()
+                if _VALUE_IN_TEXT.search(tp.get_text_range()):
+                    text_has_values = True
+                widgets += [_with_label(w, tp, left, top) for w in page_widgets]
             finally:
-                page.close()
-        return _Form(widgets, sizes, len(pdf), text_has_values)
-    finally:
-        pdf.close()
+                tp.close()
+        finally:
+            page.close()
+    return _Form(widgets, sizes, len(pdf), text_has_values)
 
 
 def _with_label(w: Widget, tp: pdfium.PdfTextPage, left: float, top: float) -> Widget:
@@ -146,6 +139,7 @@ def _with_label(w: Widget, tp: pdfium.PdfTextPage, left: float, top: float) -> W
 
 def _page_widgets(page: pdfium.PdfPage, handle: Any, number: int, left: float, top: float) -> list[Widget]:
     out: list[Widget] = []
+    buf = ctypes.create_string_buffer(8192)
     raw = page.raw
     rect = pdfium_c.FS_RECTF()
     for i in range(pdfium_c.FPDFPage_GetAnnotCount(raw)):
@@ -158,8 +152,8 @@ def _page_widgets(page: pdfium.PdfPage, handle: Any, number: int, left: float, t
             kind = pdfium_c.FPDFAnnot_GetFormFieldType(handle, annot)
             if kind in _SKIP_TYPES or not pdfium_c.FPDFAnnot_GetRect(annot, rect):
                 continue
-            name = _utf16(pdfium_c.FPDFAnnot_GetFormFieldName, handle, annot)
-            value = _utf16(pdfium_c.FPDFAnnot_GetFormFieldValue, handle, annot)
+            name = _utf16(pdfium_c.FPDFAnnot_GetFormFieldName, buf, handle, annot)
+            value = _utf16(pdfium_c.FPDFAnnot_GetFormFieldValue, buf, handle, annot)
             is_check = kind in _CHECK_TYPES
             checked = False
             if is_check:
@@ -462,7 +456,7 @@ def widget_words(widgets: list[Widget]) -> list[Word]:
     return words
 
 
-def read_by_position(pdf_path: Path, form: _Form) -> dict[str, Any] | None:
+def read_by_position(pdf: pdfium.PdfDocument, form: _Form) -> dict[str, Any] | None:
     """A draft from the pages' printed words plus the filled widgets, by the layout readers."""
     from coibot.extract import pdf_text
     from coibot.extract.acord25 import is_acord25, read_acord25
@@ -472,18 +466,21 @@ def read_by_position(pdf_path: Path, form: _Form) -> dict[str, Any] | None:
     for w in form.widgets:
         by_page.setdefault(w.page, []).append(w)
     pages: list[PageWords] = []
-    with pdf_text.open_pdf(pdf_path) as doc:
-        for index in range(min(doc.page_count, len(form.sizes))):
-            printed = doc.read_page(index)
-            extra = widget_words(by_page.get(index + 1, []))
-            pages.append(PageWords(printed.number, printed.width, printed.height, "form_fields",
-                                   printed.words + extra, printed.rules))
+    for index in range(len(form.sizes)):
+        page = pdf[index]
+        try:
+            printed = pdf_text.read_page(page, index + 1)
+        finally:
+            page.close()
+        extra = widget_words(by_page.get(index + 1, []))
+        pages.append(PageWords(printed.number, printed.width, printed.height, "form_fields",
+                               printed.words + extra, printed.rules))
     draft: dict[str, Any] | None = None
-    for page in pages:
-        if draft is None and is_acord25(page):
-            draft = read_acord25(page)
-        elif draft is not None and is_acord101(page):
-            merge_remarks(draft, read_acord101(page))
+    for page_words in pages:
+        if draft is None and is_acord25(page_words):
+            draft = read_acord25(page_words)
+        elif draft is not None and is_acord101(page_words):
+            merge_remarks(draft, read_acord101(page_words))
     if draft is None:
         from coibot.extract.other_layout import read_other
 
@@ -592,15 +589,27 @@ def _holes(draft: dict[str, Any]) -> bool:
 # --------------------------------------------------------------------------- entry point
 def extract_from_fields(pdf_path: Path, limits: Limits | None = None) -> dict[str, Any] | None:
     """A contract dict when the PDF's values live in AcroForm fields, else None."""
+    pdf_path = Path(pdf_path)
+    try:
+        pdf = pdfium.PdfDocument(str(pdf_path))
+    except pdfium.PdfiumError as exc:
+        # The reader's own open reports a broken or encrypted file with its typed error.
+        log.info("%s: not readable for form fields: %s", pdf_path.name, exc)
+        return None
+    try:
+        return _extract(pdf, pdf_path.name, limits or Limits())
+    finally:
+        pdf.close()
+
+
+def _extract(pdf: pdfium.PdfDocument, name: str, limits: Limits) -> dict[str, Any] | None:
     from coibot.extract.assemble import finalize
 
-    pdf_path = Path(pdf_path)
-    limits = limits or Limits()
-    form = _read_form(pdf_path, limits)
+    form = _read_form(pdf, name, limits)
     if form is None:
         return None
     if not any(w.filled for w in form.widgets):
-        log.debug("%s: AcroForm without filled fields; the text layer is read instead", pdf_path.name)
+        log.debug("%s: AcroForm without filled fields; the text layer is read instead", name)
         return None
     by_name, filled, understood = read_by_name(form.widgets)
     method = "form_fields"
@@ -608,14 +617,14 @@ def extract_from_fields(pdf_path: Path, limits: Limits | None = None) -> dict[st
     # Fields the names do not explain (`Text7`), values printed in the text layer, or a missing
     # basic fact: only the page's layout can tell, at the cost of reading its text layer.
     if understood < filled or form.text_has_values or _holes(by_name):
-        by_position = read_by_position(pdf_path, form)
+        by_position = read_by_position(pdf, form)
         if by_position:
             draft = merge(by_name, by_position) if by_name.get("policies") else merge(by_position, by_name)
             if form.text_has_values:
                 method = "mixed"
     parties = ("producer", "insured", "certificate_holder")
     if not draft.get("policies") and not any(draft.get(k) for k in parties):
-        log.info("%s: form fields hold no certificate facts", pdf_path.name)
+        log.info("%s: form fields hold no certificate facts", name)
         return None
     draft.setdefault("form", "acord25")
     if draft.get("form") == "acord25":
@@ -623,6 +632,6 @@ def extract_from_fields(pdf_path: Path, limits: Limits | None = None) -> dict[st
             for flag in ("additional_insured", "waiver_of_subrogation"):
                 if pol.get(flag) is None:
                     pol[flag] = False
-    draft["source"] = {"file": pdf_path.name, "pages": form.page_count, "method": method}
-    log.debug("%s: %d filled fields, %d understood by name", pdf_path.name, filled, understood)
+    draft["source"] = {"file": name, "pages": form.page_count, "method": method}
+    log.debug("%s: %d filled fields, %d understood by name", name, filled, understood)
     return finalize(draft)
