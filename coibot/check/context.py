@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date
 from functools import lru_cache
 from typing import Any
@@ -84,9 +84,15 @@ def read_policies(extraction: dict[str, Any]) -> list[Policy]:
     if not isinstance(rows, list):
         raise ExtractionError("invalid_extraction", "the extraction has no `policies` list")
     insurers: dict[str, dict[str, Any]] = {}
+    naic_by_name: dict[str, str] = {}
     for ins in extraction.get("insurers") or []:
-        if isinstance(ins, dict) and isinstance(ins.get("letter"), str):
+        if not isinstance(ins, dict):
+            continue
+        if isinstance(ins.get("letter"), str):
             insurers[ins["letter"]] = ins
+        # Insurer layouts have no letters: the NAIC is found by the carrier's name instead.
+        if isinstance(ins.get("name"), str) and isinstance(ins.get("naic"), str):
+            naic_by_name[ins["name"].casefold()] = ins["naic"]
     out: list[Policy] = []
     for i, row in enumerate(rows):
         if not isinstance(row, dict) or not isinstance(row.get("coverage"), str):
@@ -94,6 +100,7 @@ def read_policies(extraction: dict[str, Any]) -> list[Policy]:
         ins = insurers.get(row.get("insurer_letter") or "", {})
         limits = row.get("limits")
         conf = row.get("confidence")
+        carrier = _text(row.get("carrier")) or _text(ins.get("name"))
         out.append(
             Policy(
                 index=i,
@@ -111,8 +118,10 @@ def read_policies(extraction: dict[str, Any]) -> list[Policy]:
                 confidence=float(conf)
                 if isinstance(conf, (int, float)) and not isinstance(conf, bool)
                 else None,
-                naic=_text(row.get("naic")) or _text(ins.get("naic")),
-                carrier=_text(row.get("carrier")) or _text(ins.get("name")),
+                naic=_text(row.get("naic"))
+                or _text(ins.get("naic"))
+                or (naic_by_name.get(carrier.casefold()) if carrier else None),
+                carrier=carrier,
             )
         )
     return out
@@ -128,7 +137,6 @@ class CheckContext:
     extraction: dict[str, Any]
     policies: list[Policy]
     provider: str | None = None
-    notes: list[str] = field(default_factory=list)
 
     @property
     def client_name(self) -> str:

@@ -116,3 +116,13 @@ def test_missing_columns_and_missing_file(tmp_path: Path) -> None:
         load_ratings_csv(path)
     with pytest.raises(ConfigError, match="cannot read"):
         load_ratings_csv(tmp_path / "absent.csv")
+
+
+def test_insurer_layout_without_letters_finds_the_naic_by_carrier(tmp_path: Path) -> None:
+    table = _table(tmp_path, "24198,Some Other Name For Iron Range,A,X\n")
+    cert = good()
+    cert["insurers"] = [{"letter": None, "name": "Iron Range Fire & Marine Insurance Co.", "naic": "24198"}]
+    for p in cert["policies"]:
+        p["insurer_letter"] = None
+        p["naic"] = None
+    assert run(cert, rs=_rated_set(), ratings=table)["gaps"] == []
