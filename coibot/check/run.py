@@ -6,7 +6,7 @@ import logging
 from datetime import date
 from typing import Any
 
-from coibot.check.context import CheckContext, Policy, read_policies
+from coibot.check.context import MIN_CONFIDENCE, CheckContext, Policy, read_policies
 from coibot.check.coverages import candidates
 from coibot.check.dates import date_gaps
 from coibot.check.description import description_gaps
@@ -14,7 +14,7 @@ from coibot.check.flags import flag_gaps
 from coibot.check.holder import holder_gaps
 from coibot.check.insured import insured_gaps
 from coibot.check.limits import Layer, limit_gaps, umbrella_layer
-from coibot.check.messages import coverage_words
+from coibot.check.messages import coverage_words, policy_words
 from coibot.check.rating import RatingsTable, no_table_gap, rating_gaps
 from coibot.check.report import Gap, build_report
 from coibot.check.waivers import active_waivers, split_waived
@@ -40,9 +40,9 @@ def _policy_gaps(
                 "unreadable",
                 key,
                 "confidence",
-                None,
+                MIN_CONFIDENCE,
                 policy.confidence,
-                f"{label}: the reader is not confident of this policy's values "
+                f"{policy_words(label, policy.number)}: the reader is not confident of this policy's values "
                 f"({policy.confidence:.0%}); check them by hand.",
             )
         )
