@@ -11,7 +11,7 @@ import logging
 import re
 from typing import Any
 
-from coibot.extract.layout import Box, Page
+from coibot.extract.layout import Box, Line, Page
 from coibot.extract.limits_table import key_for
 from coibot.extract.normalize import fold, iso_date, normalize_name, parse_amount
 from coibot.extract.words import PageWords
@@ -71,8 +71,12 @@ def _remarks_region(page: Page) -> Box:
         top = heading.bottom + 0.5
     else:
         top = page.height * 0.3
+    # The remarks run to the schedule's frame (its lowest long rule) or the footer: rules inside
+    # the area (under a table's heading row) do not end it.
     cell = page.cell(page.width / 2, top + 4, Box(0, top, page.width, page.height))
-    bottom = cell.bottom
+    long_rules = [(r.top + r.bottom) / 2 for r in page.hrules
+                  if r.x1 - r.x0 >= page.width * 0.6 and (r.top + r.bottom) / 2 > top + 4]
+    bottom = max(long_rules) if long_rules else page.height
     footer = page.find("ACORD 101", Box(0, top, page.width, page.height))
     if footer:
         bottom = min(bottom, footer[-1].top - 0.5)
@@ -83,24 +87,93 @@ def read_acord101(pw: PageWords) -> dict[str, Any]:
     """{"remarks": the continued text or None, "policies": [draft policies], "warnings": [...]}."""
     page = Page(pw)
     region = _remarks_region(page)
-    lines = [ln.text.strip() for ln in page.lines_in(region) if ln.text.strip()]
+    lines = [ln for ln in page.lines_in(region) if ln.text.strip()]
     text_lines: list[str] = []
-    policy_lines: list[str] = []
+    policy_lines: list[Line] = []
     in_policies = False
-    for line in lines:
+    for ln in lines:
+        line = ln.text.strip()
         if _POLICIES_HEADING.match(line):
             in_policies = True
             continue
-        if not in_policies and _starts_policy(line):
+        if not in_policies and (_starts_policy(line) or _table_header(page, ln) is not None):
             in_policies = True
         if in_policies:
-            policy_lines.append(line)
+            policy_lines.append(ln)
         elif not _HEADING.match(line):
             text_lines.append(line)
     remarks = " ".join(" ".join(text_lines).split()) or None
     warnings: list[str] = []
-    policies = parse_policies(" ".join(policy_lines), warnings)
+    policies = _table_policies(page, policy_lines, warnings)
+    if policies is None:
+        policies = parse_policies(" ".join(ln.text for ln in policy_lines), warnings)
     return {"remarks": remarks, "policies": policies, "warnings": warnings}
+
+
+# Column headings of a policies table on a remarks page, each with the field it fills.
+_TABLE_HEADINGS: tuple[tuple[str, str], ...] = (
+    ("INSR LTR", "letter"), ("LTR", "letter"), ("TYPE OF INSURANCE", "coverage"), ("COVERAGE", "coverage"),
+    ("POLICY NUMBER", "number"), ("POLICY NO", "number"), ("POLICY EFF", "eff"), ("EFF DATE", "eff"),
+    ("EFFECTIVE", "eff"), ("POLICY EXP", "exp"), ("EXP DATE", "exp"), ("EXPIRATION", "exp"),
+    ("ADDL INSD", "addl"), ("ADDL", "addl"), ("SUBR WVD", "subr"), ("SUBR", "subr"), ("LIMITS", "limits"),
+    ("INSURER", "carrier"), ("CARRIER", "carrier"), ("NAIC", "naic"),
+)
+
+
+def _table_header(page: Page, line: Line) -> list[tuple[float, str]] | None:
+    """The columns (left edge, field) when `line` is a policies table's heading row."""
+    if ":" in line.text:
+        return None
+    b = line.box
+    area = Box(b.x0 - 1, b.top - 1, b.x1 + 1, b.bottom + 1)
+    cols: dict[str, float] = {}
+    taken: list[Box] = []
+    for phrase, name in _TABLE_HEADINGS:
+        if name in cols:
+            continue
+        for box in page.find(phrase, area):
+            if not any(box.x0 < t.x1 and t.x0 < box.x1 for t in taken):
+                cols[name] = box.x0
+                taken.append(box)
+                break
+    if "number" not in cols or len(cols) < 4:
+        return None
+    return sorted((x, name) for name, x in cols.items())
+
+
+def _table_policies(page: Page, lines: list[Line], warnings: list[str]) -> list[dict[str, Any]] | None:
+    """Policies from a table (heading row, one row per policy, "Limits: ..." lines); None if no table."""
+    header = None
+    start = 0
+    for i, ln in enumerate(lines):
+        header = _table_header(page, ln)
+        if header is not None:
+            start = i + 1
+            break
+    if header is None:
+        return None
+    groups: list[dict[str, str]] = []
+    for ln in lines[start:]:
+        text = ln.text.strip()
+        m = re.match(r"^\W*limits?\s*:?\s*", text, re.IGNORECASE)
+        if m and groups:
+            groups[-1]["limits"] = f"{groups[-1].get('limits', '')} {text[m.end():]}".strip()
+            continue
+        row: dict[str, list[str]] = {}
+        for w in ln.words:
+            name = header[0][1]
+            for x, col in header:
+                if w.x0 >= x - 3:
+                    name = col
+            row.setdefault(name, []).append(w.text)
+        g = {k: " ".join(v) for k, v in row.items()}
+        if g.get("number") or g.get("coverage"):
+            groups.append(g)
+        elif groups:
+            # A wrapped cell (a long coverage name) continues the row above.
+            for k, v in g.items():
+                groups[-1][k] = f"{groups[-1].get(k, '')} {v}".strip()
+    return [p for g in groups if (p := _policy(g, warnings)) is not None]
 
 
 def _starts_policy(line: str) -> bool:

@@ -126,9 +126,10 @@ def _insurers(d: _Draft) -> list[dict[str, Any]]:
     naic_hdr = page.find_first("NAIC #", area) or page.find_first("NAIC", area)
     out: list[dict[str, Any]] = []
     for letter in "ABCDEF":
-        label = page.find_first(f"INSURER {letter}", area)
-        if label is None:
+        found = page.find(f"INSURER {letter}", area, fuzzy=False)
+        if not found:
             continue
+        label = found[0]
         row = page.cell(label.x1 + 2, label.cy, Box(label.x0, label.top - 2, page.width, label.bottom + 2))
         if row.height > 3 * label.height + 6:
             row = Box(row.x0, label.top - 2, row.x1, label.bottom + 2)

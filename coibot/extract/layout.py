@@ -126,30 +126,34 @@ class Page:
             for i, f in enumerate(fl):
                 if f:
                     self._by_first.setdefault(f[0], []).append((li, i))
-        self._cache: dict[tuple[str, float], list[tuple[Box, list[tuple[float, float]]]]] = {}
+        self._cache: dict[tuple[str, float, bool], list[tuple[Box, list[tuple[float, float]]]]] = {}
 
     # ---------------------------------------------------------------- labels
-    def find(self, phrase: str, within: Box | None = None, isolated: float = 0.0) -> list[Box]:
+    def find(self, phrase: str, within: Box | None = None, isolated: float = 0.0,
+             fuzzy: bool = True) -> list[Box]:
         """Boxes of `phrase` printed on one line (case and punctuation ignored), top to bottom.
 
         With `isolated`, only matches with no other word closer than that many points on their line.
+        On OCR pages a near match counts too, unless `fuzzy` is False (labels that differ by one
+        letter, such as INSURER A and INSURER B).
         """
         out: list[Box] = []
-        for box, centers in self._matches(fold(phrase), isolated):
+        for box, centers in self._matches(fold(phrase), isolated, fuzzy):
             if within is None or all(
                 within.x0 <= cx <= within.x1 and within.top <= cy <= within.bottom for cx, cy in centers
             ):
                 out.append(box)
         return out
 
-    def _matches(self, target: str, isolated: float) -> list[tuple[Box, list[tuple[float, float]]]]:
+    def _matches(self, target: str, isolated: float,
+                 allow_fuzzy: bool) -> list[tuple[Box, list[tuple[float, float]]]]:
         """Every match of a folded phrase on the page, cached: the same labels are sought per block."""
-        key = (target, isolated)
+        key = (target, isolated, allow_fuzzy)
         cached = self._cache.get(key)
         if cached is not None:
             return cached
         found: list[tuple[Box, list[tuple[float, float]]]] = []
-        fuzzy = self.ocr and len(target) >= 6
+        fuzzy = allow_fuzzy and self.ocr and len(target) >= 6
         if not target:
             starts: list[tuple[int, int]] = []
         elif fuzzy:

@@ -43,6 +43,9 @@ class PdfText:
     def __init__(self, pdf: pdfium.PdfDocument, name: str) -> None:
         self._pdf = pdf
         self._name = name
+        # Pages (1-based) that one image mostly covers: a form printed as a picture, perhaps with
+        # its values as text on top, whose labels only OCR can read.
+        self.image_pages: set[int] = set()
 
     @property
     def page_count(self) -> int:
@@ -58,9 +61,12 @@ class PdfText:
     def read_page(self, index: int) -> PageWords:
         page = self._pdf[index]
         try:
-            return read_page(page, index + 1)
+            pw, image_share = _read(page, index + 1)
         finally:
             page.close()
+        if image_share > 0.5:
+            self.image_pages.add(index + 1)
+        return pw
 
     def has_text(self, index: int) -> bool:
         page = self._pdf[index]
@@ -116,17 +122,22 @@ class _Frame:
 
 def read_page(page: pdfium.PdfPage, number: int) -> PageWords:
     """One page's words (from its text layer), ruling lines and vector check marks."""
+    return _read(page, number)[0]
+
+
+def _read(page: pdfium.PdfPage, number: int) -> tuple[PageWords, float]:
     frame = _Frame(page)
     tp = page.get_textpage()
     try:
         words = _words(tp, frame)
     finally:
         tp.close()
-    rules, marks = _paths(page, frame)
+    rules, marks, image_share = _paths(page, frame)
     if marks:
         words.extend(_drop_marks_on_text(marks, words))
-    return PageWords(number=number, width=frame.width, height=frame.height, method="text",
-                     words=words, rules=rules)
+    pw = PageWords(number=number, width=frame.width, height=frame.height, method="text",
+                   words=words, rules=rules)
+    return pw, image_share
 
 
 def _font_name(textpage: ctypes.c_void_p, i: int, buf: ctypes.Array[ctypes.c_char]) -> str:
@@ -250,13 +261,18 @@ def _compose(inner: tuple[float, ...], outer: tuple[float, ...]) -> _Matrix:
     return (a * A + b * C, a * B + b * D, c * A + d * C, c * B + d * D, e * A + f * C + E, e * B + f * D + F)
 
 
-def _paths(page: pdfium.PdfPage, frame: _Frame) -> tuple[list[Rule], list[Word]]:
+def _paths(page: pdfium.PdfPage, frame: _Frame) -> tuple[list[Rule], list[Word], float]:
+    """Ruling lines, vector check marks, and the largest share of the page one image covers."""
     rules: list[Rule] = []
     marks: list[Word] = []
     identity = (1.0, 0.0, 0.0, 1.0, 0.0, 0.0)
     raw_page = page.raw
+    page_area = max(1.0, frame.width * frame.height)
+    image_share = 0.0
+    left, bottom, right, top = (ctypes.c_float() for _ in range(4))
 
-    def walk(get: int, count: int, parent: tuple[float, ...], in_form: bool, holder: ctypes.c_void_p) -> None:
+    def walk(count: int, parent: tuple[float, ...], in_form: bool, holder: ctypes.c_void_p) -> None:
+        nonlocal image_share
         for i in range(count):
             obj = (pdfium_c.FPDFFormObj_GetObject(holder, i) if in_form
                    else pdfium_c.FPDFPage_GetObject(holder, i))
@@ -266,10 +282,15 @@ def _paths(page: pdfium.PdfPage, frame: _Frame) -> tuple[list[Rule], list[Word]]
                 _path(obj, _compose(_matrix(obj), parent) if in_form else _matrix(obj), frame, rules, marks)
             elif kind == pdfium_c.FPDF_PAGEOBJ_FORM:
                 m = _compose(_matrix(obj), parent) if in_form else _matrix(obj)
-                walk(get, pdfium_c.FPDFFormObj_CountObjects(obj), m, True, obj)
+                walk(pdfium_c.FPDFFormObj_CountObjects(obj), m, True, obj)
+            elif kind == pdfium_c.FPDF_PAGEOBJ_IMAGE and pdfium_c.FPDFPageObj_GetBounds(
+                obj, left, bottom, right, top
+            ):
+                area = abs(right.value - left.value) * abs(top.value - bottom.value)
+                image_share = max(image_share, min(1.0, area / page_area))
 
-    walk(0, pdfium_c.FPDFPage_CountObjects(raw_page), identity, False, raw_page)
-    return rules, marks
+    walk(pdfium_c.FPDFPage_CountObjects(raw_page), identity, False, raw_page)
+    return rules, marks, image_share
 
 
 def _path(

@@ -17,11 +17,16 @@ from pathlib import Path
 from typing import Any
 
 from coibot.errors import ExtractionError
+from coibot.extract.acord25 import is_acord25, read_acord25
+from coibot.extract.acord101 import is_acord101, merge_remarks, read_acord101
 from coibot.extract.assemble import finalize
 from coibot.extract.words import PageWords
 from coibot.limits import Limits
 
 log = logging.getLogger(__name__)
+
+# Fewer words than this on a page means no usable text layer.
+_MIN_WORDS = 5
 
 _IMAGE_MAGIC = (
     (b"\x89PNG\r\n\x1a\n", "png"),
@@ -56,8 +61,8 @@ def _optional(module: str, name: str) -> Callable[..., Any] | None:
     return fn if callable(fn) else None
 
 
-def _method(pages: list[PageWords]) -> str:
-    kinds = {p.method for p in pages}
+def _method(pages: list[PageWords], methods: dict[int, str] | None = None) -> str:
+    kinds = {(methods or {}).get(p.number, p.method) for p in pages}
     return kinds.pop() if len(kinds) == 1 else "mixed"
 
 
@@ -108,20 +113,48 @@ def _extract_pdf(path: Path, limits: Limits) -> list[dict[str, Any]]:
                     }
                     return [finalize(result)]
         pages = doc.read_pages()
-    blank = [p.number for p in pages if not p.words]
-    if blank:
+        image_pages = doc.image_pages
+    methods: dict[int, str] = {}
+    # A page with a handful of stray characters is a scan with a junk text layer, not a text page.
+    blank = [p.number for p in pages if len(p.words) < _MIN_WORDS]
+    # A form printed as a picture with only the values as text: its labels need OCR.
+    pictured = [p.number for p in pages if p.number in image_pages and p.number not in blank
+                and not is_acord101(p) and not is_acord25(p)]
+    wanted = blank + pictured
+    if wanted:
         ocr_pdf = _optional("coibot.extract.ocr", "ocr_pdf")
         if ocr_pdf is None:
             if len(blank) == len(pages):
                 raise ExtractionError(
                     "no_text_no_ocr", f"{path.name} has no text layer and OCR is not available"
                 )
-            log.warning("%s: pages %s have no text layer and OCR is not available", path.name, blank)
+            log.warning("%s: pages %s need OCR, which is not available", path.name, wanted)
         else:
-            ocr_pages: list[PageWords] = ocr_pdf(path, limits)
+            ocr_pages: list[PageWords] = ocr_pdf(path, limits, pages=sorted(wanted))
             by_number = {p.number: p for p in ocr_pages}
-            pages = [by_number.get(p.number, p) if p.number in blank else p for p in pages]
-    return _from_pages(path, pages, len(pages))
+            merged = []
+            for p in pages:
+                o = by_number.get(p.number)
+                if o is None:
+                    merged.append(p)
+                elif p.number in blank:
+                    merged.append(o)
+                else:
+                    merged.append(overlay(p, o))
+                    methods[p.number] = "mixed"
+            pages = merged
+    return _from_pages(path, pages, len(pages), methods)
+
+
+def overlay(text: PageWords, ocr: PageWords) -> PageWords:
+    """A text page's words plus the OCR words (the form's printed labels) that no text word covers."""
+    kept = [w for w in ocr.words if not any(
+        (t.x0 - 1 <= (w.x0 + w.x1) / 2 <= t.x1 + 1 and t.top - 1 <= (w.top + w.bottom) / 2 <= t.bottom + 1)
+        or (w.x0 <= (t.x0 + t.x1) / 2 <= w.x1 and w.top <= (t.top + t.bottom) / 2 <= w.bottom)
+        for t in text.words
+    )]
+    return PageWords(number=text.number, width=text.width, height=text.height, method="text",
+                     words=[*text.words, *kept], rules=[*text.rules, *ocr.rules])
 
 
 def _source(path: Path, page_count: int, method: str) -> dict[str, Any]:
@@ -136,11 +169,9 @@ def _sha256(path: Path) -> str:
     return h.hexdigest()
 
 
-def _from_pages(path: Path, pages: list[PageWords], page_count: int) -> list[dict[str, Any]]:
+def _from_pages(path: Path, pages: list[PageWords], page_count: int,
+                methods: dict[int, str] | None = None) -> list[dict[str, Any]]:
     """Split pages into certificates, read each with the right layout reader, finalize."""
-    from coibot.extract.acord25 import is_acord25, read_acord25
-    from coibot.extract.acord101 import is_acord101, merge_remarks, read_acord101
-
     groups: list[list[PageWords]] = []
     loose: list[PageWords] = []
     for page in pages:
@@ -166,7 +197,7 @@ def _from_pages(path: Path, pages: list[PageWords], page_count: int) -> list[dic
             else:
                 log.info("%s: page %d follows a certificate but is not a remarks schedule; not read",
                          path.name, extra.number)
-        draft["source"] = _source(path, page_count, _method(group))
+        draft["source"] = _source(path, page_count, _method(group, methods))
         results.append(finalize(draft))
     if not groups:
         read_other = _optional("coibot.extract.other_layout", "read_other")
@@ -175,7 +206,7 @@ def _from_pages(path: Path, pages: list[PageWords], page_count: int) -> list[dic
             raise ExtractionError(
                 "not_a_certificate", f"{path.name}: no certificate of insurance was recognised"
             )
-        other["source"] = _source(path, page_count, _method(pages))
+        other["source"] = _source(path, page_count, _method(pages, methods))
         results.append(finalize(other))
     elif loose:
         log.info("%s: %d page(s) before the first certificate were not read", path.name, len(loose))
