@@ -334,7 +334,7 @@ def expiring(session: Session, today: date, days: int = 30, client_id: str | Non
     names = _client_names(session, (sub.client_id for _, sub in rows))
     provider_ids = sorted({sub.provider_id for _, sub in rows if sub.provider_id is not None})
     providers = {p.id: p for p in session.exec(
-        select(m.Provider).where(col(m.Provider.id).in_(provider_ids or [-1]))).all()}
+        select(m.Provider).where(col(m.Provider.id).in_(provider_ids))).all()}
     out: list[Expiration] = []
     for pol, sub in rows:
         exp = pol.expiration_date or today
@@ -365,7 +365,7 @@ def pending(session: Session, client_id: str | None = None,
     if client_id is not None:
         stmt = stmt.where(col(m.Submission.client_id) == client_id)
     if client_ids is not None:
-        stmt = stmt.where(col(m.Submission.client_id).in_(list(client_ids) or ["\x00"]))
+        stmt = stmt.where(col(m.Submission.client_id).in_(list(client_ids)))
     return [
         PendingItem(sub.id or 0, sub.client_id, cname, pname, set_name, sub.check_status,
                     len(sub.gaps or []), sub.updated_at)
@@ -398,7 +398,7 @@ def status_counts(session: Session, client_ids: Sequence[str] | None = None) -> 
     """How many submissions are in each status (every status present, zeros included)."""
     stmt = select(m.Submission.status)
     if client_ids is not None:
-        stmt = stmt.where(col(m.Submission.client_id).in_(list(client_ids) or ["\x00"]))
+        stmt = stmt.where(col(m.Submission.client_id).in_(list(client_ids)))
     counts = Counter(S(s).value for s in session.exec(stmt).all())
     return {s.value: counts.get(s.value, 0) for s in S}
 
@@ -451,8 +451,8 @@ def recent_activity(session: Session, limit: int = 5,
     stmt = select(m.AuditLog).where(col(m.AuditLog.entity) == "submission")
     if client_ids is not None:
         ids = [str(i) for i in session.exec(select(m.Submission.id).where(
-            col(m.Submission.client_id).in_(list(client_ids) or ["\x00"]))).all()]
-        stmt = stmt.where(col(m.AuditLog.entity_id).in_(ids or ["\x00"]))
+            col(m.Submission.client_id).in_(list(client_ids)))).all()]
+        stmt = stmt.where(col(m.AuditLog.entity_id).in_(ids))
     stmt = stmt.order_by(col(m.AuditLog.at).desc(), col(m.AuditLog.id).desc()).limit(limit)
     rows = session.exec(stmt).all()
     return [Activity(r.at, r.actor, int(r.entity_id) if r.entity_id.isdigit() else None, r.action,
