@@ -317,15 +317,41 @@ def _safe_all(msg: Message, name: str) -> list[Any]:
         return []
 
 
+def _raw_header(msg: Message, name: str) -> str | None:
+    """The header as received (encoded words still encoded), for values the registry refuses."""
+    for key, value in msg.raw_items():
+        if key.lower() == name.lower():
+            return str(value)
+    return None
+
+
+def _decoded(text: str) -> str:
+    from email.header import decode_header, make_header
+
+    try:
+        return str(make_header(decode_header(text)))
+    except Exception:  # a broken encoded word: keep the text as it came
+        return text
+
+
 def _safe_get_address(msg: Message, name: str) -> tuple[str | None, str | None]:
     value = _safe_get(msg, name)
     if value is None:
-        return None, None
+        raw = _raw_header(msg, name)
+        if raw is None:
+            return None, None
+        # The registry refuses e.g. a display name that decodes to CR LF; the address itself is
+        # still plain ASCII in the raw header, so take it from there and clean the name.
+        display, addr = parseaddr(clean_header_text(raw))
+        address, _ = _address(addr)
+        return address, clean_header_text(_decoded(display), 200) or None
     addresses = getattr(value, "addresses", None)
     if addresses:
         first = addresses[0]
         if isinstance(first, Address) and first.addr_spec and "@" in first.addr_spec:
-            return _address(f"{first.display_name} <{first.addr_spec}>")
+            addr, _ = _address(first.addr_spec)
+            if addr is not None:
+                return addr, clean_header_text(first.display_name, 200) or None
     return _address(value)
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 from email.message import EmailMessage
+from email.policy import SMTP
 from pathlib import Path
 from typing import Any
 
@@ -67,4 +68,4 @@ def certificate_mail(
         ctype = {"pdf": "application/pdf", "png": "image/png", "jpg": "image/jpeg"}.get(f.suffix[1:], "")
         maintype, _, subtype = (ctype or "application/octet-stream").partition("/")
         msg.add_attachment(f.read_bytes(), maintype=maintype, subtype=subtype, filename=f.name)
-    return msg.as_bytes()
+    return msg.as_bytes(policy=SMTP)
