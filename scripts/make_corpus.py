@@ -16,16 +16,17 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from corpus import families
+from corpus import families, photos
 from corpus.validate import validate_dir
 
 DEFAULT_COUNTS = {"text": 30, "fillable": 12, "scan": 12, "multipage": 8, "other": 10}
+EXTRA_COUNTS = {"photo": 6}  # opt-in families: --families photo (not in the default corpus)
 
 
 def family_funcs() -> dict[str, Callable[[Path, int, random.Random], list[str]]]:
     funcs: dict[str, Callable[[Path, int, random.Random], list[str]]] = {}
-    for name in DEFAULT_COUNTS:
-        f = getattr(families, name, None)
+    for name in (*DEFAULT_COUNTS, *EXTRA_COUNTS):
+        f = getattr(families, name, None) or getattr(photos, name, None)
         if f is not None:
             funcs[name] = f
     return funcs
@@ -75,9 +76,9 @@ def main(argv: list[str] | None = None) -> int:
     a = ap.parse_args(argv)
     wanted = [f.strip() for f in a.families.split(",") if f.strip()]
     counts = {
-        f: (a.count_per_family if a.count_per_family is not None else DEFAULT_COUNTS[f])
+        f: (a.count_per_family if a.count_per_family is not None else {**DEFAULT_COUNTS, **EXTRA_COUNTS}[f])
         for f in wanted
-        if f in DEFAULT_COUNTS
+        if f in DEFAULT_COUNTS or f in EXTRA_COUNTS
     }
     t0 = time.monotonic()
     made = generate(a.out, a.seed, counts, a.multi_out)

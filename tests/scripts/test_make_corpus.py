@@ -106,3 +106,52 @@ def test_checked_in_corpus_matches_its_truth(mc: ModuleType) -> None:
         assert hashlib.sha256(f.read_bytes()).hexdigest() == t["source"]["sha256"], f.name
         families.add(t["family"])
     assert families == {"text", "fillable", "scan", "multipage", "other"}
+
+
+def test_photo_family_is_deterministic_and_valid(mc: ModuleType, tmp_path: Path) -> None:
+    from PIL import Image
+
+    a, b = tmp_path / "a", tmp_path / "b"
+    made = mc.generate(a, 11, {"photo": 2})
+    mc.generate(b, 11, {"photo": 2})
+    assert made == {"photo": ["photo_001.jpg", "photo_002.jpg"]}
+    fa, fb = _files(a), _files(b)
+    assert fa.keys() == fb.keys()
+    assert [k for k in fa if fa[k] != fb[k]] == []
+
+    from corpus.validate import validate_dir
+
+    if _schema_available(mc):
+        assert validate_dir(a) == {}
+    for name in made["photo"]:
+        f = a / name
+        truth = json.loads(Path(str(f) + ".truth.json").read_text())
+        assert truth["family"] == "photo"
+        assert truth["source"] == {
+            "file": name,
+            "sha256": hashlib.sha256(f.read_bytes()).hexdigest(),
+            "pages": 1,
+            "method": "ocr",
+        }
+        assert f.stat().st_size <= 500_000
+        with Image.open(f) as im:
+            assert im.format == "JPEG"
+            assert im.size == (truth["_generator"]["photo"]["width"], truth["_generator"]["photo"]["height"])
+            assert 1400 <= im.width <= 2600
+    # the second kind washes one value out with glare: it is named and null in the truth
+    t2 = json.loads((a / "photo_002.jpg.truth.json").read_text())
+    assert len(t2["_generator"]["smudged"]) == 1
+
+
+def test_photo_perspective_maps_the_page_corners(mc: ModuleType) -> None:
+    from corpus.photos import perspective_coeffs, project_page
+
+    quad = project_page(612, 792, 6.0, -3.0, 2.5, 1.4)
+    top, bottom = quad[1][0] - quad[0][0], quad[2][0] - quad[3][0]
+    assert abs(top - bottom) > 10  # keystone: the tilted page's edges differ in length
+    src = [(0.0, 0.0), (1700.0, 0.0), (1700.0, 2200.0), (0.0, 2200.0)]
+    a, b, c, d, e, f, g, h = perspective_coeffs(quad, src)
+    for (x, y), (u, v) in zip(quad, src, strict=True):
+        w = g * x + h * y + 1
+        assert abs((a * x + b * y + c) / w - u) < 1e-6
+        assert abs((d * x + e * y + f) / w - v) < 1e-6
