@@ -349,9 +349,9 @@ def _safe_get_address(msg: Message, name: str) -> tuple[str | None, str | None]:
     if addresses:
         first = addresses[0]
         if isinstance(first, Address) and first.addr_spec and "@" in first.addr_spec:
-            addr, _ = _address(first.addr_spec)
-            if addr is not None:
-                return addr, clean_header_text(first.display_name, 200) or None
+            spec, _ = _address(first.addr_spec)
+            if spec is not None:
+                return spec, clean_header_text(first.display_name, 200) or None
     return _address(value)
 
 
