@@ -21,6 +21,10 @@ COMMAND_MODULES = [
     "coibot.cli.extract_cmd",
     "coibot.cli.serve_cmd",
     "coibot.cli.demo_cmd",
+    "coibot.cli.remind_cmd",
+    "coibot.cli.status_cmd",
+    "coibot.cli.export_cmd",
+    "coibot.cli.review_cmd",
 ]
 
 app = typer.Typer(
