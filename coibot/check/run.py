@@ -140,17 +140,16 @@ def check_all_sets(
     provider: str | None = None,
     ratings: RatingsTable | None = None,
 ) -> list[dict[str, Any]]:
-    """A report for the current set (on `as_of`) and one per future set, on the day it takes effect.
+    """A report for the current set and one per future set, all judged on `as_of`.
 
-    A future set is checked as of its effective_from, so a policy that lapses before then shows as
-    expired and a provider sees what to renew before the new requirements apply.
+    The contract has one `as_of`: it picks the current set and dates every check, so a future set's
+    report says what the certificate lacks for the new requirements today; renewals before the set
+    starts are the reminders' job.
     """
     reports: list[dict[str, Any]] = []
     current = client.current_set(as_of)
     if current is not None:
         reports.append(check_certificate(extraction, client, current, as_of, provider, ratings))
     for future in client.future_sets(as_of):
-        reports.append(
-            check_certificate(extraction, client, future, future.effective_from, provider, ratings)
-        )
+        reports.append(check_certificate(extraction, client, future, as_of, provider, ratings))
     return reports
