@@ -36,7 +36,8 @@ OTHER = "other"
 _MONTH = r"(?:jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)[a-z]*\.?"
 _DATE = re.compile(
     r"(?<![\d/])(?:\d{1,2}/\d{1,2}/\d{4}|\d{1,2}/\d{1,2}/\d{2}(?![\d/])|\d{1,2}-\d{1,2}-\d{4}|\d{4}-\d{2}-\d{2}"
-    rf"|{_MONTH}\s+\d{{1,2}},?\s+\d{{4}}|\d{{1,2}}\s+{_MONTH},?\s+\d{{4}})",
+    rf"|{_MONTH}\s+\d{{1,2}}(?:st|nd|rd|th)?,?\s+\d{{4}}|\d{{1,2}}(?:st|nd|rd|th)?\s+{_MONTH},?\s+\d{{4}}"
+    rf"|\d{{1,2}}-{_MONTH}-\d{{2,4}})",
     re.IGNORECASE,
 )
 _AMOUNT = re.compile(r"\$\s?\d{1,3}(?:[,\s]\d{3})+(?:\.\d{2})?|\$\s?\d+(?:\.\d{2})?|\b\d{1,3}(?:,\d{3})+\b")
@@ -98,9 +99,11 @@ _LIMIT_KEYS: dict[str, tuple[tuple[re.Pattern[str], str], ...]] = {
 }
 _LIMIT_KEYS[EXCESS] = _LIMIT_KEYS[UMBRELLA]
 
-_L_INSURED = r"named\s+insured|name\s+of\s+insured|insured(?:\s+name)?|employer|policyholder"
-_L_HOLDER = r"certificate\s+holder|holder|(?:certificate\s+)?issued\s+to"
-_L_PRODUCER = r"agent\s*/\s*producer|producer|agent|broker(?:age)?|agency"
+_AND_ADDRESS = r"(?:\s+(?:name\s+)?(?:and|&)\s+(?:mailing\s+)?address)?"
+_L_INSURED = (rf"(?:named\s+insured|name\s+of\s+insured|insured(?:\s+name)?|employer|policyholder|"
+              rf"policy\s+holder){_AND_ADDRESS}")
+_L_HOLDER = rf"(?:certificate\s+holder|holder|(?:certificate\s+)?issued\s+to){_AND_ADDRESS}"
+_L_PRODUCER = rf"(?:agent\s*/\s*producer|producer|agent|broker(?:age)?|agency){_AND_ADDRESS}"
 _L_DESC = (r"(?:special\s+provisions\s*/\s*)?description\s+of\s+operations(?:\s*/\s*[a-z ]+)?|"
            r"special\s+provisions(?:\s*/\s*description\s+of\s+operations)?|remarks|description|"
            r"additional\s+remarks")
@@ -140,6 +143,9 @@ _BOILERPLATE = re.compile(
     r"cancellation\s*:?\s*$|underwriting\s+services|policy\s+services|signature|"
     r"this\s+is\s+to\s+certify|by\s*:|issued\s+by|countersigned)",
     re.IGNORECASE,
+)
+_BROKER = re.compile(
+    r"\b(?:agency|agencies|brokers?|brokerage|agents?|advisors|consultants)\b", re.IGNORECASE
 )
 _TITLE = re.compile(r"certificate\s+of|memorandum\s+of\s+insurance|evidence\s+of", re.IGNORECASE)
 _COMPANY = re.compile(
@@ -272,6 +278,18 @@ def _clean_number(text: str) -> str | None:
             break
         kept.append(token)
     return " ".join(kept).strip(" .") or None
+
+
+def _bare_number(text: str) -> str | None:
+    """The first token that reads as a policy number: letters and digits, not a date or an amount."""
+    for token in text.split():
+        token = token.strip(",;")
+        shaped = len(token) >= 5 and bool(re.fullmatch(r"[A-Z0-9][A-Z0-9\-/.]+", token, re.I))
+        if shaped and re.search(r"\d", token) and not token.isdigit() and not _DATE.fullmatch(token) and not (
+            _AMOUNT.fullmatch(token)
+        ):
+            return token
+    return None
 
 
 def _flag(text: str, pattern: re.Pattern[str]) -> bool | None:
@@ -421,7 +439,8 @@ def _read_header(r: _Reading) -> None:
         text = line.text.strip()
         if _TITLE.search(text):
             break
-        if _COMPANY.search(text) and not re.search(r"\d", text):
+        # A broker's letterhead ("Tall Oak Insurance Agency") is not the carrier.
+        if _COMPANY.search(text) and not re.search(r"\d", text) and not _BROKER.search(text):
             carrier = normalize_name(text)
             break
     naic: str | None = None
@@ -502,6 +521,19 @@ def _numbers_next(words: list[Word], i: int) -> bool:
     return any(n.text.lower().startswith(("num", "no", "#")) for n in words[i + 1 : i + 2])
 
 
+def _read_addressee(r: _Reading) -> None:
+    """A letter addressed "To: <holder>" names its certificate holder that way."""
+    if "certificate_holder" in r.draft:
+        return
+    for idx, line in enumerate(r.lines):
+        m = re.match(r"^\s*(?:to|addressee|attention|attn\.?)\s*:\s*", line.text, re.IGNORECASE)
+        if m and not _dates(line.text) and line.text[m.end():].strip():
+            block = _party_block(line.text[m.end():], _following(r.lines, idx))
+            if block:
+                r.draft["certificate_holder"] = block
+            return
+
+
 def _table_header(line: _Line) -> dict[str, float] | None:
     """Column starts of a policy table's header line, or None."""
     text = line.text.lower()
@@ -537,6 +569,8 @@ def _table_header(line: _Line) -> dict[str, float] | None:
             cols["expiration"] = x0
         elif "limit" in t and "limits" not in cols:
             cols["limits"] = x0
+        elif re.search(r"insurer|company|carrier|underwriter", t) and "carrier" not in cols:
+            cols["carrier"] = x0
         elif re.search(r"coverage|type|line|insurance", t) and "coverage" not in cols:
             cols["coverage"] = x0
         else:
@@ -566,7 +600,12 @@ def _read_table(r: _Reading, start: int, cols: dict[str, float]) -> int:
         if cov_text and number and not _RE_AI.match(cov_text) and not _RE_WOS.match(cov_text):
             found = _coverage_of(cov_text)
             current = _Policy(found[0] if found else OTHER, cov_text)
-            current.number = number.strip()
+            current.number = _clean_number(number.strip()) or number.strip()
+            if "carrier" in edges:
+                printed = line.between(*edges["carrier"])
+                naic = _NAIC.search(printed)
+                current.naic = naic.group(1) if naic else None
+                current.carrier = normalize_name(re.sub(r"\(.*?\)|NAIC.*$", "", printed, flags=re.I)) or None
             r.policies.append(current)
             dates = _dates(rest or text)
             if dates:
@@ -656,7 +695,11 @@ def _read_policies(r: _Reading) -> None:
             current.lines.append(line)
             after = text
             prefix = _ANCHOR_PREFIX.match(after)
-            _read_block_line(current, after[prefix.end() if prefix else 0 :].replace(name, "", 1))
+            remainder = after[prefix.end() if prefix else 0 :].replace(name, "", 1)
+            _read_block_line(current, remainder)
+            if current.number is None:
+                # "Commercial General Liability  GL-100200  01/01/2026  01/01/2027": an unlabelled number.
+                current.number = _bare_number(remainder)
             idx += 1
             continue
         if current is not None:
@@ -763,6 +806,7 @@ def read_other(pages: list[PageWords]) -> dict[str, Any] | None:
     r = _Reading(lines)
     _read_header(r)
     _read_parties(r)
+    _read_addressee(r)
     _read_description(r)
     _skip_paragraphs(r)
     _read_policies(r)

@@ -213,6 +213,45 @@ TABLE_TRUTH: dict[str, Any] = {
 }
 
 
+def _broker_letter(path: Path) -> None:
+    """A broker's letter: its letterhead is not a carrier; each row names its insurer and NAIC."""
+    d = _Doc(path)
+    d.line("Tall Oak Insurance Agency", size=14, gap=16, bold=True)
+    d.line("12 Main Street, Ames, IA 50010", size=8, gap=24)
+    d.line("To: Story County Facilities", gap=14)
+    d.line("900 6th Street", gap=14)
+    d.line("Nevada, IA 50201", gap=22)
+    d.line("Date: January 21st, 2026", gap=20)
+    d.line("CERTIFICATE OF INSURANCE", x=220, size=12, gap=22, bold=True)
+    d.line("Named Insured and Address: Hawkeye Electric LLC", gap=14)
+    d.line("77 Lincoln Way", gap=14)
+    d.line("Ames, IA 50010", gap=22)
+    d.cells([(40, "COVERAGE"), (170, "INSURER"), (330, "POLICY #"), (410, "TERM"), (500, "LIMITS")], gap=14)
+    d.cells([(40, "General Liability"), (170, "Cornbelt Mutual (NAIC 12345)"), (330, "CM-881"),
+             (410, "03/01/2026-03/01/2027"), (500, "Each Occurrence $1,000,000")])
+    d.cells([(500, "General Aggregate $2,000,000")], gap=16)
+    d.cells([(40, "Auto Liability"), (170, "Loess Hills Casualty Co."), (330, "LH-2"),
+             (410, "04/01/2026-04/01/2027"), (500, "Combined Single Limit $1,000,000")], gap=22)
+    d.line("Remarks: Electrical work at county buildings.", gap=20)
+    d.save()
+
+
+BROKER_TRUTH: dict[str, Any] = {
+    "certificate_date": "2026-01-21",
+    "insured": {"name": "Hawkeye Electric LLC", "address": "77 Lincoln Way, Ames, IA 50010"},
+    "certificate_holder": {"name": "Story County Facilities", "address": "900 6th Street, Nevada, IA 50201"},
+    "description_of_operations": "Electrical work at county buildings.",
+    "policies": [
+        {"coverage": "general_liability", "policy_number": "CM-881", "effective_date": "2026-03-01",
+         "expiration_date": "2027-03-01", "carrier": "Cornbelt Mutual", "naic": "12345",
+         "limits": {"each_occurrence": 1000000, "general_aggregate": 2000000}},
+        {"coverage": "automobile_liability", "policy_number": "LH-2", "effective_date": "2026-04-01",
+         "expiration_date": "2027-04-01", "carrier": "Loess Hills Casualty Co.", "naic": None,
+         "limits": {"combined_single_limit": 1000000}},
+    ],
+}
+
+
 def _check(out: dict[str, Any], truth: dict[str, Any]) -> None:
     for key in ("certificate_date", "description_of_operations"):
         if key in truth:
@@ -229,8 +268,9 @@ def _check(out: dict[str, Any], truth: dict[str, Any]) -> None:
 
 @pytest.mark.parametrize(
     ("draw", "truth"),
-    [(_letter_prose, PROSE_TRUTH), (_blocks_no_colons, BLOCKS_TRUTH), (_table_period, TABLE_TRUTH)],
-    ids=["letter-prose", "blocks-without-colons", "table-with-period-column"],
+    [(_letter_prose, PROSE_TRUTH), (_blocks_no_colons, BLOCKS_TRUTH), (_table_period, TABLE_TRUTH),
+     (_broker_letter, BROKER_TRUTH)],
+    ids=["letter-prose", "blocks-without-colons", "table-with-period-column", "broker-letter-insurer-column"],
 )
 def test_carrier_layouts_drawn_here(tmp_path: Path, draw: Any, truth: dict[str, Any]) -> None:
     path = tmp_path / "cert.pdf"
