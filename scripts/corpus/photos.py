@@ -85,9 +85,8 @@ def _noise(r: random.Random, w: int, h: int) -> np.ndarray:
     return np.frombuffer(r.randbytes(w * h), dtype=np.uint8).reshape(h, w).astype(np.float32) / 255.0
 
 
-def _desk(r: random.Random, size: tuple[int, int]) -> tuple[Image.Image, str]:
+def _desk(r: random.Random, size: tuple[int, int], name: str) -> Image.Image:
     """A desk surface: a base colour with coarse grain (streaky for wood), smooth at photo scale."""
-    name = r.choice(sorted(DESKS))
     w, h = size
     gw, gh = max(8, w // 6), max(8, h // 6)
     grain = _noise(r, gw, gh)
@@ -97,7 +96,7 @@ def _desk(r: random.Random, size: tuple[int, int]) -> tuple[Image.Image, str]:
     base = np.array(DESKS[name], dtype=np.float32)
     low = base[None, None, :] * (1 - amp + 2 * amp * grain[:, :, None])
     img = Image.fromarray(np.clip(low, 0, 255).astype(np.uint8), "RGB")
-    return img.resize(size, Image.Resampling.BICUBIC).filter(ImageFilter.GaussianBlur(4)), name
+    return img.resize(size, Image.Resampling.BICUBIC).filter(ImageFilter.GaussianBlur(4))
 
 
 def _illumination(r: random.Random, size: tuple[int, int]) -> tuple[Image.Image, dict[str, Any]]:
@@ -162,6 +161,7 @@ def photograph(
     framing: str,
     glare_boxes: list[tuple[float, float, float, float]],
     render: Any,
+    desk_name: str = "oak",
 ) -> tuple[Image.Image, dict[str, Any]]:
     """Turn a flat page into a phone photo. `render(dpi)` re-renders the page at another resolution."""
     pw, ph = page_pt
@@ -201,7 +201,7 @@ def photograph(
     mask = Image.new("L", page.size, 255).transform(
         size, Image.Transform.PERSPECTIVE, coeffs, Image.Resampling.BILINEAR
     )
-    desk, desk_name = _desk(r, size)
+    desk = _desk(r, size, desk_name)
     drop = mask.filter(ImageFilter.GaussianBlur(width / 150))
     drop = ImageChops.offset(drop, round(width / 300), round(width / 200)).point(
         lambda p: 255 - p * 90 // 255
@@ -319,7 +319,8 @@ def photo(out: Path, n: int, r: random.Random) -> list[str]:
         def render(dpi: int, pdf: bytes = pdf, forms: bool = source == "fillable") -> Image.Image:
             return rasterise(pdf, dpi, forms=forms)[0]
 
-        img, params = photograph(page_pt, r, framing, [boxes[k] for k in smudged], render)
+        desk = list(DESKS)[i % len(DESKS)]
+        img, params = photograph(page_pt, r, framing, [boxes[k] for k in smudged], render, desk)
         name = f"photo_{i + 1:03d}.{fmt}"
         path = out / name
         quality, saved_size = _save(img, path, fmt, r.randint(60, 80))
