@@ -43,10 +43,14 @@ _KEY_RE = re.compile(
     r"INSURER|CARRIER|NAIC(?:\s*#|\s+CODE)?|BASIS)\s*:",
     re.IGNORECASE,
 )
+# The pointer page 1 ends with: "SEE ATTACHED ACORD 101", "(Continued on ACORD 101 Additional
+# Remarks Schedule)", "** SEE ATTACHED ADDITIONAL REMARKS SCHEDULE **". Only a whole trailing
+# sentence of that shape is a pointer: "see the attached contract for the scope" is wording.
+_TARGET = (r"(?:acord\s*101|additional\s+remarks(?:\s+schedule)?|remarks\s+schedule|schedule|attached"
+           r"|next\s+page|page\s+2)")
 _POINTER = re.compile(
-    r"[\s*(\[\-]*\b(?:please\s+)?(?:see|continued|cont'?d|refer\s+to)\b[^.]{0,80}?"
-    r"(?:attached|acord\s*101|additional\s+remarks|remarks\s+schedule|schedule|next\s+page|page\s+2)"
-    r"[^.]{0,40}?[.)*\]\s]*$",
+    r"[\s*(\[]*(?:please\s+)?(?:see|continued\s+on|cont'?d\s+on|refer\s+to)\s+(?:the\s+)?(?:attached\s+)?"
+    + _TARGET + r"(?:[\s,]+(?:" + _TARGET + r"|for\s+(?:more|additional)\s+\w+))*[\s.*)\]]*$",
     re.IGNORECASE,
 )
 

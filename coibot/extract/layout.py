@@ -175,8 +175,8 @@ class Page:
             n = len(folded)
             words = line.words[i:hit + 1]
             alone = not isolated or (
-                (i == 0 or line.words[i - 1].x1 < line.words[i].x0 - isolated)
-                and (hit + 1 >= n or line.words[hit + 1].x0 > line.words[hit].x1 + isolated)
+                (i == 0 or self._apart(line.words[i - 1], line.words[i], isolated))
+                and (hit + 1 >= n or self._apart(line.words[hit], line.words[hit + 1], isolated))
             )
             if alone:
                 centers = [((w.x0 + w.x1) / 2, (w.top + w.bottom) / 2) for w in words]
@@ -184,6 +184,14 @@ class Page:
             next_free[li] = hit + 1
         self._cache[key] = found
         return found
+
+    def _apart(self, left: Word, right: Word, gap: float) -> bool:
+        """Whether two words of a line are more than `gap` apart or a ruling line separates them."""
+        if right.x0 - left.x1 > gap:
+            return True
+        y = (right.top + right.bottom) / 2
+        return any(left.x1 - 1 <= (r.x0 + r.x1) / 2 <= right.x0 + 1 and r.top <= y <= r.bottom
+                   for r in self.vrules)
 
     @staticmethod
     def _match(folded: list[str], i: int, target: str, fuzzy: bool) -> int:

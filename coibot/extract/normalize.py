@@ -81,7 +81,8 @@ def parse_amount(text: str | None) -> int | None:
     if not text:
         return None
     s = text.strip().replace("US$", "").replace("USD", "").strip()
-    s = s.lstrip("$").strip()
+    if s.startswith("$"):
+        s = s[1:].strip()
     if s.startswith("$"):
         return None
     if not s:

@@ -1,0 +1,173 @@
+"""The ACORD 25 layout reader on generated variants, the public samples and the real 2016/03 form."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from coibot.extract.acord25 import is_acord25, read_acord25
+from coibot.extract.pdf_text import open_pdf
+from coibot.extract.reader import extract_document
+
+from .conftest import GL_LIMITS, REAL, SAMPLES, Cert, Pol, truth
+
+Make = Callable[..., Path]
+
+
+def _one(path: Path) -> dict[str, Any]:
+    results = extract_document(path)
+    assert len(results) == 1
+    return results[0]
+
+
+def _policy(doc: dict[str, Any], coverage: str, n: int = 0) -> dict[str, Any]:
+    found = [p for p in doc["policies"] if p["coverage"] == coverage]
+    assert len(found) > n, f"{coverage} #{n} missing in {doc['policies']}"
+    return found[n]
+
+
+def _standard() -> list[Pol]:
+    return [
+        Pol("gl", "A", "GL-100", addl="Y", subr="N", basis="occur", limits=GL_LIMITS),
+        Pol("auto", "A", "AU-200", addl="N", subr="Y", basis=None,
+            limits=[("COMBINED SINGLE LIMIT", "$1,000,000")]),
+        Pol("wc", "A", "WC-300", statute=True, basis=None,
+            limits=[("E.L. EACH ACCIDENT", "$500,000"), ("E.L. DISEASE - EA EMPLOYEE", "$500,000"),
+                    ("E.L. DISEASE - POLICY LIMIT", "$500,000")]),
+    ]
+
+
+@pytest.mark.parametrize("variant", [
+    {"page": "letter", "shift": 0.0, "mark": "X"},
+    {"page": "a4", "shift": 0.0, "mark": "X"},
+    {"page": "letter", "shift": 14.0, "mark": "X"},
+    {"page": "letter", "shift": -5.0, "mark": "check"},
+    {"page": "a4", "shift": 6.0, "mark": "square"},
+])
+def test_variants_read_the_same(make_cert: Make, variant: dict[str, Any]) -> None:
+    doc = _one(make_cert(Cert(policies=_standard(), **variant)))
+    assert doc["form"] == "acord25"
+    assert doc["certificate_date"] == "2026-03-02"
+    assert doc["producer"]["name"] == "Acme Insurance Agency"
+    assert doc["producer"]["address"] == "1 Broker Way, Dallas, TX 75201"
+    assert doc["producer"]["phone"] == "(214) 555-0100"
+    assert doc["producer"]["email"] == "certs@acme.example"
+    assert doc["producer"]["contact_name"] == "Jane Broker"
+    assert doc["insured"] == {"name": "Bolt Roofing LLC", "address": "9 Elm Street, Austin, TX 78701"}
+    assert doc["certificate_holder"]["address"] == "100 Main St, Springfield, IL 62704"
+    gl = _policy(doc, "general_liability")
+    assert gl["policy_number"] == "GL-100"
+    assert gl["carrier"] == "Alpha Mutual Insurance Co." and gl["naic"] == "12345"
+    assert (gl["effective_date"], gl["expiration_date"]) == ("2026-01-01", "2027-01-01")
+    assert gl["basis"] == "occurrence"
+    assert (gl["additional_insured"], gl["waiver_of_subrogation"]) == (True, False)
+    assert gl["limits"] == {
+        "each_occurrence": 1_000_000, "damage_to_rented_premises": 100_000, "medical_expense": 5_000,
+        "personal_advertising_injury": 1_000_000, "general_aggregate": 2_000_000,
+        "products_completed_operations_aggregate": 2_000_000,
+    }
+    auto = _policy(doc, "automobile_liability")
+    assert auto["limits"] == {"combined_single_limit": 1_000_000}
+    assert (auto["additional_insured"], auto["waiver_of_subrogation"]) == (False, True)
+    wc = _policy(doc, "workers_compensation")
+    assert wc["statutory"] is True
+    assert wc["limits"]["el_disease_policy_limit"] == 500_000
+
+
+@pytest.mark.parametrize("mark", ["X", "check", "square"])
+def test_claims_made_box_and_excess_box(make_cert: Make, mark: str) -> None:
+    pols = [Pol("gl", basis="claims", limits=GL_LIMITS[:1]),
+            Pol("excess", number="XS-9", basis="occur", limits=[("EACH OCCURRENCE", "$5,000,000"),
+                                                                 ("AGGREGATE", "$5,000,000")])]
+    doc = _one(make_cert(Cert(policies=pols, mark=mark)))
+    assert _policy(doc, "general_liability")["basis"] == "claims_made"
+    xs = _policy(doc, "excess_liability")
+    assert xs["basis"] == "occurrence"
+    assert xs["limits"] == {"each_occurrence": 5_000_000, "aggregate": 5_000_000}
+    assert not [p for p in doc["policies"] if p["coverage"] == "umbrella_liability"]
+
+
+def test_unmarked_statute_and_unmarked_basis_are_not_guessed(make_cert: Make) -> None:
+    pols = [Pol("gl", basis=None, limits=GL_LIMITS[:1]),
+            Pol("wc", number="WC-1", statute=False, basis=None,
+                limits=[("E.L. EACH ACCIDENT", "$1,000,000")])]
+    doc = _one(make_cert(Cert(policies=pols)))
+    assert _policy(doc, "general_liability")["basis"] is None
+    assert "statutory" not in _policy(doc, "workers_compensation")
+
+
+def test_several_gl_policies_and_carriers_by_letter(make_cert: Make) -> None:
+    insurers = {"A": ("Alpha Mutual Insurance Co.", "12345"), "C": ("Gamma Casualty Company", "54321")}
+    pols = [Pol("gl", "A", "GL-A1", limits=GL_LIMITS[:1]),
+            Pol("gl", "C", "GL-C2", limits=[("EACH OCCURRENCE", "$2,000,000")])]
+    doc = _one(make_cert(Cert(policies=pols, insurers=insurers)))
+    first, second = _policy(doc, "general_liability", 0), _policy(doc, "general_liability", 1)
+    assert (first["policy_number"], first["carrier"]) == ("GL-A1", "Alpha Mutual Insurance Co.")
+    assert (second["policy_number"], second["carrier"], second["naic"]) == (
+        "GL-C2", "Gamma Casualty Company", "54321")
+    assert second["limits"]["each_occurrence"] == 2_000_000
+    assert [i["letter"] for i in doc["insurers"]] == ["A", "C"]
+
+
+def test_other_coverage_keeps_printed_labels(make_cert: Make) -> None:
+    pols = [Pol("other", "A", "PL-7", name="Professional Liability - Claims-Made", basis=None,
+                limits=[("Each Claim", "$1,000,000"), ("Aggregate", "$3,000,000")])]
+    doc = _one(make_cert(Cert(policies=pols)))
+    other = _policy(doc, "other")
+    assert other["coverage_name"].startswith("Professional Liability")
+    assert other["basis"] == "claims_made"
+    assert other["limits"] == {"each_claim": 1_000_000, "aggregate": 3_000_000}
+
+
+def test_unreadable_date_is_null_with_a_warning(make_cert: Make) -> None:
+    pols = [Pol("gl", eff="13/45/2026", limits=GL_LIMITS[:1])]
+    doc = _one(make_cert(Cert(policies=pols)))
+    gl = _policy(doc, "general_liability")
+    assert gl["effective_date"] is None
+    assert gl["expiration_date"] == "2027-01-01"
+    assert any("effective_date" in w for w in doc["warnings"])
+
+
+def test_page_recognition() -> None:
+    with open_pdf(SAMPLES / "sample_003.pdf") as d:
+        cert = d.read_pages()[0]
+    with open_pdf(REAL / "acord_101_2008_01_sample.pdf") as d:
+        remarks = d.read_pages()[0]
+    assert is_acord25(cert)
+    assert not is_acord25(remarks)
+
+
+@pytest.mark.parametrize("name", ["sample_002.pdf", "sample_003.pdf"])
+def test_text_samples_match_truth(name: str) -> None:
+    doc = _one(SAMPLES / name)
+    want = truth(SAMPLES / name)
+    for key in ("certificate_date", "producer", "insured", "insurers", "certificate_holder",
+                "description_of_operations"):
+        assert doc[key] == want[key], key
+    fields = ("coverage", "insurer_letter", "carrier", "naic", "policy_number", "effective_date",
+              "expiration_date", "basis", "additional_insured", "waiver_of_subrogation", "limits")
+    got = [{k: p.get(k) for k in fields} for p in doc["policies"]]
+    assert got == [{k: p.get(k) for k in fields} for p in want["policies"]]
+
+
+def test_real_2016_form() -> None:
+    """The real ACORD 25 (2016/03): boxes around some values, an 'other' row, no date printed."""
+    with open_pdf(REAL / "acord_25_2016_03_sample.pdf") as d:
+        draft = read_acord25(d.read_pages()[0])
+    assert draft["certificate_date"] is None
+    assert draft["producer"]["name"] == "Damon Bogich, LLC"
+    assert draft["producer"]["address"] == "300 Mission St., Livonia, Mi 48152"
+    assert draft["insured"]["name"] == "Lisa Gomez, LLC"
+    assert draft["certificate_holder"]["address"] == "231 Reindeer Avenue, Los Angeles, CA 98776"
+    assert draft["description_of_operations"] == (
+        "Placeholder Description text to show how this will be extracted")
+    assert [i["naic"] for i in draft["insurers"]] == ["11111", "22222", "33333", "44444", "55555", "66666"]
+    kinds = [(p["coverage"], p["policy_number"], p["insurer_letter"]) for p in draft["policies"]]
+    assert kinds == [("general_liability", "7843243-A", "A"), ("automobile_liability", "73 TRS 104039", "B"),
+                     ("other", "7841276-A", "D")]
+    assert draft["policies"][2]["coverage_name"] == "Garage Keepers Liability"
+    assert draft["policies"][0]["limits"]["general_aggregate"] == 800_000
+    assert draft["policies"][0]["additional_insured"] is True

@@ -1,0 +1,122 @@
+"""Printed dates, amounts, phones and addresses into the contract's forms; nothing guessed."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+
+from coibot.extract.assemble import finalize
+from coibot.extract.endorsements import find_endorsements
+from coibot.extract.normalize import (
+    format_phone,
+    join_address,
+    label_key,
+    normalize_name,
+    parse_amount,
+    parse_date,
+)
+
+
+@pytest.mark.parametrize(("text", "want"), [
+    ("01/05/2026", date(2026, 1, 5)),
+    ("1/5/26", date(2026, 1, 5)),
+    ("12/31/99", date(1999, 12, 31)),
+    ("2026-01-05", date(2026, 1, 5)),
+    ("January 5, 2026", date(2026, 1, 5)),
+    ("Jan. 5 2026", date(2026, 1, 5)),
+    ("05-Jan-2026", date(2026, 1, 5)),
+    ("5 January 2026", date(2026, 1, 5)),
+    ("01-05-2026", date(2026, 1, 5)),
+    (" 10/12/2025 ", date(2025, 10, 12)),
+])
+def test_dates(text: str, want: date) -> None:
+    assert parse_date(text) == want
+
+
+@pytest.mark.parametrize("text", [
+    "40/12/2025",  # the typical OCR misread: month 40 is not a month
+    "02/30/2026", "13/01/2026", "2026-13-01", "01/05/202", "Smarch 5, 2026", "", "N/A", "01/05",
+    "01/05-2026",  # mixed separators
+])
+def test_bad_dates_are_none(text: str) -> None:
+    assert parse_date(text) is None
+
+
+@pytest.mark.parametrize(("text", "want"), [
+    ("$1,000,000", 1_000_000), ("1,000,000", 1_000_000), ("1 000 000", 1_000_000),
+    ("1,000,000.00", 1_000_000), ("$ 500,000", 500_000), ("5000", 5_000), ("$1M", 1_000_000),
+    ("2.5M", 2_500_000), ("$100K", 100_000), ("1\u00a0000\u00a0000", 1_000_000), ("0", 0),
+])
+def test_amounts(text: str, want: int) -> None:
+    assert parse_amount(text) == want
+
+
+@pytest.mark.parametrize("text", ["1,00,000", "1,000 000", "$$100", "abc", "", "1.000.000", "12,34", "1.5"])
+def test_ambiguous_amounts_are_none(text: str) -> None:
+    assert parse_amount(text) is None
+
+
+@pytest.mark.parametrize(("text", "want"), [
+    ("337.555.0139", "(337) 555-0139"), ("(313)775-8809", "(313) 775-8809"),
+    ("289-555-0128", "(289) 555-0128"),
+    ("1-800-555-0100", "(800) 555-0100"), ("214 555 0100 ext. 12", "(214) 555-0100 x12"),
+    ("+44 20 7946 0958", "+44 20 7946 0958"), ("555-0100", "555-0100"),
+])
+def test_phones(text: str, want: str) -> None:
+    assert format_phone(text) == want
+
+
+def test_address_name_and_label() -> None:
+    assert join_address(["4117 Washington Blvd,", "  Suite 1450 ", "", "Fresno, CA 93721"]) == (
+        "4117 Washington Blvd, Suite 1450, Fresno, CA 93721")
+    assert normalize_name("  Acme   Roofing, LLC ; ") == "Acme Roofing, LLC"
+    assert normalize_name("  ") is None
+    assert label_key("Each Claim") == "each_claim"
+    assert label_key("Per Occurrence / Aggregate") == "per_occurrence_aggregate"
+    assert label_key("E&O Limit") == "e_and_o_limit"
+
+
+def test_endorsements_found_in_wording() -> None:
+    text = ("Additional insured per CG 20 10 04 13 and CG2037; coverage is Primary & Non-Contributory. "
+            "Blanket Additional Insureds apply. Waiver of Subrogation in favor of the holder.")
+    assert find_endorsements(text) == [
+        "CG 20 10", "CG 20 37", "primary and non-contributory", "blanket additional insured",
+        "waiver of subrogation"]
+    assert find_endorsements("CG 20 100 is not a form; primary coverage") == []
+    assert find_endorsements(None) == []
+
+
+def test_finalize_resolves_carriers_and_orders_keys() -> None:
+    draft = {
+        "source": {"file": "x.pdf"}, "form": "acord25", "certificate_date": "2026-01-02",
+        "insurers": [{"letter": "b", "name": "Beta Ins Co", "naic": "12345"},
+                     {"letter": "C", "name": "Bad", "naic": "1"}],
+        "description_of_operations": "Per CG 20 01, primary and noncontributory.",
+        "policies": [
+            {"policy_number": "P1", "coverage": "general_liability", "insurer_letter": "B",
+             "limits": {"each_occurrence": 1_000_000, "bogus": 5, "aggregate": None},
+             "_conf": {"policy_number": 0.6},
+             "effective_date": "2026-01-01", "expiration_date": "2025-01-01"},
+            {"coverage": "other", "insurer_letter": "Z", "limits": {"Each Claim": 1}},
+            {"coverage": "flood"},
+            {"coverage": "workers_compensation", "statutory": True, "insurer_letter": "D"},
+        ],
+    }
+    out = finalize(draft)
+    assert list(out) == ["source", "form", "certificate_date", "producer", "insured", "insurers",
+                         "certificate_holder", "description_of_operations", "policies", "endorsements",
+                         "warnings"]
+    gl = out["policies"][0]
+    assert list(gl)[:6] == ["coverage", "coverage_name", "insurer_letter", "carrier", "naic", "policy_number"]
+    assert (gl["carrier"], gl["naic"], gl["confidence"]) == ("Beta Ins Co", "12345", 0.6)
+    assert gl["limits"] == {"each_occurrence": 1_000_000}
+    other = out["policies"][1]
+    assert other["insurer_letter"] is None and other["coverage_name"] == "Other" and other["limits"] == {}
+    assert len(out["policies"]) == 3  # the unknown coverage is dropped, with a warning
+    assert out["policies"][2]["statutory"] is True and out["policies"][2]["carrier"] is None
+    assert out["insurers"][1]["naic"] is None
+    assert out["endorsements"] == ["CG 20 01", "primary and non-contributory"]
+    text = " ".join(out["warnings"])
+    for fragment in ("flood", "expires before", "bogus", "NAIC", "insurer D is not listed"):
+        assert fragment in text
