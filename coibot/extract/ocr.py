@@ -26,9 +26,11 @@ log = logging.getLogger(__name__)
 # Tesseract's OpenMP threads fight each other on small machines: 8x slower on 2 cores.
 os.environ["OMP_THREAD_LIMIT"] = "1"
 
-# Resolution the page is OCR'd at: form values (9-12 pt) read as well as at 300 dpi, in half the time.
-OCR_DPI = 200.0
-PAGE_PSM = 4
+# Resolution the page is OCR'd at: the form's 4-6 pt labels need it (200 dpi loses a label in six);
+# lower-resolution scans are enlarged to it.
+OCR_DPI = 300.0
+# Sparse text: the form's stacked two-line labels beside large values defeat line-based modes (3, 4, 6).
+PAGE_PSM = 11
 # tessedit_do_invert=0 skips a second pass over every line looking for white-on-black text.
 _BASE_CONFIG = "-c tessedit_do_invert=0"
 # A page a human would call unreadable: below this median word confidence, orientation is rechecked.
