@@ -8,6 +8,7 @@ formats text for a channel. `today` is passed in so answers are reproducible.
 from __future__ import annotations
 
 import logging
+import threading
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -15,6 +16,7 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 from rapidfuzz import fuzz, process, utils
+from sqlalchemy import func, or_
 from sqlmodel import Session, col, select
 
 from coibot import models as m
@@ -173,21 +175,56 @@ class UnknownClient(LookupError):
 # ------------------------------------------------------------------ providers
 
 
+@dataclass(frozen=True)
+class _Names:
+    """The active providers' ids, keys and names, with the names prepared for matching."""
+
+    fingerprint: tuple[Any, ...]
+    rows: list[tuple[int, str, str]]
+    prepared: list[str]
+
+
+# Per database: provider names change only through config sync (which bumps updated_at), so they are
+# re-read only when count, highest id or latest update of the active providers change.
+_names_cache: dict[str, _Names] = {}
+_names_lock = threading.Lock()
+
+
+def _provider_names(session: Session) -> _Names:
+    table = m.Provider.__table__  # type: ignore[attr-defined]
+    conn = session.connection()
+    fingerprint = tuple(conn.execute(
+        select(func.count(), func.max(table.c.id), func.max(table.c.updated_at)).where(table.c.active)).one())
+    key = conn.engine.url.render_as_string(hide_password=True)
+    cached = _names_cache.get(key)
+    if cached is not None and cached.fingerprint == fingerprint:
+        return cached
+    # Core rows, not ORM objects: at 10,000 providers the ORM layer alone costs more than the match.
+    rows = [(r[0], r[1], r[2]) for r in
+            conn.execute(select(table.c.id, table.c.key, table.c.name).where(table.c.active)).all()]
+    fresh = _Names(fingerprint, rows, [utils.default_process(r[2]) for r in rows])
+    with _names_lock:
+        _names_cache[key] = fresh
+    return fresh
+
+
 def find_providers(session: Session, text: str, limit: int = 5) -> list[ProviderMatch]:
-    """Active providers whose name or key best matches `text`, best first (exact key wins)."""
+    """Active providers whose name or key best matches `text`, best first (an exact key or name wins)."""
     wanted = text.strip()
     if not wanted:
         return []
-    rows = session.exec(
-        select(m.Provider.id, m.Provider.key, m.Provider.name).where(col(m.Provider.active))
+    table = m.Provider.__table__  # type: ignore[attr-defined]
+    exact = session.connection().execute(
+        select(table.c.id, table.c.key, table.c.name)
+        .where(table.c.active, or_(table.c.key == wanted.lower(), func.lower(table.c.name) == wanted.lower()))
+        .order_by(table.c.id).limit(limit)
     ).all()
-    exact = [r for r in rows if r[1] == wanted.lower() or r[2].lower() == wanted.lower()]
     if exact:
-        return [ProviderMatch(r[0] or 0, r[1], r[2], 100.0) for r in exact[:limit]]
-    choices = {i: f"{r[2]}" for i, r in enumerate(rows)}
-    hits = process.extract(wanted, choices, scorer=fuzz.WRatio, processor=utils.default_process,
+        return [ProviderMatch(r[0], r[1], r[2], 100.0) for r in exact]
+    names = _provider_names(session)
+    hits = process.extract(utils.default_process(wanted), names.prepared, scorer=fuzz.WRatio, processor=None,
                            limit=limit, score_cutoff=MATCH_CUTOFF)
-    return [ProviderMatch(rows[i][0] or 0, rows[i][1], rows[i][2], float(score)) for _, score, i in hits]
+    return [ProviderMatch(*names.rows[i], float(score)) for _, score, i in hits]
 
 
 def provider_by_key(session: Session, provider_key: str) -> m.Provider | None:

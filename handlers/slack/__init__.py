@@ -35,7 +35,7 @@ from handlers.slack.home import publish_home
 log = logging.getLogger(__name__)
 
 EVENT_SOURCE = "slack:event"
-# Listener threads: 20 approvers clicking at once must not wait behind each other for their ack.
+# Threads for the work after the acks (lazy listeners); acks themselves run in the request thread.
 LISTENER_THREADS = 24
 
 
@@ -73,7 +73,6 @@ def register(app: App, deps: Deps) -> None:
                        commands.strip_mention(str(event.get("text") or "")), str(body.get("event_id") or ""))
                 for f in event.get("files") or [] if isinstance(f, dict)]
 
-    @app.event("message")
     def on_message(event: dict[str, Any], body: dict[str, Any]) -> None:
         # Only direct messages: in channels the bot acts when mentioned (app_mention).
         if event.get("channel_type") != "im" or event.get("bot_id"):
@@ -88,7 +87,6 @@ def register(app: App, deps: Deps) -> None:
         if not found:
             commands.answer_mention(deps, event)
 
-    @app.event("app_mention")
     def on_mention(event: dict[str, Any], body: dict[str, Any]) -> None:
         if not claim_event(deps.engine, body):
             return
@@ -98,11 +96,15 @@ def register(app: App, deps: Deps) -> None:
         if not found:
             commands.answer_mention(deps, event)
 
-    @app.event("app_home_opened")
     def on_home(event: dict[str, Any]) -> None:
         # Publishing is idempotent (the view is rebuilt from the database), so retries need no claim.
         if event.get("tab", "home") == "home" and event.get("user"):
             publish_home(deps, str(event["user"]))
+
+    # Events are acked at once (HTTP 200) and handled after the ack.
+    app.event("message")(ack=commands.ack_now, lazy=[on_message])
+    app.event("app_mention")(ack=commands.ack_now, lazy=[on_mention])
+    app.event("app_home_opened")(ack=commands.ack_now, lazy=[on_home])
 
 
 def build_app(
@@ -124,7 +126,7 @@ def build_app(
         raise SlackNotConfigured(f"the HTTP endpoint needs a signing secret in ${slack.signing_secret_env}")
     client = WebClient(token=token, base_url=slack.api_base_url)
     app = App(client=client, signing_secret=secret, request_verification_enabled=not use_socket,
-              process_before_response=False, listener_executor=ThreadPoolExecutor(LISTENER_THREADS),
+              process_before_response=True, listener_executor=ThreadPoolExecutor(LISTENER_THREADS),
               name="coibot")
     if processor is None:
         processor = Processor(engine, settings, DocumentStore(settings.documents_dir), default_extractor(),

@@ -72,9 +72,7 @@ def register(app: App, deps: Deps) -> None:
                 return None
             return sub
 
-    @app.action(bk.APPROVE)
-    def approve(ack: Ack, body: dict[str, Any]) -> None:
-        ack()
+    def approve(body: dict[str, Any]) -> None:
         slack_user = body["user"]["id"]
         sid = _submission_id(body)
         channel, ts = _where(body)
@@ -88,9 +86,7 @@ def register(app: App, deps: Deps) -> None:
             return
         deliverer.update_messages(sid, also=(channel, ts) if channel and ts else None)
 
-    @app.action(bk.REJECT)
-    def reject_button(ack: Ack, body: dict[str, Any]) -> None:
-        ack()
+    def reject_button(body: dict[str, Any]) -> None:
         slack_user = body["user"]["id"]
         sid = _submission_id(body)
         channel, ts = _where(body)
@@ -107,16 +103,10 @@ def register(app: App, deps: Deps) -> None:
         deps.client.views_open(trigger_id=body["trigger_id"],
                                view=bk.reject_modal(sid, channel, ts, provider.name if provider else "?"))
 
-    @app.view(bk.REJECT_MODAL)
-    def reject_submit(ack: Ack, body: dict[str, Any], view: dict[str, Any]) -> None:
-        values = (view.get("state") or {}).get("values") or {}
-        field = (values.get(bk.REASON_BLOCK) or {}).get(bk.REASON_INPUT) or {}
-        reason = str(field.get("value") or "").strip()
+    def reject_submit(body: dict[str, Any], view: dict[str, Any]) -> None:
+        reason = _reason(view)
         if not reason:
-            # Answered in the modal itself; nothing changes until a reason is given.
-            ack(response_action="errors", errors={bk.REASON_BLOCK: "A rejection needs a reason."})
-            return
-        ack()
+            return  # refused in the ack, in the modal itself
         slack_user = body["user"]["id"]
         sid_text, _, rest = str(view.get("private_metadata") or "").partition("|")
         channel, _, ts = rest.partition("|")
@@ -135,9 +125,7 @@ def register(app: App, deps: Deps) -> None:
             return
         deliverer.update_messages(sid, also=(channel, ts) if channel and ts else None)
 
-    @app.action(bk.SEND)
-    def send_for_approval(ack: Ack, body: dict[str, Any]) -> None:
-        ack()
+    def send_for_approval(body: dict[str, Any]) -> None:
         slack_user = body["user"]["id"]
         sid = _submission_id(body)
         channel, ts = _where(body)
@@ -163,3 +151,27 @@ def register(app: App, deps: Deps) -> None:
         if channel:
             deps.client.chat_postMessage(channel=channel, thread_ts=ts, text=(
                 f"Sent to {name} for approval as it is, with its gaps clearly marked."))
+
+    # The ack runs in the request thread and answers Slack at once; the work runs after it.
+    app.action(bk.APPROVE)(ack=ack_now, lazy=[approve])
+    app.action(bk.REJECT)(ack=ack_now, lazy=[reject_button])
+    app.view(bk.REJECT_MODAL)(ack=ack_reason, lazy=[reject_submit])
+    app.action(bk.SEND)(ack=ack_now, lazy=[send_for_approval])
+
+
+def ack_now(ack: Ack) -> None:
+    ack()
+
+
+def _reason(view: dict[str, Any]) -> str:
+    values = (view.get("state") or {}).get("values") or {}
+    field = (values.get(bk.REASON_BLOCK) or {}).get(bk.REASON_INPUT) or {}
+    return str(field.get("value") or "").strip()
+
+
+def ack_reason(ack: Ack, view: dict[str, Any]) -> None:
+    """A rejection without a reason is refused in the modal itself; nothing changes."""
+    if not _reason(view):
+        ack(response_action="errors", errors={bk.REASON_BLOCK: "A rejection needs a reason."})
+    else:
+        ack()

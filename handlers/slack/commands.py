@@ -101,9 +101,7 @@ def strip_mention(text: str) -> str:
 
 
 def register(app: App, deps: Deps) -> None:
-    @app.command(COMMAND)
-    def coi(ack: Ack, command: dict[str, Any], respond: Respond) -> None:
-        ack()
+    def coi(command: dict[str, Any], respond: Respond) -> None:
         slack_user = command.get("user_id") or ""
         with Session(deps.engine) as session:
             if not may_ask(session, deps, slack_user):
@@ -112,6 +110,13 @@ def register(app: App, deps: Deps) -> None:
                 return
             text, blocks = answer(session, command.get("text") or "", deps.today())
         respond(text=text, blocks=blocks, response_type="ephemeral", replace_original=False)
+
+    # Acked empty at once; the answer goes to the response_url after the ack.
+    app.command(COMMAND)(ack=ack_now, lazy=[coi])
+
+
+def ack_now(ack: Ack) -> None:
+    ack()
 
 
 def answer_mention(deps: Deps, event: dict[str, Any]) -> None:
