@@ -133,7 +133,8 @@ def build_app(
                               today=today)
     auth = client.auth_test()
     deps = Deps(engine=engine, settings=settings, client=client, today=today, processor=processor,
-                bot_user_id=str(auth.get("user_id") or "") or None)
+                bot_user_id=str(auth.get("user_id") or "") or None,
+                team_id=str(auth.get("team_id") or "") or None)
     register(app, deps)
     log.info("slack app ready (%s mode, bot user %s, api %s)", "socket" if use_socket else "http",
              deps.bot_user_id, slack.api_base_url)

@@ -56,8 +56,15 @@ def _conflict_text(deps: Deps, sid: int, wanted: m.SubmissionStatus) -> str:
 def register(app: App, deps: Deps) -> None:
     deliverer = SlackDeliverer(deps)
 
-    def authorised(slack_user: str, sid: int, channel: str | None) -> m.Submission | None:
+    def authorised(slack_user: str, sid: int, channel: str | None,
+                   body: dict[str, Any] | None = None) -> m.Submission | None:
         """The submission if this user may decide it; otherwise tells them and returns None."""
+        team = ((body or {}).get("user") or {}).get("team_id")
+        if team and deps.team_id and team != deps.team_id:
+            # Approver ids are ids of our workspace; the same id from a Slack Connect guest is not them.
+            log.warning("slack user %s of workspace %s tried to decide submission %s", slack_user, team, sid)
+            deps.ephemeral(channel, slack_user, "You are not allowed to decide on this certificate.")
+            return None
         with Session(deps.engine) as session:
             sub = session.get(m.Submission, sid)
             if sub is None:
@@ -76,7 +83,7 @@ def register(app: App, deps: Deps) -> None:
         slack_user = body["user"]["id"]
         sid = _submission_id(body)
         channel, ts = _where(body)
-        if sid is None or authorised(slack_user, sid, channel) is None:
+        if sid is None or authorised(slack_user, sid, channel, body) is None:
             return
         try:
             with session_scope(deps.engine) as session:
@@ -92,7 +99,7 @@ def register(app: App, deps: Deps) -> None:
         channel, ts = _where(body)
         if sid is None:
             return
-        sub = authorised(slack_user, sid, channel)
+        sub = authorised(slack_user, sid, channel, body)
         if sub is None:
             return
         if sub.status != m.SubmissionStatus.PENDING:
@@ -114,7 +121,7 @@ def register(app: App, deps: Deps) -> None:
             log.error("reject modal without a submission id: %r", view.get("private_metadata"))
             return
         sid = int(sid_text)
-        if authorised(slack_user, sid, channel or None) is None:
+        if authorised(slack_user, sid, channel or None, body) is None:
             return
         try:
             with session_scope(deps.engine) as session:

@@ -29,6 +29,7 @@ class Deps:
     # Filled in by build_app: the intake pipeline for shared files (coibot.intake.Processor).
     processor: Processor | None = None
     bot_user_id: str | None = None
+    team_id: str | None = None  # the workspace the bot token belongs to (auth.test)
     extra: dict[str, Any] = field(default_factory=dict)
 
     def is_staff(self, slack_user: str) -> bool:
