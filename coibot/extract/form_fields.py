@@ -408,6 +408,8 @@ def _policy(row: _Row) -> dict[str, Any] | None:
     coverage = row.coverage
     if coverage == names.UMBRELLA and row.kinds.get("excess") and not row.kinds.get("umbrella"):
         coverage = "excess_liability"
+    # Umbrella vs excess follows the marked box; without a box field the printed page decides.
+    kind_unknown = coverage in _UMBRELLA_KINDS and not any(a.startswith("kind:") for a in row.present)
     policy: dict[str, Any] = {
         "coverage": coverage,
         "coverage_name": v.get("coverage_name") if coverage == names.OTHER else None,
@@ -426,6 +428,8 @@ def _policy(row: _Row) -> dict[str, Any] | None:
     }
     if coverage == names.WC and v.get("statutory"):
         policy["statutory"] = True
+    if kind_unknown:
+        policy["_kind_unknown"] = True
     return policy
 
 
@@ -518,6 +522,17 @@ def _pair_score(a: dict[str, Any], b: dict[str, Any]) -> int:
     return score
 
 
+def _ranks(policies: list[dict[str, Any]]) -> list[int]:
+    """Each policy's position among the policies of its coverage (umbrella and excess together)."""
+    seen: dict[str, int] = {}
+    out = []
+    for p in policies:
+        kind = "umbrella" if p.get("coverage") in _UMBRELLA_KINDS else str(p.get("coverage"))
+        out.append(seen.get(kind, 0))
+        seen[kind] = seen.get(kind, 0) + 1
+    return out
+
+
 def _merge_insurers(mine: list[Any], theirs: list[Any]) -> list[Any]:
     out = [dict(i) for i in mine if isinstance(i, dict)]
     by_letter = {i.get("letter"): i for i in out if i.get("letter")}
@@ -549,8 +564,15 @@ def merge(primary: dict[str, Any], secondary: dict[str, Any]) -> dict[str, Any]:
             out[key] = _merge_insurers(mine, value)
     policies = [dict(p) for p in primary.get("policies") or []]
     theirs = [p for p in secondary.get("policies") or [] if isinstance(p, dict)]
+    # Both readings list a coverage's policies top to bottom: the k-th with the k-th breaks ties.
+    rank_p, rank_q = _ranks(policies), _ranks(theirs)
     pairs = sorted(
-        ((_pair_score(p, q), -i, -j, i, j) for i, p in enumerate(policies) for j, q in enumerate(theirs)),
+        (
+            (_pair_score(p, q) + (0.5 if rank_p[i] == rank_q[j] else 0.0), -i, -j, i, j)
+            for i, p in enumerate(policies)
+            for j, q in enumerate(theirs)
+            if _pair_score(p, q) >= 0
+        ),
         reverse=True,
     )
     used_p: set[int] = set()
@@ -561,6 +583,8 @@ def merge(primary: dict[str, Any], secondary: dict[str, Any]) -> dict[str, Any]:
         used_p.add(i)
         used_q.add(j)
         match = policies[i]
+        if match.pop("_kind_unknown", False) and theirs[j].get("coverage") in _UMBRELLA_KINDS:
+            match["coverage"] = theirs[j]["coverage"]
         for k, v in theirs[j].items():
             if k == "limits" and isinstance(v, dict):
                 kept = {a: b for a, b in (match.get("limits") or {}).items() if b is not None}
