@@ -85,7 +85,7 @@ def register(app: App, deps: Deps) -> None:
         for shared in found:
             intake.handle(shared)
         if not found:
-            commands.answer_mention(deps, event)
+            commands.answer_mention(deps, event, direct=True)
 
     def on_mention(event: dict[str, Any], body: dict[str, Any]) -> None:
         if not claim_event(deps.engine, body):

@@ -22,6 +22,7 @@ from handlers.slack.deps import Deps
 log = logging.getLogger(__name__)
 
 COMMAND = "/coi"
+NOT_STAFF = "Only staff and client approvers can ask coibot for status."
 MAX_DAYS = 3650
 Answer = tuple[str, list[bk.Block]]
 
@@ -105,8 +106,7 @@ def register(app: App, deps: Deps) -> None:
         slack_user = command.get("user_id") or ""
         with Session(deps.engine) as session:
             if not may_ask(session, deps, slack_user):
-                respond(text="Only staff and client approvers can ask coibot for status.",
-                        response_type="ephemeral")
+                respond(text=NOT_STAFF, response_type="ephemeral")
                 return
             text, blocks = answer(session, command.get("text") or "", deps.today())
         respond(text=text, blocks=blocks, response_type="ephemeral", replace_original=False)
@@ -119,14 +119,20 @@ def ack_now(ack: Ack) -> None:
     ack()
 
 
-def answer_mention(deps: Deps, event: dict[str, Any]) -> None:
-    """A staff question asked by @mention, answered in its thread (files are handled elsewhere)."""
+SHARE_HINT = "Share a certificate of insurance (PDF or image) here and I will check it."
+
+
+def answer_mention(deps: Deps, event: dict[str, Any], *, direct: bool = False) -> None:
+    """A staff question asked by @mention or DM, answered in its thread (files are handled elsewhere)."""
     slack_user = event.get("user") or ""
     channel = event.get("channel")
     thread = event.get("thread_ts") or event.get("ts")
     with Session(deps.engine) as session:
         if not may_ask(session, deps, slack_user):
-            deps.ephemeral(channel, slack_user, "Only staff and client approvers can ask coibot for status.")
+            if direct:  # a provider writing to the bot: say what it can do for them
+                deps.client.chat_postMessage(channel=channel or slack_user, thread_ts=thread, text=SHARE_HINT)
+            else:
+                deps.ephemeral(channel, slack_user, NOT_STAFF)
             return
         text, blocks = answer(session, strip_mention(event.get("text") or ""), deps.today())
     deps.client.chat_postMessage(channel=channel or slack_user, thread_ts=thread, text=text, blocks=blocks)

@@ -152,6 +152,8 @@ class FileIntake:
             if provider_id is None:
                 text, blocks = bk.ask_provider(name, candidates)
                 self._say(shared, text, blocks)
+                if not self.deps.is_staff(shared.user):
+                    self._tell_staff(shared, name, meta)
                 log.info("slack file %s from %s: provider unknown; asked", meta.get("id"), shared.user)
                 return
             data = self.download(meta)
@@ -208,6 +210,20 @@ class FileIntake:
         self._say(shared, text, blocks)
         log.info("slack file %s from %s: %d submission(s) %s", meta.get("id"), shared.user,
                  len(outcome.submissions), outcome.submissions)
+
+    def _tell_staff(self, shared: Shared, name: str, meta: dict[str, Any]) -> None:
+        """Like an email from an unknown sender: staff hear who shared what, and how to resolve it."""
+        channel = self.deps.settings.slack.staff_channel
+        if not channel:
+            return
+        claim = _FOR.search(shared.text or "")
+        said = f" They say it is for *{bk.esc(claim.group(1))}*." if claim else ""
+        link = meta.get("permalink") or meta.get("url_private")
+        file_text = f"<{link}|{bk.esc(name)}>" if link else f"*{bk.esc(name)}*"
+        text = (f"{bk.user(shared.user)} shared {file_text} and is not a contact of any provider.{said} "
+                f"Add `slack_user: {shared.user}` to their provider's contacts in the configuration, "
+                "or share the file again with `for <provider>`.")
+        self.deps.client.chat_postMessage(channel=channel, text=text, blocks=[bk.section(text)])
 
     def _say(self, shared: Shared, text: str, blocks: list[bk.Block]) -> None:
         self.deps.client.chat_postMessage(channel=shared.channel, thread_ts=shared.thread_ts, text=text,

@@ -107,11 +107,26 @@ def test_retried_event_is_processed_once(site: Site) -> None:
     assert len(_submissions(site)) == before
 
 
-def test_unknown_uploader_is_asked_which_provider(site: Site) -> None:
-    site.event(_dm_upload(site, STRANGER, TEXT_OK, "F0STR0001"))
-    reply = site.fake.wait_for("chat.postMessage")[0]
+def test_unknown_uploader_is_asked_which_provider_and_staff_told(site: Site) -> None:
+    site.settings.slack.staff_channel = "C0STAFF"
+    site.event(_dm_upload(site, STRANGER, TEXT_OK, "F0STR0001", text="for Blue Heron"))
+    posts = site.fake.wait_for("chat.postMessage", 2)
+    reply = next(p for p in posts if p.params["channel"] == f"D{STRANGER}")
     assert "Which provider is it for?" in json.dumps(reply.params["blocks"])
+    staff = next(p for p in posts if p.params["channel"] == "C0STAFF")
+    assert f"<@{STRANGER}> shared" in staff.params["text"]
+    assert "They say it is for *Blue Heron*" in staff.params["text"]
+    assert f"slack_user: {STRANGER}" in staff.params["text"]
+    # A stranger naming a provider is not believed: nothing is read or recorded.
     assert _submissions(site) == [] and site.fake.calls("file_download") == []
+
+
+def test_a_provider_writing_to_the_bot_gets_a_hint(site: Site) -> None:
+    site.event({"type": "message", "channel": f"D{OAKMONT_USER}", "channel_type": "im", "user": OAKMONT_USER,
+                "text": "hello, where do I send our certificate?", "ts": "1700000400.000001"})
+    reply = site.fake.wait_for("chat.postMessage")[0]
+    assert reply.params["text"].startswith("Share a certificate of insurance")
+    assert site.fake.calls("chat.postEphemeral") == []
 
 
 def test_staff_names_the_provider(site: Site) -> None:
