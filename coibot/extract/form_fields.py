@@ -131,8 +131,9 @@ def _with_label(w: Widget, tp: pdfium.PdfTextPage, left: float, top: float) -> W
     x1 = w.x0 + left - 0.5
     x0 = max(left, x1 - 110)
     label = tp.get_text_bounded(x0, top - w.bottom + 1, x1, top - w.top - 1)
-    # Only the label's words: a neighbouring column's date or amount is not part of it.
-    kept = [t for t in label.replace("$", " ").split() if not _VALUE_IN_TEXT.fullmatch(t) and not t.isdigit()]
+    # Only the label's words: a neighbouring column's date or amount, even cut in part by the
+    # window, has digits; labels do not.
+    kept = [t for t in label.replace("$", " ").split() if not re.search(r"\d", t)]
     label = " ".join(kept).strip(" .:")
     return replace(w, left_text=label) if label else w
 
