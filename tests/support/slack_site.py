@@ -134,44 +134,49 @@ class Site:
 
     def pending_submission(self, path: Path = TEXT_OK, provider_key: str = "blue-heron",
                            check_status: str = "compliant") -> int:
-        """A real certificate, stored and read, recorded pending for parkside's current set."""
-        sha, stored = self.store.put(path.read_bytes())
-        from coibot.extract.reader import extract_document
+        return record_pending(self.engine, self.store, self.settings, path, provider_key, check_status)
 
-        ex = extract_document(stored, self.settings.limits)[0]
-        gaps = [] if check_status == "compliant" else [
-            {"code": "limit_below_minimum", "coverage": "general_liability",
-             "message": "General liability each occurrence is $300,000; "
-                        "Parkside requires at least $500,000."}]
-        with session_scope(self.engine) as s:
-            if s.get(m.Document, sha) is None:
-                s.add(m.Document(sha256=sha, size=stored.stat().st_size, content_type="application/pdf",
-                                 filename=path.name, stored_path=str(stored)))
-                s.flush()
-            n = len(s.exec(select(m.Certificate).where(m.Certificate.document_sha256 == sha)).all())
-            cert = m.Certificate(document_sha256=sha, index_in_document=n, extraction=ex,
-                                 insured_name=(ex.get("insured") or {}).get("name"))
-            s.add(cert)
+
+def record_pending(engine: Engine, store: DocumentStore, settings: Settings, path: Path = TEXT_OK,
+                   provider_key: str = "blue-heron", check_status: str = "compliant") -> int:
+    """A real certificate, stored and read, recorded pending for parkside's current set."""
+    sha, stored = store.put(path.read_bytes())
+    from coibot.extract.reader import extract_document
+
+    ex = extract_document(stored, settings.limits)[0]
+    gaps = [] if check_status == "compliant" else [
+        {"code": "limit_below_minimum", "coverage": "general_liability",
+         "message": "General liability each occurrence is $300,000; "
+                    "Parkside requires at least $500,000."}]
+    with session_scope(engine) as s:
+        if s.get(m.Document, sha) is None:
+            s.add(m.Document(sha256=sha, size=stored.stat().st_size, content_type="application/pdf",
+                             filename=path.name, stored_path=str(stored)))
             s.flush()
-            assert cert.id is not None
-            for i, pol in enumerate(ex.get("policies") or []):
-                s.add(m.Policy(certificate_id=cert.id, position=i, coverage=pol.get("coverage") or "other",
-                               carrier=pol.get("carrier"), policy_number=pol.get("policy_number"),
-                               effective_date=_d(pol.get("effective_date")),
-                               expiration_date=_d(pol.get("expiration_date")), limits=pol.get("limits")))
-            provider = s.exec(select(m.Provider).where(m.Provider.key == provider_key)).one()
-            version = s.exec(select(m.RequirementSetVersion).where(
-                m.RequirementSetVersion.client_id == "parkside",
-                m.RequirementSetVersion.name == "current")).one()
-            assert version.id is not None
-            sub = workflow.record_submission(
-                s, certificate_id=cert.id, client_id="parkside", provider_id=provider.id,
-                requirement_set_id=version.id, source="test",
-                report={"status": check_status, "gaps": gaps, "requirement_set": "current"})
-            assert sub.id is not None
-            if sub.status == m.SubmissionStatus.DRAFT:
-                workflow.submit_for_approval(s, sub.id, "test")
-            return sub.id
+        n = len(s.exec(select(m.Certificate).where(m.Certificate.document_sha256 == sha)).all())
+        cert = m.Certificate(document_sha256=sha, index_in_document=n, extraction=ex,
+                             insured_name=(ex.get("insured") or {}).get("name"))
+        s.add(cert)
+        s.flush()
+        assert cert.id is not None
+        for i, pol in enumerate(ex.get("policies") or []):
+            s.add(m.Policy(certificate_id=cert.id, position=i, coverage=pol.get("coverage") or "other",
+                           carrier=pol.get("carrier"), policy_number=pol.get("policy_number"),
+                           effective_date=_d(pol.get("effective_date")),
+                           expiration_date=_d(pol.get("expiration_date")), limits=pol.get("limits")))
+        provider = s.exec(select(m.Provider).where(m.Provider.key == provider_key)).one()
+        version = s.exec(select(m.RequirementSetVersion).where(
+            m.RequirementSetVersion.client_id == "parkside",
+            m.RequirementSetVersion.name == "current")).one()
+        assert version.id is not None
+        sub = workflow.record_submission(
+            s, certificate_id=cert.id, client_id="parkside", provider_id=provider.id,
+            requirement_set_id=version.id, source="test",
+            report={"status": check_status, "gaps": gaps, "requirement_set": "current"})
+        assert sub.id is not None
+        if sub.status == m.SubmissionStatus.DRAFT:
+            workflow.submit_for_approval(s, sub.id, "test")
+        return sub.id
 
 
 def _d(value: Any) -> date | None:

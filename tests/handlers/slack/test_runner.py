@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
+import socket
+import threading
+import urllib.request
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 from urllib.parse import parse_qs, urlencode
 
 import pytest
@@ -15,14 +20,25 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
 from coibot import models as m
-from coibot.db import session_scope
+from coibot.db import make_engine, session_scope
+from coibot.migrate import upgrade
 from coibot.models import SubmissionStatus as S
+from coibot.sync import sync_config
 from handlers.outbox_sender import OutboxSender
 from handlers.slack import SlackNotConfigured, build_app
 from handlers.slack.delivery import SlackDeliverer
 from handlers.slack.runner import start_slack
 from tests.support.fake_slack import FakeSlack
-from tests.support.slack_site import APPROVERS, CHANNEL, TODAY, Site, action_body, slack_settings
+from tests.support.slack_site import (
+    APPROVERS,
+    CHANNEL,
+    TODAY,
+    Site,
+    action_body,
+    record_pending,
+    signed_headers,
+    slack_settings,
+)
 
 
 def test_without_a_token_serve_runs_without_slack_and_says_so_once(
@@ -94,3 +110,60 @@ def test_a_guest_from_another_workspace_cannot_decide(site: Site) -> None:
     eph = site.fake.wait_for("chat.postEphemeral")[0]
     assert "not allowed" in eph.params["text"]
     assert site.submission(sid).status == S.PENDING and site.emails() == []
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def test_coibot_serve_runs_the_slack_app(tmp_path: Path, fake_slack: FakeSlack, slack_env: None) -> None:
+    """The composition root: Slack's HTTP endpoint up, approval requests delivered by the outbox loop."""
+    from handlers.serve import Listening, Service
+
+    settings = slack_settings(tmp_path, fake_slack.api_url)
+    settings.slack.http_port = _free_port()
+    settings.inbound.smtp.port = 0
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    engine = make_engine(settings.database_url)
+    upgrade(engine)
+    with session_scope(engine) as s:
+        sync_config(s, settings)
+    service = Service(settings, engine, today=lambda: TODAY, with_scheduler=False)
+    box: dict[str, Any] = {}
+    ready = threading.Event()
+
+    def target() -> None:
+        async def main() -> None:
+            box["loop"], box["stop"] = asyncio.get_running_loop(), asyncio.Event()
+
+            def on_ready(info: Listening) -> None:
+                box["info"] = info
+                ready.set()
+
+            await service.run(box["stop"], ready=on_ready)
+
+        asyncio.run(main())
+
+    thread = threading.Thread(target=target, name="coibot-serve-test")
+    thread.start()
+    try:
+        assert ready.wait(30) and box["info"].slack
+        sid = record_pending(engine, service.store, settings)
+        service.kick_sender()
+        post = fake_slack.wait_for("chat.postMessage")[0]
+        assert post.params["channel"] == CHANNEL
+        body, ctype = action_body("coi_approve", str(sid), APPROVERS[0])
+        req = urllib.request.Request(f"http://127.0.0.1:{settings.slack.http_port}/slack/events",
+                                     data=body.encode(), headers=signed_headers(body, ctype), method="POST")
+        with urllib.request.urlopen(req, timeout=10) as resp:
+            assert resp.status == 200
+        fake_slack.wait_for("chat.update")
+        with Session(engine) as s:
+            assert s.get(m.Submission, sid).status == S.APPROVED  # type: ignore[union-attr]
+    finally:
+        box["loop"].call_soon_threadsafe(box["stop"].set)
+        thread.join(60)
+        engine.dispose()
+    assert not thread.is_alive()
