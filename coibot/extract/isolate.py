@@ -33,6 +33,9 @@ log = logging.getLogger(__name__)
 # The CPU cap backs up the wall clock (e.g. for a child whose parent died): a little later.
 _CPU_SLACK_SECONDS = 5
 _KILL_WAIT_SECONDS = 5
+_PDF_LIBRARIES = frozenset({"pypdfium2", "pypdfium2_raw", "pdfminer", "pdfplumber"})
+# Signs in the parser's stderr that it died for want of memory (C++ allocators abort).
+_OOM_MARKERS = ("bad_alloc", "out of memory", "Cannot allocate memory", "MemoryError")
 
 
 @dataclass(slots=True)
@@ -96,8 +99,14 @@ def _child_main() -> int:
         }
     except Exception as exc:
         text = str(exc)
+        origin = type(exc).__module__.split(".")[0]
         if "bad_alloc" in text or "Cannot allocate memory" in text:
             reply = _memory_reply(limits)
+        elif origin in _PDF_LIBRARIES:
+            # A PDF library that gave up on the file: the file is broken, the parser is not.
+            reply = {"ok": False, "code": "corrupt_pdf", "message": f"{type(exc).__name__}: {text[:300]}"}
+        elif origin == "PIL":
+            reply = {"ok": False, "code": "corrupt_image", "message": f"{type(exc).__name__}: {text[:300]}"}
         else:
             log.error("parser failed on %s\n%s", job["path"], traceback.format_exc())
             reply = {"ok": False, "code": "parser_crashed", "message": f"{type(exc).__name__}: {text[:300]}"}
@@ -174,11 +183,12 @@ def extract_isolated_result(path: Path, limits: Limits | None = None) -> Isolate
         [sys.executable, "-m", "coibot.extract.isolate"],
         stdin=subprocess.PIPE,
         stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
         env=env,
         start_new_session=True,  # its own process group: one kill takes Tesseract with it
     )
     try:
-        out, _ = proc.communicate(job, timeout=limits.parse_timeout_seconds)
+        out, err = proc.communicate(job, timeout=limits.parse_timeout_seconds)
     except subprocess.TimeoutExpired:
         log.warning("parse of %s timed out after %g s; killing it", path.name, limits.parse_timeout_seconds)
         _kill_group(proc)
@@ -189,12 +199,20 @@ def extract_isolated_result(path: Path, limits: Limits | None = None) -> Isolate
     finally:
         # Grandchildren left by a crashed child die with the group.
         _kill_group(proc)
+    stderr = err.decode("utf-8", "replace").strip()
     try:
         reply = json.loads(out) if out else None
     except ValueError:
         reply = None
     if not isinstance(reply, dict):
+        log.warning("parser of %s failed (status %s): %s", path.name, proc.returncode, stderr[-2000:])
+        if any(marker in stderr for marker in _OOM_MARKERS):
+            raise ExtractionError(
+                "memory_exceeded", f"{path.name}: parsing needed more than {limits.parser_memory_mb} MB"
+            )
         raise _exit_error(proc.returncode, path.name, limits)
+    if stderr:
+        log.debug("parser of %s said: %s", path.name, stderr[-4000:])
     if not reply.get("ok"):
         raise ExtractionError(str(reply.get("code") or "parser_crashed"), str(reply.get("message") or ""))
     return IsolatedResult(

@@ -18,6 +18,8 @@ _PDF_WINDOW = 1024
 
 def sniff_bytes(head: bytes) -> Kind:
     """The kind of a file from its first bytes."""
+    if head.startswith((b"PK\x03\x04", b"PK\x05\x06", b"Rar!", b"7z\xbc\xaf")):
+        return "unknown"  # an archive, even one holding a PDF near its start
     if head.startswith(b"\x89PNG\r\n\x1a\n"):
         return "png"
     if head.startswith(b"\xff\xd8\xff"):
