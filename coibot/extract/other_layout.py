@@ -189,7 +189,8 @@ def _lines(pages: list[PageWords]) -> list[_Line]:
         rows: list[_Line] = []
         for w in sorted(page.words, key=lambda w: (w.top + w.bottom) / 2):
             mid = (w.top + w.bottom) / 2
-            h = max(1.0, w.bottom - w.top)
+            # A dash or a dot is a sliver of the line's height: the line's own height sets the tolerance.
+            h = max(1.0, w.bottom - w.top, (rows[-1].bottom - rows[-1].top) if rows else 0.0)
             if rows and abs(mid - (rows[-1].top + rows[-1].bottom) / 2) < h * 0.45:
                 rows[-1].words.append(w)
                 rows[-1].top = min(rows[-1].top, w.top)
@@ -460,8 +461,22 @@ def _read_header(r: _Reading) -> None:
             found = _dates(text)
             if d and found and found[0][0] <= d.end() + 2:
                 r.draft["certificate_date"] = found[0][1]
+    if carrier is None:
+        carrier = _signature_company(lines)
     r.draft["_carrier"] = carrier
     r.draft["_naic"] = naic
+
+
+def _signature_company(lines: list[_Line]) -> str | None:
+    """The issuing company named under the signature ("Authorized Representative, X Insurance Co.")."""
+    for line in reversed(lines[-6:]):
+        text = re.sub(r"(?i)^.*?\b(?:representative|agent|department|services)\b\s*(?:of|,)?\s*", "",
+                      line.text).strip(" ,")
+        if text and _COMPANY.search(text) and not re.search(r"\d", text) and not _BROKER.search(text):
+            if _BOILERPLATE.match(text) or _RE_DESC.match(text) or len(text.split()) > 8:
+                continue
+            return normalize_name(text)
+    return None
 
 
 def _read_parties(r: _Reading) -> None:

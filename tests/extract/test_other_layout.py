@@ -109,22 +109,47 @@ def _letter_prose(path: Path) -> None:
 PROSE_TRUTH: dict[str, Any] = {
     "certificate_date": "2026-03-09",
     "insured": {"name": "Northwind Glazing LLC", "address": "88 Shore Road, Bangor, ME 04401"},
-    "producer": {"name": "Lighthouse Risk Advisors", "address": "12 Exchange Street, Portland, ME 04101",
-                 "phone": "(207) 555-0142", "email": "certs@lighthouse-risk.example"},
-    "certificate_holder": {"name": "Casco Bay Builders, Inc.",
-                           "address": "Attn: Risk Management, 500 Fore Street, Portland, ME 04101"},
+    "producer": {
+        "name": "Lighthouse Risk Advisors",
+        "address": "12 Exchange Street, Portland, ME 04101",
+        "phone": "(207) 555-0142",
+        "email": "certs@lighthouse-risk.example",
+    },
+    "certificate_holder": {
+        "name": "Casco Bay Builders, Inc.",
+        "address": "Attn: Risk Management, 500 Fore Street, Portland, ME 04101",
+    },
     "description_of_operations": "Glazing and curtain wall work at 500 Fore Street, Portland, ME. Casco Bay "
-                                 "Builders, Inc. is an additional insured as required by written contract.",
+    "Builders, Inc. is an additional insured as required by written contract.",
     "policies": [
-        {"coverage": "general_liability", "policy_number": "HLM-GL-300441", "effective_date": "2026-02-01",
-         "expiration_date": "2027-02-01", "basis": "occurrence", "additional_insured": True,
-         "waiver_of_subrogation": True, "carrier": "Harbor Light Mutual Insurance Company", "naic": "26417",
-         "limits": {"each_occurrence": 1000000, "general_aggregate": 2000000,
-                    "products_completed_operations_aggregate": 2000000}},
-        {"coverage": "other", "policy_number": "HLM-PL-300442", "effective_date": "2026-02-01",
-         "expiration_date": "2027-02-01", "basis": "claims_made", "additional_insured": None,
-         "waiver_of_subrogation": None, "carrier": "Harbor Light Mutual Insurance Company", "naic": "26417",
-         "limits": {"each_claim": 500000, "aggregate": 1000000}},
+        {
+            "coverage": "general_liability",
+            "policy_number": "HLM-GL-300441",
+            "effective_date": "2026-02-01",
+            "expiration_date": "2027-02-01",
+            "basis": "occurrence",
+            "additional_insured": True,
+            "waiver_of_subrogation": True,
+            "carrier": "Harbor Light Mutual Insurance Company",
+            "naic": "26417",
+            "limits": {
+                "each_occurrence": 1000000,
+                "general_aggregate": 2000000,
+                "products_completed_operations_aggregate": 2000000,
+            },
+        },
+        {
+            "coverage": "other",
+            "policy_number": "HLM-PL-300442",
+            "effective_date": "2026-02-01",
+            "expiration_date": "2027-02-01",
+            "basis": "claims_made",
+            "additional_insured": None,
+            "waiver_of_subrogation": None,
+            "carrier": "Harbor Light Mutual Insurance Company",
+            "naic": "26417",
+            "limits": {"each_claim": 500000, "aggregate": 1000000},
+        },
     ],
 }
 
@@ -165,13 +190,27 @@ BLOCKS_TRUTH: dict[str, Any] = {
     "certificate_holder": {"name": "Yellowstone County", "address": "217 N 27th Street, Billings, MT 59101"},
     "description_of_operations": None,
     "policies": [
-        {"coverage": "automobile_liability", "policy_number": "PRC-BA-77120", "effective_date": "2026-07-01",
-         "expiration_date": "2027-07-01", "carrier": "PINE RIDGE CASUALTY COMPANY",
-         "limits": {"combined_single_limit": 1000000}},
-        {"coverage": "workers_compensation", "policy_number": "PRC-WC-77121", "effective_date": "2026-07-01",
-         "expiration_date": "2027-07-01", "waiver_of_subrogation": True, "statutory": True,
-         "limits": {"el_each_accident": 500000, "el_disease_each_employee": 500000,
-                    "el_disease_policy_limit": 500000}},
+        {
+            "coverage": "automobile_liability",
+            "policy_number": "PRC-BA-77120",
+            "effective_date": "2026-07-01",
+            "expiration_date": "2027-07-01",
+            "carrier": "PINE RIDGE CASUALTY COMPANY",
+            "limits": {"combined_single_limit": 1000000},
+        },
+        {
+            "coverage": "workers_compensation",
+            "policy_number": "PRC-WC-77121",
+            "effective_date": "2026-07-01",
+            "expiration_date": "2027-07-01",
+            "waiver_of_subrogation": True,
+            "statutory": True,
+            "limits": {
+                "el_each_accident": 500000,
+                "el_disease_each_employee": 500000,
+                "el_disease_policy_limit": 500000,
+            },
+        },
     ],
 }
 
@@ -187,11 +226,23 @@ def _table_period(path: Path) -> None:
     d.line("Holder: City of Boise", gap=14)
     d.line("150 N Capitol Blvd, Boise, ID 83702", gap=22)
     d.cells([(40, "TYPE OF INSURANCE"), (190, "POLICY NO."), (290, "POLICY PERIOD"), (420, "LIMITS")], gap=14)
-    d.cells([(40, "Umbrella Liability"), (190, "SSI-UM-9001"), (290, "05/15/2026 - 05/15/2027"),
-             (420, "Each Occurrence $5,000,000")])
+    d.cells(
+        [
+            (40, "Umbrella Liability"),
+            (190, "SSI-UM-9001"),
+            (290, "05/15/2026 - 05/15/2027"),
+            (420, "Each Occurrence $5,000,000"),
+        ]
+    )
     d.cells([(420, "Aggregate $5,000,000")], gap=16)
-    d.cells([(40, "Pollution Liability"), (190, "SSI-PL-9002"), (290, "05/15/2026 - 05/15/2027"),
-             (420, "Per Pollution Incident $1,000,000")])
+    d.cells(
+        [
+            (40, "Pollution Liability"),
+            (190, "SSI-PL-9002"),
+            (290, "05/15/2026 - 05/15/2027"),
+            (420, "Per Pollution Incident $1,000,000"),
+        ]
+    )
     d.cells([(420, "Aggregate $2,000,000")], gap=22)
     d.line("Remarks: Landscape maintenance of city parks.", gap=20)
     d.line("Authorized Representative")
@@ -203,12 +254,22 @@ TABLE_TRUTH: dict[str, Any] = {
     "certificate_holder": {"name": "City of Boise", "address": "150 N Capitol Blvd, Boise, ID 83702"},
     "description_of_operations": "Landscape maintenance of city parks.",
     "policies": [
-        {"coverage": "umbrella_liability", "policy_number": "SSI-UM-9001", "effective_date": "2026-05-15",
-         "expiration_date": "2027-05-15", "carrier": "Summit Specialty Insurance Co.", "naic": "31120",
-         "limits": {"each_occurrence": 5000000, "aggregate": 5000000}},
-        {"coverage": "other", "policy_number": "SSI-PL-9002", "effective_date": "2026-05-15",
-         "expiration_date": "2027-05-15",
-         "limits": {"per_pollution_incident": 1000000, "aggregate": 2000000}},
+        {
+            "coverage": "umbrella_liability",
+            "policy_number": "SSI-UM-9001",
+            "effective_date": "2026-05-15",
+            "expiration_date": "2027-05-15",
+            "carrier": "Summit Specialty Insurance Co.",
+            "naic": "31120",
+            "limits": {"each_occurrence": 5000000, "aggregate": 5000000},
+        },
+        {
+            "coverage": "other",
+            "policy_number": "SSI-PL-9002",
+            "effective_date": "2026-05-15",
+            "expiration_date": "2027-05-15",
+            "limits": {"per_pollution_incident": 1000000, "aggregate": 2000000},
+        },
     ],
 }
 
@@ -227,11 +288,26 @@ def _broker_letter(path: Path) -> None:
     d.line("77 Lincoln Way", gap=14)
     d.line("Ames, IA 50010", gap=22)
     d.cells([(40, "COVERAGE"), (170, "INSURER"), (330, "POLICY #"), (410, "TERM"), (500, "LIMITS")], gap=14)
-    d.cells([(40, "General Liability"), (170, "Cornbelt Mutual (NAIC 12345)"), (330, "CM-881"),
-             (410, "03/01/2026-03/01/2027"), (500, "Each Occurrence $1,000,000")])
+    d.cells(
+        [
+            (40, "General Liability"),
+            (170, "Cornbelt Mutual (NAIC 12345)"),
+            (330, "CM-881"),
+            (410, "03/01/2026-03/01/2027"),
+            (500, "Each Occurrence $1,000,000"),
+        ]
+    )
     d.cells([(500, "General Aggregate $2,000,000")], gap=16)
-    d.cells([(40, "Auto Liability"), (170, "Loess Hills Casualty Co."), (330, "LH-2"),
-             (410, "04/01/2026-04/01/2027"), (500, "Combined Single Limit $1,000,000")], gap=22)
+    d.cells(
+        [
+            (40, "Auto Liability"),
+            (170, "Loess Hills Casualty Co."),
+            (330, "LH-2"),
+            (410, "04/01/2026-04/01/2027"),
+            (500, "Combined Single Limit $1,000,000"),
+        ],
+        gap=22,
+    )
     d.line("Remarks: Electrical work at county buildings.", gap=20)
     d.save()
 
@@ -242,12 +318,24 @@ BROKER_TRUTH: dict[str, Any] = {
     "certificate_holder": {"name": "Story County Facilities", "address": "900 6th Street, Nevada, IA 50201"},
     "description_of_operations": "Electrical work at county buildings.",
     "policies": [
-        {"coverage": "general_liability", "policy_number": "CM-881", "effective_date": "2026-03-01",
-         "expiration_date": "2027-03-01", "carrier": "Cornbelt Mutual", "naic": "12345",
-         "limits": {"each_occurrence": 1000000, "general_aggregate": 2000000}},
-        {"coverage": "automobile_liability", "policy_number": "LH-2", "effective_date": "2026-04-01",
-         "expiration_date": "2027-04-01", "carrier": "Loess Hills Casualty Co.", "naic": None,
-         "limits": {"combined_single_limit": 1000000}},
+        {
+            "coverage": "general_liability",
+            "policy_number": "CM-881",
+            "effective_date": "2026-03-01",
+            "expiration_date": "2027-03-01",
+            "carrier": "Cornbelt Mutual",
+            "naic": "12345",
+            "limits": {"each_occurrence": 1000000, "general_aggregate": 2000000},
+        },
+        {
+            "coverage": "automobile_liability",
+            "policy_number": "LH-2",
+            "effective_date": "2026-04-01",
+            "expiration_date": "2027-04-01",
+            "carrier": "Loess Hills Casualty Co.",
+            "naic": None,
+            "limits": {"combined_single_limit": 1000000},
+        },
     ],
 }
 
@@ -268,8 +356,12 @@ def _check(out: dict[str, Any], truth: dict[str, Any]) -> None:
 
 @pytest.mark.parametrize(
     ("draw", "truth"),
-    [(_letter_prose, PROSE_TRUTH), (_blocks_no_colons, BLOCKS_TRUTH), (_table_period, TABLE_TRUTH),
-     (_broker_letter, BROKER_TRUTH)],
+    [
+        (_letter_prose, PROSE_TRUTH),
+        (_blocks_no_colons, BLOCKS_TRUTH),
+        (_table_period, TABLE_TRUTH),
+        (_broker_letter, BROKER_TRUTH),
+    ],
     ids=["letter-prose", "blocks-without-colons", "table-with-period-column", "broker-letter-insurer-column"],
 )
 def test_carrier_layouts_drawn_here(tmp_path: Path, draw: Any, truth: dict[str, Any]) -> None:
@@ -304,8 +396,15 @@ def _slots(doc: dict[str, Any]) -> dict[str, Any]:
     for p in doc.get("policies") or []:
         number = re.sub(r"\s", "", p.get("policy_number") or "")
         tag = f"{p['coverage']}:{number}"
-        for k in ("effective_date", "expiration_date", "basis", "additional_insured", "waiver_of_subrogation",
-                  "carrier", "naic"):
+        for k in (
+            "effective_date",
+            "expiration_date",
+            "basis",
+            "additional_insured",
+            "waiver_of_subrogation",
+            "carrier",
+            "naic",
+        ):
             out[f"{tag}.{k}"] = p.get(k)
         out[f"{tag}.statutory"] = bool(p.get("statutory"))
         for k, v in (p.get("limits") or {}).items():
@@ -355,14 +454,16 @@ def test_not_a_certificate_is_none() -> None:
 
 
 def test_value_not_printed_is_null() -> None:
-    page = _page([
-        "Granite Peak Insurance Company",
-        "CERTIFICATE OF INSURANCE",
-        "Named Insured: Example Roofing LLC",
-        "Coverage: Commercial General Liability",
-        "Policy Number: GP-1001",
-        "Each Occurrence $1,000,000",
-    ])
+    page = _page(
+        [
+            "Granite Peak Insurance Company",
+            "CERTIFICATE OF INSURANCE",
+            "Named Insured: Example Roofing LLC",
+            "Coverage: Commercial General Liability",
+            "Policy Number: GP-1001",
+            "Each Occurrence $1,000,000",
+        ]
+    )
     draft = read_other([page])
     assert draft is not None
     (pol,) = draft["policies"]
@@ -374,3 +475,38 @@ def test_value_not_printed_is_null() -> None:
     assert pol["additional_insured"] is None and pol["waiver_of_subrogation"] is None
     assert draft.get("certificate_date") is None
     assert draft["insurers"] == [{"letter": None, "name": "Granite Peak Insurance Company", "naic": None}]
+
+
+def test_scan_jitter_and_signature_carrier() -> None:
+    """OCR words: a dash a sliver high stays on its line; an unreadable letterhead leaves the
+    carrier to the signature block."""
+    words = [
+        Word("~#@%", 50, 20, 200, 40, conf=0.3),  # a logo band read as noise
+        Word("CERTIFICATE", 50, 60, 120, 70),
+        Word("OF", 124, 60, 136, 70),
+        Word("INSURANCE", 140, 60, 200, 70),
+        Word("Named", 50, 90, 80, 99),
+        Word("Insured:", 83, 90, 120, 99.5),
+        Word("Delta", 130, 90.6, 155, 99),
+        Word("-", 158, 94, 162, 95),
+        Word("Works", 165, 89.8, 195, 99.2),
+        Word("Coverage:", 50, 120, 95, 129),
+        Word("Commercial", 100, 120, 150, 129),
+        Word("General", 153, 120, 190, 129),
+        Word("Liability", 193, 120, 230, 129),
+        Word("Policy", 50, 134, 80, 143),
+        Word("Number:", 83, 134, 120, 143),
+        Word("DG-77", 125, 134, 160, 143),
+        Word("Authorized", 50, 300, 100, 309),
+        Word("Representative,", 103, 300, 170, 309),
+        Word("Delta", 175, 300, 200, 309),
+        Word("Mutual", 203, 300, 235, 309),
+        Word("Insurance", 238, 300, 280, 309),
+        Word("Company", 283, 300, 320, 309),
+    ]
+    draft = read_other([PageWords(1, 612, 792, "ocr", words, [])])
+    assert draft is not None
+    assert draft["insured"]["name"] == "Delta - Works"
+    (pol,) = draft["policies"]
+    assert (pol["coverage"], pol["policy_number"]) == ("general_liability", "DG-77")
+    assert pol["carrier"] == "Delta Mutual Insurance Company"
