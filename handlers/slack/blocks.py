@@ -94,7 +94,9 @@ def user(slack_user: str | None) -> str:
 
 
 def limit_label(key: str) -> str:
-    return key.replace("_", " ").replace("el ", "EL ").capitalize()
+    """`el_each_accident` → "EL each accident"; `each_occurrence` → "Each occurrence"."""
+    label = key.replace("_", " ").capitalize()
+    return "EL " + label[3:] if label.startswith("El ") else label
 
 
 # ------------------------------------------------------------------ gaps
