@@ -2,14 +2,21 @@
 
 The real slack_sdk WebClient talks to it through `base_url`; files shared in Slack are served
 from their `url_private` (bot token required, as Slack does), and the upload URLs of the files
-upload v2 flow accept the bytes. Slash-command `response_url`s point here too.
+upload v2 flow accept the bytes. Slash-command `response_url`s point here too. For Socket Mode,
+`apps.connections.open` hands out a ws:// URL of a small RFC 6455 server that sends envelopes
+(`socket_send`) and records the client's acknowledgements.
 """
 
 from __future__ import annotations
 
+import base64
 import contextlib
+import hashlib
 import itertools
 import json
+import socket
+import socketserver
+import struct
 import threading
 import time
 from collections.abc import Callable
@@ -19,6 +26,8 @@ from typing import Any
 from urllib.parse import parse_qsl, urlparse
 
 BOT_TOKEN = "xoxb-test-token"
+APP_TOKEN = "xapp-test-token"
+_WS_GUID = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11"
 BOT_USER = "UCOIBOT"
 TEAM = "T0TEST"
 
@@ -48,6 +57,9 @@ class FakeSlack:
         self.delay: dict[str, float] = {}  # method -> seconds to wait before answering
         self._server: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
+        self._ws_server: socketserver.ThreadingTCPServer | None = None
+        self._ws_clients: list[socket.socket] = []
+        self.socket_acks: list[dict[str, Any]] = []
 
     # -- lifecycle
 
@@ -74,6 +86,12 @@ class FakeSlack:
         if self._server is not None:
             self._server.shutdown()
             self._server.server_close()
+        if self._ws_server is not None:
+            for sock in list(self._ws_clients):
+                with contextlib.suppress(OSError):
+                    sock.close()
+            self._ws_server.shutdown()
+            self._ws_server.server_close()
 
     @property
     def base(self) -> str:
@@ -156,6 +174,12 @@ class FakeSlack:
         self._record(method, params, auth)
         if method in self.delay:
             time.sleep(self.delay[method])
+        if method == "apps.connections.open":
+            if auth != f"Bearer {APP_TOKEN}":
+                self._json(h, {"ok": False, "error": "invalid_auth"})
+                return
+            self._json(h, {"ok": True, "url": self._start_ws()})
+            return
         if auth != f"Bearer {BOT_TOKEN}":
             self._json(h, {"ok": False, "error": "not_authed"})
             return
@@ -222,6 +246,87 @@ class FakeSlack:
             self._reply(h, 200, b"<!DOCTYPE html><html>sign in</html>", "text/html")
             return
         self._reply(h, 200, self.file_bytes[file_id], self.files[file_id]["mimetype"])
+
+    # -- Socket Mode
+
+    def _start_ws(self) -> str:
+        if self._ws_server is None:
+            fake = self
+
+            class WsHandler(socketserver.BaseRequestHandler):
+                def handle(self) -> None:
+                    fake._ws_session(self.request)
+
+            self._ws_server = socketserver.ThreadingTCPServer(("127.0.0.1", 0), WsHandler)
+            self._ws_server.daemon_threads = True
+            threading.Thread(target=self._ws_server.serve_forever, daemon=True).start()
+        port = self._ws_server.server_address[1]
+        return f"ws://127.0.0.1:{port}/link/?ticket=test"
+
+    def _ws_session(self, sock: socket.socket) -> None:
+        request = b""
+        while b"\r\n\r\n" not in request:
+            chunk = sock.recv(4096)
+            if not chunk:
+                return
+            request += chunk
+        headers = dict(line.split(": ", 1) for line in request.decode().split("\r\n")[1:] if ": " in line)
+        key = {k.lower(): v for k, v in headers.items()}["sec-websocket-key"].strip()
+        accept = base64.b64encode(hashlib.sha1((key + _WS_GUID).encode()).digest()).decode()
+        sock.sendall(("HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+                      f"Sec-WebSocket-Accept: {accept}\r\n\r\n").encode())
+        self._ws_clients.append(sock)
+        self._ws_frame(sock, 0x1, json.dumps({"type": "hello", "num_connections": 1}).encode())
+        self._record("socket_connected", {}, None)
+        with contextlib.suppress(OSError, ConnectionError):
+            while True:
+                opcode, payload = self._ws_read(sock)
+                if opcode == 0x8:
+                    return
+                if opcode == 0x9:
+                    self._ws_frame(sock, 0xA, payload)
+                elif opcode == 0x1:
+                    ack = json.loads(payload)
+                    self.socket_acks.append(ack)
+                    self._record("socket_ack", ack, None)
+
+    @staticmethod
+    def _ws_frame(sock: socket.socket, opcode: int, payload: bytes) -> None:
+        n = len(payload)
+        head = bytes([0x80 | opcode])
+        if n < 126:
+            head += bytes([n])
+        elif n < 1 << 16:
+            head += bytes([126]) + struct.pack(">H", n)
+        else:
+            head += bytes([127]) + struct.pack(">Q", n)
+        sock.sendall(head + payload)
+
+    @staticmethod
+    def _ws_read(sock: socket.socket) -> tuple[int, bytes]:
+        def exactly(n: int) -> bytes:
+            buf = b""
+            while len(buf) < n:
+                chunk = sock.recv(n - len(buf))
+                if not chunk:
+                    raise ConnectionError("socket closed")
+                buf += chunk
+            return buf
+
+        b0, b1 = exactly(2)
+        n = b1 & 0x7F
+        if n == 126:
+            n = struct.unpack(">H", exactly(2))[0]
+        elif n == 127:
+            n = struct.unpack(">Q", exactly(8))[0]
+        mask = exactly(4) if b1 & 0x80 else b"\0\0\0\0"
+        data = exactly(n)
+        return b0 & 0x0F, bytes(c ^ mask[i % 4] for i, c in enumerate(data))
+
+    def socket_send(self, envelope: dict[str, Any]) -> None:
+        """Push one Socket Mode envelope to every connected client."""
+        for sock in list(self._ws_clients):
+            self._ws_frame(sock, 0x1, json.dumps(envelope).encode())
 
     @staticmethod
     def _json(h: BaseHTTPRequestHandler, data: dict[str, Any]) -> None:

@@ -23,12 +23,13 @@ from coibot import models as m
 from coibot.db import make_engine, session_scope
 from coibot.migrate import upgrade
 from coibot.models import SubmissionStatus as S
+from coibot.storage import DocumentStore
 from coibot.sync import sync_config
 from handlers.outbox_sender import OutboxSender
 from handlers.slack import SlackNotConfigured, build_app
 from handlers.slack.delivery import SlackDeliverer
 from handlers.slack.runner import start_slack
-from tests.support.fake_slack import FakeSlack
+from tests.support.fake_slack import APP_TOKEN, FakeSlack
 from tests.support.slack_site import (
     APPROVERS,
     CHANNEL,
@@ -167,3 +168,29 @@ def test_coibot_serve_runs_the_slack_app(tmp_path: Path, fake_slack: FakeSlack, 
         thread.join(60)
         engine.dispose()
     assert not thread.is_alive()
+
+
+def test_socket_mode_end_to_end(sqlite_engine: Engine, tmp_path: Path, fake_slack: FakeSlack,
+                                slack_env: None, monkeypatch: pytest.MonkeyPatch) -> None:
+    """With an app token: apps.connections.open, a websocket, envelopes acked, the click decides."""
+    monkeypatch.setenv("COIBOT_TEST_SLACK_APP", APP_TOKEN)
+    monkeypatch.delenv("COIBOT_TEST_SLACK_SECRET")
+    settings = slack_settings(tmp_path, fake_slack.api_url)
+    with session_scope(sqlite_engine) as s:
+        sync_config(s, settings)
+    runner = start_slack(settings, sqlite_engine, today=lambda: TODAY)
+    assert runner is not None and runner.socket_mode and runner.port is None
+    try:
+        fake_slack.wait_for("socket_connected")
+        sid = record_pending(sqlite_engine, DocumentStore(tmp_path / "docs"), settings)
+        body, _ = action_body("coi_approve", str(sid), APPROVERS[0])
+        payload = json.loads(parse_qs(body)["payload"][0])
+        fake_slack.socket_send({"envelope_id": "env-1", "type": "interactive",
+                                "accepts_response_payload": True, "payload": payload})
+        ack = fake_slack.wait_for("socket_ack")[0]
+        assert ack.params["envelope_id"] == "env-1"
+        fake_slack.wait_for("chat.update")
+        with Session(sqlite_engine) as s:
+            assert s.get(m.Submission, sid).status == S.APPROVED  # type: ignore[union-attr]
+    finally:
+        runner.stop()
