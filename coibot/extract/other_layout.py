@@ -45,16 +45,22 @@ _NAIC = re.compile(r"NAIC(?:\s*(?:No\.?|#|Code|Number))?\s*[:#.]?\s*(\d{5})\b", 
 _PHONE = re.compile(r"\(?\b\d{3}\)?[\s.\-]?\d{3}[\s.\-]\d{4}\b")
 _EMAIL = re.compile(r"[\w.+\-]+@[\w\-]+(?:\.[\w\-]+)+")
 _CITY_LINE = re.compile(r",?\s+[A-Z]{2}\s+\d{5}(?:-\d{4})?\s*$")
-_YES_NO = re.compile(r"^\s*[:\-]?\s*(yes|no|y|n|x|included|excluded|n/a)\b", re.IGNORECASE)
+_YES_NO = re.compile(
+    r"^\s*[:\-]?\s*(yes|no|y|n|x|included|excluded|n/a|not\s+included|not\s+applicable|blanket|applies|"
+    r"does\s+not\s+apply|none)\b",
+    re.IGNORECASE,
+)
+_YES_WORDS = frozenset({"yes", "y", "x", "included", "blanket", "applies"})
 
 # Coverage names, most specific first: "Workers Compensation and Employers Liability" is
 # workers' compensation, "Umbrella Liability" is not general liability.
 _COVERAGES: tuple[tuple[str, re.Pattern[str]], ...] = (
-    (WC, re.compile(r"workers'?\s*comp(?:ensation)?|employers'?\s+liability", re.IGNORECASE)),
+    (WC, re.compile(r"workers?['\u2019`]?s?\s*comp(?:ensation)?|employers?['\u2019`]?s?\s+liability",
+                    re.IGNORECASE)),
     (UMBRELLA, re.compile(r"umbrella", re.IGNORECASE)),
     (EXCESS, re.compile(r"excess\s+(?:liability|policy|coverage|umbrella)|^excess\b", re.IGNORECASE)),
-    (AUTO, re.compile(r"(?:business\s+|commercial\s+)?auto(?:mobile)?\s+liability|business\s+auto\b|"
-                      r"hired\s+(?:and|&)\s+non-?owned", re.IGNORECASE)),
+    (AUTO, re.compile(r"(?:business\s+|commercial\s+)?auto(?:mobile)?\s+liability|(?:business|commercial)\s+"
+                      r"auto(?:mobile)?\b|hired\s+(?:and|&)\s+non-?owned|^auto(?:mobile)?\b", re.IGNORECASE)),
     (GL, re.compile(r"(?:commercial\s+)?general\s+liability|\bCGL\b|commercial\s+general\b", re.IGNORECASE)),
     (OTHER, re.compile(
         r"professional\s+liability|errors\s*(?:and|&)\s*omissions|\bE\s*&\s*O\b|cyber|pollution|"
@@ -103,7 +109,7 @@ _AND_ADDRESS = r"(?:\s+(?:name\s+)?(?:and|&)\s+(?:mailing\s+)?address)?"
 _L_INSURED = (rf"(?:named\s+insured|name\s+of\s+insured|insured(?:\s+name)?|employer|policyholder|"
               rf"policy\s+holder){_AND_ADDRESS}")
 _L_HOLDER = rf"(?:certificate\s+holder|holder|(?:certificate\s+)?issued\s+to){_AND_ADDRESS}"
-_L_PRODUCER = rf"(?:agent\s*/\s*producer|producer|agent|broker(?:age)?|agency){_AND_ADDRESS}"
+_L_PRODUCER = rf"(?:insurance\s+)?(?:agent\s*/\s*producer|producer|agent|broker(?:age)?|agency){_AND_ADDRESS}"
 _L_DESC = (r"(?:special\s+provisions\s*/\s*)?description\s+of\s+operations(?:\s*/\s*[a-z ]+)?|"
            r"special\s+provisions(?:\s*/\s*description\s+of\s+operations)?|remarks|description|"
            r"additional\s+remarks")
@@ -300,7 +306,7 @@ def _flag(text: str, pattern: re.Pattern[str]) -> bool | None:
     after = _YES_NO.match(text[m.end():])
     if not after:
         return None
-    return after.group(1).lower() in ("yes", "y", "x", "included")
+    return after.group(1).lower() in _YES_WORDS
 
 
 @dataclass(slots=True)
@@ -463,6 +469,15 @@ def _read_header(r: _Reading) -> None:
                 r.draft["certificate_date"] = found[0][1]
     if carrier is None:
         carrier = _signature_company(lines)
+    if "certificate_date" not in r.draft:
+        # A letter dated on a line of its own near the top ("March 3, 2026").
+        for line in lines[:12]:
+            found = _dates(line.text)
+            if len(found) == 1 and not re.sub(_DATE, "", line.text).strip(" ,.:"):
+                r.draft["certificate_date"] = found[0][1]
+                break
+            if _anchor(line.text):
+                break
     r.draft["_carrier"] = carrier
     r.draft["_naic"] = naic
 

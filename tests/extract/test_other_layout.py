@@ -340,6 +340,56 @@ BROKER_TRUTH: dict[str, Any] = {
 }
 
 
+def _caps_letter(path: Path) -> None:
+    """Capital headings, a date alone under the letterhead, curly apostrophes, worded flags."""
+    d = _Doc(path)
+    d.line("Granite Peak Assurance Company", size=14, gap=16, bold=True)
+    d.line("NAIC Code: 40404", size=8, gap=20)
+    d.line("October 2, 2026", gap=22)
+    d.line("CERTIFICATE OF INSURANCE", x=220, size=12, gap=22, bold=True)
+    d.line("Insurance Agent: Summit Risk Partners", gap=14)
+    d.line("Insured: Blue Lake Marine Services", gap=14)
+    d.line("Certificate Holder: Port Authority of Duluth", gap=22)
+    d.line("COMMERCIAL AUTO", bold=True)
+    d.line("Policy Number: GPA-CA-1", x=75)
+    d.line("Policy Period: 09/01/2026 through 09/01/2027", x=75)
+    d.line("Combined Single Limit: $2,000,000", x=75)
+    d.line("Additional Insured: Blanket", x=75)
+    d.line("Waiver of Subrogation: Not Included", x=75, gap=22)
+    d.line("WORKERS\u2019 COMPENSATION & EMPLOYER\u2019S LIABILITY", bold=True)
+    d.line("Policy Number: GPA-WC-2", x=75)
+    d.line("Policy Period: 09/01/2026 through 09/01/2027", x=75)
+    d.line("Each Accident: $1,000,000", x=75)
+    d.save()
+
+
+CAPS_TRUTH: dict[str, Any] = {
+    "certificate_date": "2026-10-02",
+    "producer": {"name": "Summit Risk Partners"},
+    "insured": {"name": "Blue Lake Marine Services"},
+    "certificate_holder": {"name": "Port Authority of Duluth"},
+    "policies": [
+        {
+            "coverage": "automobile_liability",
+            "policy_number": "GPA-CA-1",
+            "effective_date": "2026-09-01",
+            "expiration_date": "2027-09-01",
+            "additional_insured": True,
+            "waiver_of_subrogation": False,
+            "carrier": "Granite Peak Assurance Company",
+            "naic": "40404",
+            "limits": {"combined_single_limit": 2000000},
+        },
+        {
+            "coverage": "workers_compensation",
+            "policy_number": "GPA-WC-2",
+            "effective_date": "2026-09-01",
+            "limits": {"el_each_accident": 1000000},
+        },
+    ],
+}
+
+
 def _check(out: dict[str, Any], truth: dict[str, Any]) -> None:
     for key in ("certificate_date", "description_of_operations"):
         if key in truth:
@@ -361,8 +411,15 @@ def _check(out: dict[str, Any], truth: dict[str, Any]) -> None:
         (_blocks_no_colons, BLOCKS_TRUTH),
         (_table_period, TABLE_TRUTH),
         (_broker_letter, BROKER_TRUTH),
+        (_caps_letter, CAPS_TRUTH),
     ],
-    ids=["letter-prose", "blocks-without-colons", "table-with-period-column", "broker-letter-insurer-column"],
+    ids=[
+        "letter-prose",
+        "blocks-without-colons",
+        "table-with-period-column",
+        "broker-letter-insurer-column",
+        "capitals-and-worded-flags",
+    ],
 )
 def test_carrier_layouts_drawn_here(tmp_path: Path, draw: Any, truth: dict[str, Any]) -> None:
     path = tmp_path / "cert.pdf"
