@@ -5,31 +5,40 @@ never set it), stored and processed through intake, and only then moved to the p
 (MOVE, or COPY + \\Deleted + EXPUNGE) or, when processing failed for good, to the failed folder
 (the reason is in inbound_message.error). The (UIDVALIDITY, UID) key and the Message-ID + content
 key make every step safe to repeat after a crash or a dropped connection: a message already
-committed is only moved. On (re)connect every message still in the folder is looked at (catch-up);
-after that, only UIDs past the last one seen.
+committed is only moved. Every wake-up looks at every message still in the folder (catch-up after
+a restart or a drop included; processed mail has left the folder, so the search stays small).
+Several pollers may watch one mailbox: each message is taken under a database lease keyed by
+(UIDVALIDITY, UID) before it is fetched, so only one of them fetches, processes and moves it.
 """
 
 from __future__ import annotations
 
+import hashlib
 import imaplib
 import logging
 import os
+import select
 import signal
 import socket
 import ssl
 import threading
 import time
+import uuid
 from collections.abc import Callable
+from datetime import timedelta
 from typing import Any
 
 from imapclient import IMAPClient
 from imapclient.exceptions import IMAPClientError
+from sqlalchemy import delete
 from sqlalchemy.engine import Engine
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from coibot import models as m
 from coibot.config import ImapAccount
+from coibot.db import session_scope
 from coibot.intake import Processor, receive
+from coibot.lifecycle import try_lease
 from coibot.models import InboundStatus
 from coibot.storage import DocumentStore
 
@@ -39,6 +48,7 @@ IDLE_RENEW_SECONDS = 29 * 60  # RFC 2177: servers may drop an IDLE after 30 minu
 IDLE_CHECK_SECONDS = 1.0  # how often a waiting IDLE looks at the stop flag
 SOCKET_TIMEOUT = 60.0
 MAX_BACKOFF = 60.0
+MESSAGE_LEASE = timedelta(minutes=10)  # longer than any processing; a dead local holder is replaced at once
 FAULT_ENV = "COIBOT_FAULT_INJECT"  # tests: kill this process at a named point (see _fault)
 _DROPPED = (OSError, EOFError, imaplib.IMAP4.abort, imaplib.IMAP4.error, IMAPClientError, socket.timeout)
 
@@ -58,6 +68,7 @@ class ImapPoller:
         self.idle_renew_seconds = idle_renew_seconds
         self.source = f"imap:{account.name}"
         self.connections = 0  # for logs and tests: how many sessions were opened
+        self.holder = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
         self._last_uid = 0
         self._delimiter = "/"
 
@@ -122,8 +133,7 @@ class ImapPoller:
                 client.noop()
             if self.stop.is_set():
                 break
-            new = [u for u in client.search(["UID", f"{self._last_uid + 1}:*"]) if u > self._last_uid]
-            self._handle(client, sorted(new), uidvalidity, caps)
+            self._handle(client, sorted(client.search(["ALL"])), uidvalidity, caps)
 
     def _idle(self, client: IMAPClient) -> None:
         """Wait in IDLE until the server reports something, renewing before the 29-minute mark."""
@@ -132,6 +142,9 @@ class ImapPoller:
         try:
             while not self.stop.is_set():
                 responses = client.idle_check(timeout=IDLE_CHECK_SECONDS)
+                if not responses and _peer_closed(client):
+                    # imapclient swallows EOF inside IDLE and returns nothing: look at the socket.
+                    raise ConnectionResetError("the server closed the connection during IDLE")
                 if responses:
                     log.debug("imap %s: idle responses %s", self.account.name, responses)
                     return
@@ -148,24 +161,53 @@ class ImapPoller:
             if self.stop.is_set():
                 return
             self._last_uid = max(self._last_uid, uid)
-            fetched = client.fetch([uid], ["BODY.PEEK[]"])
-            raw = fetched.get(uid, {}).get(b"BODY[]")
-            if not isinstance(raw, bytes):
-                log.warning("imap %s: uid %s vanished before it was fetched", self.account.name, uid)
-                continue
-            _fault("after_fetch")
-            received = receive(self.engine, self.store, raw, self.source, uidvalidity=uidvalidity, uid=uid)
-            _fault("after_receive")
-            status = self._process(received.inbound_id)
-            if status == InboundStatus.RECEIVED:
-                continue  # a transient failure: it stays in the folder and is tried again later
-            _fault("before_move")
-            failed = status == InboundStatus.FAILED
-            target = self.account.failed_folder if failed else self.account.processed_folder
-            self._move(client, uid, self._folder(target), caps)
-            log.info("imap %s: uid=%s inbound=%s %s -> %s", self.account.name, uid, received.inbound_id,
-                     status.value, target)
-            self.on_processed()
+            lease = self._take(uidvalidity, uid)
+            if lease is None:
+                continue  # another poller has it
+            try:
+                self._one(client, uid, uidvalidity, caps)
+            finally:
+                self._release(lease)
+
+    def _one(self, client: IMAPClient, uid: int, uidvalidity: int, caps: set[bytes]) -> None:
+        fetched = client.fetch([uid], ["BODY.PEEK[]"])
+        raw = fetched.get(uid, {}).get(b"BODY[]")
+        if not isinstance(raw, bytes):
+            log.info("imap %s: uid %s is gone (moved by another poller)", self.account.name, uid)
+            return
+        _fault("after_fetch")
+        received = receive(self.engine, self.store, raw, self.source, uidvalidity=uidvalidity, uid=uid)
+        _fault("after_receive")
+        status = self._process(received.inbound_id)
+        if status == InboundStatus.RECEIVED:
+            return  # a transient failure: it stays in the folder and is tried again later
+        _fault("before_move")
+        failed = status == InboundStatus.FAILED
+        target = self.account.failed_folder if failed else self.account.processed_folder
+        self._move(client, uid, self._folder(target), caps)
+        log.info("imap %s: uid=%s inbound=%s %s -> %s", self.account.name, uid, received.inbound_id,
+                 status.value, target)
+        self.on_processed()
+
+    def _take(self, uidvalidity: int, uid: int) -> str | None:
+        key = hashlib.sha256(f"{self.source}:{uidvalidity}:{uid}".encode()).hexdigest()[:40]
+        name = f"imap:{key}"
+        with session_scope(self.engine) as session:
+            if try_lease(session, name, self.holder, m.utcnow(), MESSAGE_LEASE):
+                return name
+            lease = session.get(m.Lease, name)
+            if lease is None or not _dead_local(lease.holder):
+                return None
+            # The holder was a poller on this host that died (e.g. killed mid-message): take over now.
+            log.warning("imap %s: uid %s was held by %s, which is gone; taking it over",
+                        self.account.name, uid, lease.holder)
+            session.exec(delete(m.Lease).where(col(m.Lease.name) == name,
+                                               col(m.Lease.holder) == lease.holder))
+            return name if try_lease(session, name, self.holder, m.utcnow(), MESSAGE_LEASE) else None
+
+    def _release(self, name: str) -> None:
+        with session_scope(self.engine) as session:
+            session.exec(delete(m.Lease).where(col(m.Lease.name) == name, col(m.Lease.holder) == self.holder))
 
     def _process(self, inbound_id: int) -> InboundStatus:
         try:
@@ -182,7 +224,12 @@ class ImapPoller:
 
     def _move(self, client: IMAPClient, uid: int, folder: str, caps: set[bytes]) -> None:
         if b"MOVE" in caps:
-            client.move([uid], folder)
+            try:
+                client.move([uid], folder)
+            except IMAPClientError as exc:
+                if b"EXPUNGEISSUED" not in str(exc).encode() and "no longer exist" not in str(exc):
+                    raise
+                log.info("imap %s: uid %s was already moved by another session", self.account.name, uid)
             return
         client.copy([uid], folder)
         client.add_flags([uid], [b"\\Deleted"])
@@ -204,6 +251,38 @@ def _delimiter(client: IMAPClient) -> str:
     except IMAPClientError:
         log.debug("could not read the hierarchy delimiter; using /")
     return "/"
+
+
+def _peer_closed(client: IMAPClient) -> bool:
+    """True when the other end hung up (FIN or error), whatever TLS is layered on the socket."""
+    try:
+        fd = client.socket().fileno()
+    except OSError:
+        return True
+    if fd < 0:
+        return True
+    hangup = select.POLLHUP | select.POLLERR | getattr(select, "POLLRDHUP", 0)
+    poller = select.poll()
+    poller.register(fd, select.POLLIN | hangup)
+    return any(events & hangup for _, events in poller.poll(0))
+
+
+def _dead_local(holder: str) -> bool:
+    """True when `holder` (host:pid:random) names a process on this host that no longer runs."""
+    host, _, rest = holder.partition(":")
+    pid_text = rest.partition(":")[0]
+    if host != socket.gethostname() or not pid_text.isdigit():
+        return False
+    pid = int(pid_text)
+    if pid == os.getpid():
+        return False  # another poller thread of this process: alive
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return True
+    except PermissionError:
+        return False
+    return False
 
 
 def _fault(point: str) -> None:

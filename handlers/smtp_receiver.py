@@ -10,10 +10,11 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import tempfile
 from collections.abc import Callable
 from typing import Any
 
-from aiosmtpd.smtp import SMTP, Envelope, Session
+from aiosmtpd.smtp import MISSING, SMTP, Envelope, Session
 from sqlalchemy.engine import Engine
 
 from coibot.config import Settings
@@ -67,10 +68,74 @@ class ReceiverHandler:
         return f"250 2.0.0 OK stored as inbound {received.inbound_id}"
 
 
+SPOOL_IN_MEMORY = 1024 * 1024  # DATA beyond this goes to a temporary file while it arrives
+
+
 class _Smtp(SMTP):
+    """aiosmtpd's server with a DATA phase that spools to a temporary file.
+
+    aiosmtpd keeps DATA in memory up to the size limit before refusing it; here at most 1 MB of a
+    message is in memory while it arrives, and a message over the limit is discarded as it
+    streams in, so a 60 MB mail costs nothing but the time to read it.
+    """
+
     # RFC 5321 limits: 1000-octet lines; commands of at most 512 octets (aiosmtpd's default).
     line_length_limit = 1001
     command_size_limit = 512
+
+    async def smtp_DATA(self, arg: str) -> None:
+        if await self.check_helo_needed() or await self.check_auth_needed("DATA"):
+            return
+        if self.envelope is None or not self.envelope.rcpt_tos:
+            await self.push("503 Error: need RCPT command")
+            return
+        if arg:
+            await self.push("501 Syntax: DATA")
+            return
+        await self.push("354 End data with <CR><LF>.<CR><LF>")
+        limit = self.data_size_limit
+        size = lines = 0
+        too_much = too_long = False
+        peer = self.session.peer if self.session is not None else None
+        with tempfile.SpooledTemporaryFile(max_size=SPOOL_IN_MEMORY) as spool:
+            in_fragment = False  # inside an over-long line, whose pieces are dropped
+            while self.transport is not None:
+                try:
+                    line = await self._reader.readuntil(b"\r\n")
+                except asyncio.LimitOverrunError as exc:
+                    # A line longer than the stream limit: drain it in pieces, remember the error.
+                    too_long = True
+                    line = await self._reader.read(exc.consumed)
+                except asyncio.CancelledError:
+                    log.info("smtp: connection lost during DATA from %s", peer)
+                    self._writer.close()
+                    raise
+                if not in_fragment and line == b".\r\n":
+                    break
+                lines += 1
+                if lines % 1024 == 0:
+                    self._reset_timeout()  # the idle timeout, not a cap on a slow but steady upload
+                size += len(line)
+                if limit and size > limit:
+                    too_much = True
+                complete = line.endswith(b"\r\n")
+                if not (too_much or too_long or in_fragment):
+                    spool.write(line[1:] if line.startswith(b".") else line)  # RFC 5321 4.5.2
+                in_fragment = not complete
+            if too_much or too_long:
+                log.info("smtp: refused DATA from %s: %s (%d bytes)", peer,
+                         "over the size limit" if too_much else "line too long", size)
+                self._set_post_data_state()  # type: ignore[no-untyped-call]
+                await self.push("552 5.3.4 Message too big for this server" if too_much
+                                else "500 5.5.2 Line too long (see RFC 5321 4.5.3.1.6)")
+                return
+            spool.seek(0)
+            content = spool.read()
+        self.envelope.content = content
+        self.envelope.original_content = content
+        status = await self._call_handler_hook("DATA")
+        self._set_post_data_state()  # type: ignore[no-untyped-call]
+        await self.push("250 OK" if status is MISSING else status)
 
 
 def smtp_factory(

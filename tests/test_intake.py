@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -10,7 +11,9 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
 from coibot import models as m
+from coibot.db import make_engine
 from coibot.intake import Processor, default_extractor, receive
+from coibot.migrate import upgrade
 from coibot.models import InboundStatus
 from coibot.storage import DocumentStore
 from tests.support.mailsite import TEXT_BAD, TEXT_OK, TODAY, certificate_mail, site_settings, sync
@@ -49,7 +52,17 @@ What you can do:
 
 
 @pytest.fixture
-def site(engine: Engine, tmp_path: Path) -> tuple[Processor, DocumentStore]:
+def lite(tmp_path: Path) -> Iterator[Engine]:
+    """SQLite only: the cases that do not depend on the database (both run the claim races)."""
+    eng = make_engine(f"sqlite:///{tmp_path / 'lite.db'}")
+    upgrade(eng)
+    yield eng
+    eng.dispose()
+
+
+@pytest.fixture
+def site(request: pytest.FixtureRequest, tmp_path: Path) -> tuple[Processor, DocumentStore]:
+    engine: Engine = request.getfixturevalue("engine" if "engine" in request.fixturenames else "lite")
     settings = site_settings(tmp_path)
     sync(engine, settings)
     store = DocumentStore(tmp_path / "docs")
@@ -76,29 +89,29 @@ def test_receive_is_idempotent_by_message_id_and_content(
         assert row is not None and row.raw_path and Path(row.raw_path).read_bytes() == raw
 
 
-def test_imap_key_is_uidvalidity_and_uid(engine: Engine, site: tuple[Processor, DocumentStore]) -> None:
+def test_imap_key_is_uidvalidity_and_uid(lite: Engine, site: tuple[Processor, DocumentStore]) -> None:
     _, store = site
     raw = certificate_mail("office@blueheron.example", [], message_id="<b1@x>")
-    a = receive(engine, store, raw, "imap:box", uidvalidity=7, uid=1)
-    b = receive(engine, store, raw, "imap:box", uidvalidity=7, uid=1)
+    a = receive(lite, store, raw, "imap:box", uidvalidity=7, uid=1)
+    b = receive(lite, store, raw, "imap:box", uidvalidity=7, uid=1)
     # The same message under a new UIDVALIDITY is recognised by Message-ID + content.
-    c = receive(engine, store, raw, "imap:box", uidvalidity=8, uid=1)
+    c = receive(lite, store, raw, "imap:box", uidvalidity=8, uid=1)
     assert a.created and not b.created and not c.created and a.inbound_id == c.inbound_id
 
 
 def test_compliant_text_certificate_goes_pending_and_reply_itemises(
-    engine: Engine, site: tuple[Processor, DocumentStore]
+    lite: Engine, site: tuple[Processor, DocumentStore]
 ) -> None:
     proc, store = site
     raw = certificate_mail("Office <OFFICE@BlueHeron.example>", [TEXT_OK], message_id="<c1@x>")
-    rec = receive(engine, store, raw, "smtp")
+    rec = receive(lite, store, raw, "smtp")
     out = proc.process(rec.inbound_id)
     assert out.status == InboundStatus.PROCESSED and out.clients == ["parkside"] and out.replied
     assert proc.process(rec.inbound_id).skipped
-    with Session(engine) as s:
+    with Session(lite) as s:
         subs = s.exec(select(m.Submission).order_by(m.Submission.id)).all()
     assert [(x.status, x.check_status) for x in subs] == [("pending", "compliant")] * 2
-    (reply,) = _outbox(engine)
+    (reply,) = _outbox(lite)
     p = reply.payload
     assert p["to"] == ["office@blueheron.example"] and p["cc"] == ["fschneider@northgateinsurance.com"]
     assert p["subject"] == "Re: Certificate of insurance" and p["in_reply_to"] == "<c1@x>"
@@ -112,74 +125,74 @@ def test_compliant_text_certificate_goes_pending_and_reply_itemises(
 
 
 def test_deficient_certificate_is_a_draft_and_reply_explains_send(
-    engine: Engine, site: tuple[Processor, DocumentStore]
+    lite: Engine, site: tuple[Processor, DocumentStore]
 ) -> None:
     proc, store = site
-    rec = receive(engine, store, certificate_mail("office@oakmont.example", [TEXT_BAD]), "smtp")
+    rec = receive(lite, store, certificate_mail("office@oakmont.example", [TEXT_BAD]), "smtp")
     out = proc.process(rec.inbound_id)
     assert out.clients == ["parkside"]
-    with Session(engine) as s:
+    with Session(lite) as s:
         subs = s.exec(select(m.Submission)).all()
     assert {x.status for x in subs} == {"draft"}
-    text = _outbox(engine)[0].payload["text"]
+    text = _outbox(lite)[0].payload["text"]
     assert text.splitlines() == DEFICIENT_REPLY.splitlines()
 
 
-def test_send_flow_submits_the_current_draft(engine: Engine, site: tuple[Processor, DocumentStore]) -> None:
+def test_send_flow_submits_the_current_draft(lite: Engine, site: tuple[Processor, DocumentStore]) -> None:
     proc, store = site
-    rec = receive(engine, store, certificate_mail("office@oakmont.example", [TEXT_BAD],
+    rec = receive(lite, store, certificate_mail("office@oakmont.example", [TEXT_BAD],
                                                   message_id="<d1@x>"), "smtp")
     proc.process(rec.inbound_id)
-    reply = _outbox(engine)[0]
+    reply = _outbox(lite)[0]
     send = certificate_mail("office@oakmont.example", [], subject="Re: Certificate of insurance",
                             text="SEND\n\n> quoted reply", message_id="<d2@x>")
     threading_headers = f"In-Reply-To: {reply.message_id}\nReferences: <d1@x> {reply.message_id}\n"
     send = send.replace(b"Subject:", threading_headers.encode() + b"Subject:", 1)
-    out = proc.process(receive(engine, store, send, "smtp").inbound_id)
+    out = proc.process(receive(lite, store, send, "smtp").inbound_id)
     assert out.clients == ["parkside"] and len(out.submissions) == 1
-    with Session(engine) as s:
+    with Session(lite) as s:
         subs = {x.id: x for x in s.exec(select(m.Submission)).all()}
         approval = s.exec(select(m.Outbox).where(m.Outbox.channel == "slack")).all()
     assert subs[out.submissions[0]].status == "pending"
     assert [a.idempotency_key for a in approval] == [f"slack:approval_request:{out.submissions[0]}"]
-    confirm = _outbox(engine)[-1].payload
+    confirm = _outbox(lite)[-1].payload
     assert confirm["in_reply_to"] == "<d2@x>" and "submitted for approval" in confirm["text"]
     # A second SEND finds nothing left to submit.
     again = send.replace(b"<d2@x>", b"<d3@x>")
-    assert proc.process(receive(engine, store, again, "smtp").inbound_id).submissions == []
+    assert proc.process(receive(lite, store, again, "smtp").inbound_id).submissions == []
 
 
 def test_unknown_sender_is_asked_and_staff_told_then_processed_when_known(
-    engine: Engine, site: tuple[Processor, DocumentStore], tmp_path: Path
+    lite: Engine, site: tuple[Processor, DocumentStore], tmp_path: Path
 ) -> None:
     proc, store = site
-    rec = receive(engine, store, certificate_mail("new@stranger.example", [TEXT_OK]), "smtp")
+    rec = receive(lite, store, certificate_mail("new@stranger.example", [TEXT_OK]), "smtp")
     out = proc.process(rec.inbound_id)
     assert out.status == InboundStatus.AWAITING_SENDER
-    keys = [o.idempotency_key for o in _outbox(engine)]
+    keys = [o.idempotency_key for o in _outbox(lite)]
     assert keys == [f"email:unknown_sender:{rec.inbound_id}", f"email:staff_unknown_sender:{rec.inbound_id}"]
-    assert "Which company are you writing for" in _outbox(engine)[0].payload["text"]
+    assert "Which company are you writing for" in _outbox(lite)[0].payload["text"]
     # Staff add the address; the stored certificate is then checked.
     raw = proc.settings.model_dump(mode="json")
     raw["providers"][0]["contacts"].append({"email": "new@stranger.example"})
     from tests.support.mailsite import site_settings as again
 
     settings = again(tmp_path, providers=raw["providers"])
-    sync(engine, settings)
+    sync(lite, settings)
     proc.settings = settings
     assert proc.resume_awaiting() == [rec.inbound_id]
     done = proc.process(rec.inbound_id)
     assert done.status == InboundStatus.PROCESSED and done.clients == ["parkside"]
     # Now the provider gets the itemised reply, once.
-    replies = [o for o in _outbox(engine) if o.idempotency_key.startswith("email:reply:")]
+    replies = [o for o in _outbox(lite) if o.idempotency_key.startswith("email:reply:")]
     assert len(replies) == 1 and "current requirements: COMPLIANT" in replies[0].payload["text"]
 
 
-def test_no_certificate_gets_a_short_reply(engine: Engine, site: tuple[Processor, DocumentStore]) -> None:
+def test_no_certificate_gets_a_short_reply(lite: Engine, site: tuple[Processor, DocumentStore]) -> None:
     proc, store = site
-    rec = receive(engine, store, certificate_mail("office@blueheron.example", [], subject="hello"), "smtp")
+    rec = receive(lite, store, certificate_mail("office@blueheron.example", [], subject="hello"), "smtp")
     proc.process(rec.inbound_id)
-    (reply,) = _outbox(engine)
+    (reply,) = _outbox(lite)
     assert "found no certificate of insurance" in reply.payload["text"]
 
 
