@@ -93,7 +93,7 @@ def register(app: App, deps: Deps) -> None:
         found = shares(event, body)
         for shared in found:
             intake.handle(shared)
-        if not found:
+        if not found and not intake.resolve(event, str(body.get("event_id") or "")):
             commands.answer_mention(deps, event)
 
     def on_home(event: dict[str, Any]) -> None:

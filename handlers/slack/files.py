@@ -12,29 +12,39 @@ from __future__ import annotations
 
 import logging
 import re
+import threading
 import urllib.request
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 from urllib.error import URLError
 
 from slack_sdk.errors import SlackApiError
+from sqlalchemy import update
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import Session
+from sqlmodel import Session, col, select
 
 from coibot import models as m
+from coibot.audit import record
 from coibot.db import session_scope
+from coibot.intake import Processor
 from coibot.mail.parse import Attachment, Inbound, safe_filename
 from coibot.queries import ProviderMatch, find_providers, provider_for_slack_user, submission_line
 from handlers.slack import blocks as bk
+from handlers.slack.commands import strip_mention
 from handlers.slack.deps import Deps
 
 log = logging.getLogger(__name__)
 
 SOURCE = "slack"
+ACTOR = "slack"
 ALLOWED_TYPES = {"application/pdf": ".pdf", "image/png": ".png", "image/jpeg": ".jpg", "image/tiff": ".tif"}
 _EXT_TYPES = {".pdf": "application/pdf", ".png": "image/png", ".jpg": "image/jpeg", ".jpeg": "image/jpeg",
               ".tif": "image/tiff", ".tiff": "image/tiff"}
 DOWNLOAD_TIMEOUT = 60
+# Documents read at once from Slack: each read is a child process with up to limits.parser_memory_mb,
+# and the listener pool is larger than the machine (two cores planned), so a burst of shares queues here.
+READERS = 2
 _FOR = re.compile(r"(?i)\bfor\s+(.+?)\s*[.!]?\s*$")
 
 
@@ -84,6 +94,7 @@ class FileIntake:
 
     def __init__(self, deps: Deps) -> None:
         self.deps = deps
+        self._readers = threading.BoundedSemaphore(READERS)
 
     # -- metadata and bytes
 
@@ -149,53 +160,132 @@ class FileIntake:
             with Session(self.deps.engine) as session:
                 provider, candidates = self.provider_for(session, shared)
                 provider_id = provider.id if provider else None
-            if provider_id is None:
-                text, blocks = bk.ask_provider(name, candidates)
-                self._say(shared, text, blocks)
-                if not self.deps.is_staff(shared.user):
-                    self._tell_staff(shared, name, meta)
-                log.info("slack file %s from %s: provider unknown; asked", meta.get("id"), shared.user)
-                return
             data = self.download(meta)
-            sniffed = sniff(data)
-            if sniffed is None:
+            ctype = sniff(data)
+            if ctype is None:
                 raise FileRefused("its content is not a PDF or an image")
-            self._process(shared, meta, name, sniffed, data, provider_id)
+            att = Attachment(safe_filename(name, "certificate" + ALLOWED_TYPES[ctype]), ctype, data)
+            message_id = f"{shared.event_id}:{meta.get('id')}"
+            if provider_id is None:
+                self._park(shared, meta, att, message_id, candidates)
+            else:
+                self._run(shared, att, provider_id, message_id=message_id)
         except FileRefused as exc:
             self._say(shared, f"I can't check {name}: {exc}",
                       [bk.section(f":warning: I can't check *{bk.esc(name)}*: {bk.esc(exc)}.")])
         except SlackApiError as exc:
             log.error("slack file %s: Slack API error %s", shared.file.get("id"), exc.response.get("error"))
 
-    def _process(self, shared: Shared, meta: dict[str, Any], name: str, ctype: str, data: bytes,
-                 provider_id: int) -> None:
-        proc = self.deps.processor
-        if proc is None:
+    def _proc(self) -> Processor:
+        if self.deps.processor is None:
             raise RuntimeError("the Slack app has no intake processor")
-        att = Attachment(safe_filename(name, "certificate" + ALLOWED_TYPES.get(ctype, ".bin")), ctype, data)
-        read = proc._read(att)  # stored by sha256, read in the isolated child
+        return self.deps.processor
+
+    def _park(self, shared: Shared, meta: dict[str, Any], att: Attachment, message_id: str,
+              candidates: list[ProviderMatch]) -> None:
+        """Whose certificate is unknown: keep it (like a mail from an unknown sender) and ask."""
+        sha, path = self._proc().store.put(att.data)
+        try:
+            with session_scope(self.deps.engine) as session:
+                # Never `received`: the mail worker must not take it; staff resolve it in the thread.
+                row = m.InboundMessage(
+                    source=SOURCE, message_id=message_id, content_sha256=sha, sender=f"slack:{shared.user}",
+                    recipients=[shared.channel, shared.thread_ts], subject=att.filename, raw_path=str(path),
+                    status=m.InboundStatus.AWAITING_SENDER)
+                session.add(row)
+                session.flush()
+                record(session, ACTOR, "inbound", str(row.id), "awaiting_provider", None,
+                       m.InboundStatus.AWAITING_SENDER.value,
+                       {"slack_user": shared.user, "file": meta.get("id")})
+        except IntegrityError:
+            log.info("slack file %s of event %s already kept", meta.get("id"), shared.event_id)
+            return
+        text, blocks = bk.ask_provider(att.filename, candidates)
+        self._say(shared, text, blocks)
+        if not self.deps.is_staff(shared.user):
+            self._tell_staff(shared, att.filename, meta)
+        log.info("slack file %s from %s: provider unknown; kept and asked", meta.get("id"), shared.user)
+
+    def resolve(self, event: dict[str, Any], event_id: str) -> bool:
+        """Staff naming the provider ("for Acme Plumbing") in the thread of kept files: check them now.
+
+        False when no file waits in that thread (the mention is then a question).
+        """
+        thread, channel = event.get("thread_ts"), str(event.get("channel") or "")
+        named = _FOR.search(strip_mention(str(event.get("text") or "")))
+        if not thread or named is None:
+            return False
+        with Session(self.deps.engine) as session:
+            waiting = [r for r in session.exec(select(m.InboundMessage).where(
+                m.InboundMessage.source == SOURCE,
+                m.InboundMessage.status == m.InboundStatus.AWAITING_SENDER)).all()
+                if r.recipients == [channel, thread]]
+            matches = find_providers(session, named.group(1), limit=3)
+        if not waiting:
+            return False
+        user = str(event.get("user") or "")
+        shared = Shared({}, user, channel, str(thread), named.group(0), event_id)
+        if not self.deps.is_staff(user):
+            self.deps.ephemeral(channel, user, "Only staff can say whose certificate this is.")
+            return True
+        if not matches or matches[0].score < 85:
+            text, blocks = bk.no_provider(named.group(1), matches)
+            self._say(shared, text, blocks)
+            return True
+        for row in waiting:
+            data = Path(row.raw_path or "").read_bytes()
+            ctype = sniff(data) or "application/pdf"
+            att = Attachment(row.subject or "certificate.pdf", ctype, data)
+            self._run(shared, att, matches[0].provider_id, parked_id=row.id)
+        return True
+
+    def _claim_parked(self, session: Session, inbound_id: int, actor: str) -> bool:
+        result = session.exec(update(m.InboundMessage).where(
+            col(m.InboundMessage.id) == inbound_id,
+            col(m.InboundMessage.status) == m.InboundStatus.AWAITING_SENDER,
+        ).values(status=m.InboundStatus.PROCESSED, processed_at=m.utcnow()))
+        if result.rowcount != 1:
+            return False
+        record(session, actor, "inbound", str(inbound_id), "provider_named",
+               m.InboundStatus.AWAITING_SENDER.value, m.InboundStatus.PROCESSED.value)
+        return True
+
+    def _run(self, shared: Shared, att: Attachment, provider_id: int, *, message_id: str | None = None,
+             parked_id: int | None = None) -> None:
+        """Read, check and record one certificate for a known provider, then answer in the thread."""
+        proc = self._proc()
+        with self._readers:
+            read = proc._read(att)  # stored by sha256, read in the isolated child
         inbound = Inbound(source=SOURCE, message_id=None, sender=None, sender_name=None, recipients=[],
                           subject=att.filename, attachments=[att])
         try:
             with session_scope(self.deps.engine) as session:
-                # Inserted and claimed in one transaction: the mail worker never sees it as received.
-                row = m.InboundMessage(
-                    source=SOURCE, message_id=f"{shared.event_id}:{meta.get('id')}",
-                    content_sha256=read.sha256,
-                    sender=f"slack:{shared.user}", recipients=[shared.channel], subject=att.filename,
-                    raw_path=str(proc.store.path_for(read.sha256)), status=m.InboundStatus.RECEIVED)
-                session.add(row)
-                session.flush()
+                if parked_id is None:
+                    # Inserted and claimed in one transaction: the mail worker never sees it as received.
+                    row = m.InboundMessage(
+                        source=SOURCE, message_id=message_id, content_sha256=read.sha256,
+                        sender=f"slack:{shared.user}", recipients=[shared.channel, shared.thread_ts],
+                        subject=att.filename, raw_path=str(proc.store.path_for(read.sha256)),
+                        status=m.InboundStatus.RECEIVED)
+                    session.add(row)
+                    session.flush()
+                    inbound_id = row.id or 0
+                    # The same steps as Processor._process for a mail whose sender is known.
+                    claimed = proc._claim(session, inbound_id, m.InboundStatus.PROCESSED)
+                else:
+                    inbound_id = parked_id
+                    claimed = self._claim_parked(session, inbound_id, f"slack:{shared.user}")
+                if not claimed:
+                    session.rollback()
+                    log.info("slack inbound %s already handled", inbound_id)
+                    return
                 provider = session.get(m.Provider, provider_id)
-                if row.id is None or provider is None:
-                    raise RuntimeError("inbound row or provider vanished")
-                # The same steps as Processor._process for a mail whose sender is known.
-                if not proc._claim(session, row.id, m.InboundStatus.PROCESSED):
-                    raise RuntimeError(f"inbound {row.id} could not be claimed")
+                if provider is None:
+                    raise RuntimeError(f"provider {provider_id} vanished")
                 proc._document(session, read)
-                outcome = proc._checked(session, row.id, inbound, provider, [read])
+                outcome = proc._checked(session, inbound_id, inbound, provider, [read])
         except IntegrityError:
-            log.info("slack file %s of event %s already processed", meta.get("id"), shared.event_id)
+            log.info("slack file %s of event %s already processed", att.filename, shared.event_id)
             return
         with Session(self.deps.engine) as session:
             checked: list[bk.CheckedSet] = []
@@ -208,7 +298,7 @@ class FileIntake:
         unread = [(att.filename, read.error)] if read.error else []
         text, blocks = bk.upload_reply(att.filename, provider_name, checked, unread)
         self._say(shared, text, blocks)
-        log.info("slack file %s from %s: %d submission(s) %s", meta.get("id"), shared.user,
+        log.info("slack inbound %s (%s) from %s: %d submission(s) %s", inbound_id, att.filename, shared.user,
                  len(outcome.submissions), outcome.submissions)
 
     def _tell_staff(self, shared: Shared, name: str, meta: dict[str, Any]) -> None:

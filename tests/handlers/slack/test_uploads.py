@@ -117,8 +117,41 @@ def test_unknown_uploader_is_asked_which_provider_and_staff_told(site: Site) -> 
     assert f"<@{STRANGER}> shared" in staff.params["text"]
     assert "They say it is for *Blue Heron*" in staff.params["text"]
     assert f"slack_user: {STRANGER}" in staff.params["text"]
-    # A stranger naming a provider is not believed: nothing is read or recorded.
-    assert _submissions(site) == [] and site.fake.calls("file_download") == []
+    # A stranger naming a provider is not believed: the file is kept, nothing is checked or recorded.
+    assert _submissions(site) == []
+    with Session(site.engine) as s:
+        kept = s.exec(select(m.InboundMessage).where(m.InboundMessage.source == "slack")).one()
+    assert kept.status == m.InboundStatus.AWAITING_SENDER
+
+
+def test_staff_name_the_provider_in_the_thread_of_a_kept_file(site: Site) -> None:
+    event = _dm_upload(site, STRANGER, TEXT_OK, "F0STR0002")
+    event.update(channel="C0SHARED", channel_type="channel", type="app_mention",
+                 text="<@UCOIBOT> our certificate")
+    site.event(event)
+    site.fake.wait_for("chat.postMessage")
+    thread = {"type": "app_mention", "channel": "C0SHARED", "thread_ts": event["ts"], "ts": "1700000500.1",
+              "text": "<@UCOIBOT> for Blue Heron Electrical"}
+    # Only staff may say whose it is.
+    site.event({**thread, "user": STRANGER})
+    assert "Only staff" in site.fake.wait_for("chat.postEphemeral")[0].params["text"]
+    assert _submissions(site) == []
+    site.event({**thread, "user": STAFF}, event_id="Ev0NAMED1")
+    reply = site.fake.wait_for("chat.postMessage", 2, timeout=60)[1]
+    assert reply.params["thread_ts"] == event["ts"]
+    assert "Blue Heron Electrical Contractors, Inc." in json.dumps(reply.params["blocks"])
+    with Session(site.engine) as s:
+        provider = s.exec(select(m.Provider).where(m.Provider.key == "blue-heron")).one()
+        kept = s.exec(select(m.InboundMessage).where(m.InboundMessage.source == "slack")).one()
+    subs = _submissions(site)
+    assert subs and {x.provider_id for x in subs} == {provider.id}
+    assert {x.inbound_id for x in subs} == {kept.id}
+    assert kept.status == m.InboundStatus.PROCESSED
+    # Said again (or retried): nothing waits any more, so it is a question, answered with help.
+    site.event({**thread, "user": STAFF, "ts": "1700000500.2"})
+    again = site.fake.wait_for("chat.postMessage", 3)[2]
+    assert "I don't know `for`" in json.dumps(again.params["blocks"])
+    assert len(_submissions(site)) == len(subs)
 
 
 def test_a_provider_writing_to_the_bot_gets_a_hint(site: Site) -> None:
