@@ -27,14 +27,22 @@ _SIGNATURE = (
     "certificateofliabilityinsurance", "typeofinsurance", "policynumber", "descriptionofoperations",
     "certificateholder", "naic", "eachoccurrence", "insrltr", "addlinsd", "subrwvd", "producer",
 )
+# Labels only the ACORD 25 coverage table and insurer block print; insurers' own layouts and
+# letters share the rest ("policy number", "certificate holder", "each occurrence").
+_ACORD_ONLY = ("insrltr", "addlinsd", "subrwvd", "insurera", "insurerb", "insurerc", "insurerd")
 _COLUMNS = ("ltr", "type", "addl", "subr", "number", "eff", "exp", "limits")
 
 
-def is_acord25(page: PageWords) -> bool:
-    """True when enough of the ACORD 25 labels are printed on the page."""
+def acord25_score(page: PageWords) -> tuple[int, int]:
+    """(ACORD 25 labels found, of which labels only the ACORD form prints)."""
     text = "".join(fold(w.text) for w in page.words)
-    hits = sum(1 for s in _SIGNATURE if s in text)
-    return hits >= 5 and ("typeofinsurance" in text or "policynumber" in text or "insrltr" in text)
+    return sum(1 for s in _SIGNATURE if s in text), sum(1 for s in _ACORD_ONLY if s in text)
+
+
+def is_acord25(page: PageWords) -> bool:
+    """True when the page prints the ACORD 25 labels, including its table's and insurer block's own."""
+    common, own = acord25_score(page)
+    return common >= 4 and own >= 2
 
 
 @dataclass(slots=True)

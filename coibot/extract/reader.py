@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from coibot.errors import ExtractionError
-from coibot.extract.acord25 import is_acord25, read_acord25
+from coibot.extract.acord25 import acord25_score, is_acord25, read_acord25
 from coibot.extract.acord101 import is_acord101, merge_remarks, read_acord101
 from coibot.extract.assemble import finalize
 from coibot.extract.words import PageWords
@@ -202,6 +202,10 @@ def _from_pages(path: Path, pages: list[PageWords], page_count: int,
     if not groups:
         read_other = _optional("coibot.extract.other_layout", "read_other")
         other = read_other(pages) if read_other is not None else None
+        if not isinstance(other, dict) and pages and acord25_score(pages[0])[0] >= 5:
+            # Labels garbled by a poor scan: read it as the ACORD 25 it most resembles, with a warning.
+            other = read_acord25(pages[0])
+            other.setdefault("warnings", []).append("few ACORD 25 labels were recognised; check every field")
         if not isinstance(other, dict):
             raise ExtractionError(
                 "not_a_certificate", f"{path.name}: no certificate of insurance was recognised"
