@@ -25,6 +25,7 @@ import pypdfium2.raw as pdfium_c
 
 from coibot.extract import acord_field_names as names
 from coibot.extract.normalize import (
+    fold,
     format_phone,
     iso_date,
     join_address,
@@ -45,6 +46,12 @@ _NO = frozenset({"N", "NO", "", "FALSE", "0", "-"})
 # Printed values that a page of labels alone never carries: a date or a grouped amount.
 _VALUE_IN_TEXT = re.compile(r"\b\d{1,2}/\d{1,2}/\d{2,4}\b|\b\d{1,3}(?:,\d{3})+\b")
 _LINE_HEIGHT = 9.0
+# The sentence a description ends with when it continues on a remarks schedule.
+_POINTER = re.compile(
+    r"[\s*(\[]*(?:please\s+)?(?:see|continued\s+on|cont'?d\s+on|refer\s+to)\s+(?:the\s+)?"
+    r"(?:attached|acord\s*101|additional\s+remarks|remarks\s+schedule|schedule|next\s+page)[^.]*[.\s*)\]]*$",
+    re.IGNORECASE,
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -559,6 +566,12 @@ def merge(primary: dict[str, Any], secondary: dict[str, Any]) -> dict[str, Any]:
         mine = out.get(key)
         if _empty(mine):
             out[key] = value
+        elif key == "description_of_operations" and isinstance(mine, str) and isinstance(value, str):
+            # The page reading may add a remarks schedule's continuation to the same text.
+            # Same opening once the fields' copy loses its "see attached" pointer.
+            short, long_ = fold(_POINTER.sub("", mine)), fold(value)
+            if short and len(long_) > len(short) and long_.startswith(short):
+                out[key] = value
         elif isinstance(mine, dict) and isinstance(value, dict):
             out[key] = {**value, **{k: v for k, v in mine.items() if not _empty(v)}}
         elif key == "insurers" and isinstance(mine, list) and isinstance(value, list):
@@ -641,7 +654,7 @@ def _extract(pdf: pdfium.PdfDocument, name: str, limits: Limits) -> dict[str, An
     draft = by_name
     # Fields the names do not explain (`Text7`), values printed in the text layer, or a missing
     # basic fact: only the page's layout can tell, at the cost of reading its text layer.
-    if understood < filled or form.text_has_values or _holes(by_name):
+    if understood < filled or form.text_has_values or form.page_count > 1 or _holes(by_name):
         by_position = read_by_position(pdf, form)
         if by_position:
             draft = merge(by_name, by_position) if by_name.get("policies") else merge(by_position, by_name)

@@ -496,3 +496,21 @@ def test_not_a_fillable_certificate(tmp_path: Path) -> None:
 def test_field_names_classified_by_meaning(name: str, section: str, attr: str) -> None:
     meaning = classify(name)
     assert (meaning.section, meaning.attr) == (section, attr)
+
+
+def test_merge_takes_the_continued_description() -> None:
+    """Page 1's field ends with a pointer; the page reading has page 1 plus the remarks schedule."""
+    by_name = {"description_of_operations": "Paving of the port road. SEE ATTACHED ACORD 101", "policies": []}
+    by_position = {
+        "description_of_operations": "Paving of the port road. The port is an additional insured.",
+        "policies": [],
+    }
+    assert (
+        merge(by_name, by_position)["description_of_operations"] == by_position["description_of_operations"]
+    )
+    # An unrelated text read from the page does not replace the fields' description.
+    other = {
+        "description_of_operations": "Something else entirely and much longer than the field",
+        "policies": [],
+    }
+    assert merge(by_name, other)["description_of_operations"] == by_name["description_of_operations"]
