@@ -18,6 +18,7 @@ from typing import Any
 
 from slack_bolt import App
 from slack_sdk import WebClient
+from slack_sdk.http_retry.builtin_handlers import RateLimitErrorRetryHandler
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 
@@ -125,6 +126,8 @@ def build_app(
     if not use_socket and not secret:
         raise SlackNotConfigured(f"the HTTP endpoint needs a signing secret in ${slack.signing_secret_env}")
     client = WebClient(token=token, base_url=slack.api_base_url)
+    # Twenty ephemerals at once can meet Slack's rate limit: wait as told (Retry-After) and retry.
+    client.retry_handlers.append(RateLimitErrorRetryHandler(max_retry_count=2))
     app = App(client=client, signing_secret=secret, request_verification_enabled=not use_socket,
               process_before_response=True, listener_executor=ThreadPoolExecutor(LISTENER_THREADS),
               name="coibot")

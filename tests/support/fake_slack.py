@@ -55,6 +55,7 @@ class FakeSlack:
         self.users: dict[str, dict[str, Any]] = {}
         self.fail: dict[str, str] = {}  # method -> Slack error to answer with
         self.delay: dict[str, float] = {}  # method -> seconds to wait before answering
+        self.rate_limited: dict[str, int] = {}  # method -> how many more calls get HTTP 429
         self._server: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
         self._ws_server: socketserver.ThreadingTCPServer | None = None
@@ -174,6 +175,19 @@ class FakeSlack:
         self._record(method, params, auth)
         if method in self.delay:
             time.sleep(self.delay[method])
+        with self._lock:
+            limited = self.rate_limited.get(method, 0) > 0
+            if limited:
+                self.rate_limited[method] -= 1
+        if limited:
+            body = json.dumps({"ok": False, "error": "ratelimited"}).encode()
+            h.send_response(429)
+            h.send_header("Retry-After", "0")
+            h.send_header("Content-Type", "application/json")
+            h.send_header("Content-Length", str(len(body)))
+            h.end_headers()
+            h.wfile.write(body)
+            return
         if method == "apps.connections.open":
             if auth != f"Bearer {APP_TOKEN}":
                 self._json(h, {"ok": False, "error": "invalid_auth"})

@@ -224,3 +224,13 @@ def test_approvers_without_channel_get_a_dm_each(sqlite_engine: Engine, tmp_path
     posts = fake_slack.wait_for("chat.postMessage", 2)
     assert sorted(p.params["channel"] for p in posts) == sorted(f"D{a}" for a in APPROVERS)
     assert len(fake_slack.calls("conversations.open")) == 2
+
+
+def test_a_rate_limited_post_is_retried_and_posted_once(site: Site) -> None:
+    site.pending_submission()
+    site.fake.rate_limited["chat.postMessage"] = 1
+    site.deliver_outbox()
+    calls = site.fake.calls("chat.postMessage")
+    assert len(calls) == 2  # the 429, then the post after Retry-After
+    with Session(site.engine) as s:
+        assert len(s.exec(select(m.SlackMessage)).all()) == 1
