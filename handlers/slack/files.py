@@ -14,10 +14,12 @@ import logging
 import re
 import threading
 import urllib.request
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 from urllib.error import URLError
+from urllib.parse import urlparse
 
 from slack_sdk.errors import SlackApiError
 from sqlalchemy import update
@@ -46,6 +48,19 @@ DOWNLOAD_TIMEOUT = 60
 # and the listener pool is larger than the machine (two cores planned), so a burst of shares queues here.
 READERS = 2
 _FOR = re.compile(r"(?i)\bfor\s+(.+?)\s*[.!]?\s*$")
+
+
+class _TokenSafeRedirect(urllib.request.HTTPRedirectHandler):
+    """Follow a redirect only to a host the bot token may go to (urllib would carry the header along)."""
+
+    def __init__(self, allowed: Callable[[str], bool]) -> None:
+        self.allowed = allowed
+
+    def redirect_request(self, req: urllib.request.Request, fp: Any, code: int, msg: str, headers: Any,
+                         newurl: str) -> urllib.request.Request | None:
+        if not self.allowed(newurl):
+            raise URLError(f"redirect to {newurl} refused: not a Slack host")
+        return super().redirect_request(req, fp, code, msg, headers, newurl)
 
 
 class FileRefused(Exception):
@@ -115,16 +130,29 @@ class FileIntake:
             raise FileRefused(f"it is {size:,} bytes; the limit is {cap:,}")
         return ctype
 
+    def token_host(self, url: str) -> bool:
+        """Whether the bot token may be sent to this URL: Slack's hosts or the configured API host."""
+        parsed = urlparse(url)
+        host = parsed.hostname or ""
+        api = urlparse(self.deps.settings.slack.api_base_url)
+        if host == (api.hostname or "") and parsed.scheme == api.scheme:
+            return True
+        return parsed.scheme == "https" and (host == "slack.com" or host.endswith(".slack.com"))
+
     def download(self, meta: dict[str, Any]) -> bytes:
         """The file's bytes, fetched with the bot token; at most the attachment size limit."""
         url = str(meta.get("url_private_download") or meta.get("url_private") or "")
-        if not url.startswith(("https://", "http://")):
+        if not url:
             raise FileRefused("Slack gave no download address for it")
+        if not self.token_host(url):
+            log.warning("slack file %s has a download address off Slack (%s); refused", meta.get("id"), url)
+            raise FileRefused("its download address is not Slack's")
         token = self.deps.client.token or ""
         cap = self.deps.settings.limits.max_attachment_bytes
         req = urllib.request.Request(url, headers={"Authorization": f"Bearer {token}"})  # noqa: S310
+        opener = urllib.request.build_opener(_TokenSafeRedirect(self.token_host))
         try:
-            with urllib.request.urlopen(req, timeout=DOWNLOAD_TIMEOUT) as resp:  # noqa: S310
+            with opener.open(req, timeout=DOWNLOAD_TIMEOUT) as resp:
                 data: bytes = resp.read(cap + 1)
                 ctype = str(resp.headers.get("Content-Type") or "")
         except (URLError, OSError) as exc:

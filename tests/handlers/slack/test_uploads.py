@@ -10,6 +10,7 @@ from sqlmodel import Session, select
 
 from coibot import models as m
 from coibot.models import SubmissionStatus as S
+from handlers.slack.files import FileIntake
 from tests.support.fake_slack import BOT_TOKEN
 from tests.support.slack_site import (
     APPROVERS,
@@ -212,3 +213,16 @@ def test_mention_with_a_file_in_a_channel(site: Site) -> None:
     assert site.fake.calls("files.info")
     assert any(s.status == S.DRAFT for s in _submissions(site))
     assert APPROVERS  # the approvers are untouched until someone sends it
+
+
+def test_the_bot_token_only_goes_to_slack(site: Site) -> None:
+    event = _dm_upload(site, OAKMONT_USER, TEXT_BAD, "F0OFF0001")
+    off_slack = event["files"][0]["url_private"].replace("127.0.0.1", "localhost")
+    event["files"][0].update(url_private=off_slack, url_private_download=off_slack)
+    site.event(event)
+    reply = site.fake.wait_for("chat.postMessage")[0]
+    assert "download address is not Slack's" in reply.params["text"]
+    assert site.fake.calls("file_download") == [] and _submissions(site) == []
+    assert FileIntake(site.deps).token_host("https://files.slack.com/files-pri/T1-F1/x.pdf")
+    assert not FileIntake(site.deps).token_host("http://files.slack.com/files-pri/T1-F1/x.pdf")
+    assert not FileIntake(site.deps).token_host("https://slack.com.evil.example/x.pdf")
