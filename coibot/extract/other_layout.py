@@ -680,18 +680,22 @@ def _read_policies(r: _Reading) -> None:
     lines = r.lines
     idx = 0
     current: _Policy | None = None
+    # Lines printed before their coverage's heading ("Policy Number: X" then "Coverage: Y").
+    pending: list[tuple[int, _Line]] = []
     while idx < len(lines):
         line = lines[idx]
         text = line.text
         cols = _table_header(line)
         if cols:
             current = None
+            pending = []
             idx = _read_table(r, idx, cols)
             continue
         if _RE_DESC.match(text) or _RE_HOLDER.match(text) or _RE_INSURED.match(text) or _BOILERPLATE.match(
             text
         ):
             current = None
+            pending = []
             idx += 1
             continue
         anchor = _anchor(text)
@@ -722,6 +726,11 @@ def _read_policies(r: _Reading) -> None:
             current = _Policy(coverage, name, basis=_basis(name))
             r.policies.append(current)
             r.consumed.add(idx)
+            for p_idx, p_line in pending:
+                r.consumed.add(p_idx)
+                current.lines.append(p_line)
+                _read_block_line(current, p_line.text)
+            pending = []
             current.lines.append(line)
             after = text
             prefix = _ANCHOR_PREFIX.match(after)
@@ -732,7 +741,14 @@ def _read_policies(r: _Reading) -> None:
                 current.number = _bare_number(remainder)
             idx += 1
             continue
-        if current is not None:
+        number = _RE_POLICY_NO.search(text)
+        starts_next = number is not None and (current is None or (
+            current.number is not None and _clean_number(number.group(1)) != current.number
+        ))
+        if pending or starts_next:
+            # A second number in one block (or one before any heading) opens the next policy's lines.
+            pending.append((idx, line))
+        elif current is not None:
             r.consumed.add(idx)
             current.lines.append(line)
             _read_block_line(current, text)

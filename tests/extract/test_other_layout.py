@@ -390,6 +390,44 @@ CAPS_TRUTH: dict[str, Any] = {
 }
 
 
+def _number_first(path: Path) -> None:
+    """Each policy's number printed above its coverage heading."""
+    d = _Doc(path)
+    d.line("Keystone Indemnity Company", size=14, gap=24, bold=True)
+    d.line("CERTIFICATE OF INSURANCE", x=220, size=12, gap=22, bold=True)
+    d.line("Date: 08/08/2026", gap=14)
+    d.line("Named Insured: Quarry Hill Demolition Inc.", gap=22)
+    d.line("Policy Number: KIC-100")
+    d.line("Coverage: Commercial General Liability")
+    d.line("Policy Period: 01/01/2026 to 01/01/2027")
+    d.line("Each Occurrence: $1,000,000", gap=20)
+    d.line("Policy Number: KIC-200")
+    d.line("Coverage: Umbrella Liability")
+    d.line("Policy Period: 02/02/2026 to 02/02/2027")
+    d.line("Each Occurrence: $5,000,000", gap=20)
+    d.save()
+
+
+NUMBER_FIRST_TRUTH: dict[str, Any] = {
+    "certificate_date": "2026-08-08",
+    "insured": {"name": "Quarry Hill Demolition Inc."},
+    "policies": [
+        {
+            "coverage": "general_liability",
+            "policy_number": "KIC-100",
+            "effective_date": "2026-01-01",
+            "limits": {"each_occurrence": 1000000},
+        },
+        {
+            "coverage": "umbrella_liability",
+            "policy_number": "KIC-200",
+            "effective_date": "2026-02-02",
+            "limits": {"each_occurrence": 5000000},
+        },
+    ],
+}
+
+
 def _check(out: dict[str, Any], truth: dict[str, Any]) -> None:
     for key in ("certificate_date", "description_of_operations"):
         if key in truth:
@@ -412,6 +450,7 @@ def _check(out: dict[str, Any], truth: dict[str, Any]) -> None:
         (_table_period, TABLE_TRUTH),
         (_broker_letter, BROKER_TRUTH),
         (_caps_letter, CAPS_TRUTH),
+        (_number_first, NUMBER_FIRST_TRUTH),
     ],
     ids=[
         "letter-prose",
@@ -419,6 +458,7 @@ def _check(out: dict[str, Any], truth: dict[str, Any]) -> None:
         "table-with-period-column",
         "broker-letter-insurer-column",
         "capitals-and-worded-flags",
+        "number-above-heading",
     ],
 )
 def test_carrier_layouts_drawn_here(tmp_path: Path, draw: Any, truth: dict[str, Any]) -> None:
