@@ -57,8 +57,9 @@ def read_acord25(pw: PageWords) -> dict[str, Any]:
     d = _Draft(page)
     out: dict[str, Any] = {"form": "acord25"}
     out["certificate_date"] = _certificate_date(d)
-    producer = read_party(page, _producer_label(page), d.warnings, "producer")
-    contact = read_contact(page, d.warnings)
+    producer_label = _producer_label(page)
+    producer = read_party(page, producer_label, d.warnings, "producer")
+    contact = read_contact(page, d.warnings, producer_label)
     if producer is None and any(contact.values()):
         producer = {"name": None, "address": None}
     if producer is not None:
@@ -133,11 +134,11 @@ def _insurers(d: _Draft) -> list[dict[str, Any]]:
     area = Box(page.width * 0.3, 0, page.width, page.height * 0.5)
     naic_hdr = page.find_first("NAIC #", area) or page.find_first("NAIC", area)
     out: list[dict[str, Any]] = []
+    labels = _insurer_labels(page, area)
     for letter in "ABCDEF":
-        found = page.find(f"INSURER {letter}", area, fuzzy=False)
-        if not found:
+        label = labels.get(letter)
+        if label is None:
             continue
-        label = found[0]
         row = page.cell(label.x1 + 2, label.cy, Box(label.x0, label.top - 2, page.width, label.bottom + 2))
         if row.height > 3 * label.height + 6:
             row = Box(row.x0, label.top - 2, row.x1, label.bottom + 2)
@@ -159,6 +160,36 @@ def _insurers(d: _Draft) -> list[dict[str, Any]]:
         out.append({"letter": letter, "name": name, "naic": naic})
     if not out:
         d.warnings.append("no insurers were found in the INSURER A-F block")
+    return out
+
+
+def _insurer_labels(page: Page, area: Box) -> dict[str, Box]:
+    """INSURER A..F labels; on scans the letter may sit a little off the word's line or be fused."""
+    out: dict[str, Box] = {}
+    for letter in "ABCDEF":
+        found = page.find(f"INSURER {letter}", area, fuzzy=False)
+        if found:
+            out[letter] = found[0]
+    if len(out) == 6:
+        return out
+    words = page.words_in(area)
+    for w in words:
+        f = fold(w.text)
+        if not f.startswith("insurer") or len(f) > 8:
+            continue
+        letter = f[7:].upper()
+        box = Box(w.x0, w.top, w.x1, w.bottom)
+        if not letter:
+            h = max(2.0, w.bottom - w.top)
+            near = [v for v in words if v is not w and 0 <= v.x0 - w.x1 <= 14
+                    and abs((v.top + v.bottom) / 2 - box.cy) <= 0.8 * h
+                    and len(fold(v.text)) == 1 and fold(v.text) in "abcdef"]
+            if near:
+                v = min(near, key=lambda v: v.x0)
+                letter = fold(v.text).upper()
+                box = box.union(Box(v.x0, v.top, v.x1, v.bottom))
+        if letter and letter in "ABCDEF" and letter not in out:
+            out[letter] = box
     return out
 
 
@@ -214,6 +245,12 @@ def _table(d: _Draft) -> _Table | None:
             if found:
                 hdr[key] = found[0]
                 break
+    if "limits" not in hdr:
+        # A misread LIMITS heading: the first limit label of the table marks the column.
+        rest = Box(0, type_lbl.bottom, page.width, page.height)
+        first = page.find_first("EACH OCCURRENCE", rest) or page.find_first("COMBINED SINGLE LIMIT", rest)
+        if first is not None and "exp" in hdr and first.x0 > hdr["exp"].x1:
+            hdr["limits"] = Box(first.x0, type_lbl.top, first.x0 + 20, type_lbl.bottom)
     missing = [k for k in ("number", "eff", "exp", "limits") if k not in hdr]
     if missing:
         d.warnings.append(f"coverage table columns not found: {', '.join(missing)}")
@@ -376,8 +413,8 @@ def _kind(type_fold: str) -> str | None:
 
 def _umbrella_or_excess(d: _Draft, type_box: Box) -> str:
     page = d.page
-    umb = page.find_first("UMBRELLA LIAB", type_box)
-    exc = page.find_first("EXCESS LIAB", type_box)
+    umb = page.find_first("UMBRELLA LIAB", type_box) or page.find_first("UMBRELLA", type_box)
+    exc = page.find_first("EXCESS LIAB", type_box) or page.find_first("EXCESS", type_box)
     umb_marked = bool(umb and marked_before(page, umb))
     exc_marked = bool(exc and marked_before(page, exc))
     if exc_marked and not umb_marked:
@@ -401,7 +438,7 @@ def _policy(d: _Draft, table: _Table, kind: str, top: float, bottom: float, rtop
     ltr_words = [w for w in page.words_in(_col_box(table, "ltr", rtop, rbottom)) if fold(w.text)]
     letter = None
     for w in ltr_words:
-        t = w.text.strip(" .:").upper()
+        t = w.text.strip(" .:_|'").upper()
         if len(t) == 1 and t in "ABCDEF":
             letter = t
             conf["insurer_letter"] = w.conf

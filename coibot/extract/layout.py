@@ -154,6 +154,12 @@ class Page:
             return cached
         found: list[tuple[Box, list[tuple[float, float]]]] = []
         fuzzy = allow_fuzzy and self.ocr and len(target) >= 6
+        if fuzzy:
+            # A clean reading of the label wins: "CONTRACT" in a disclaimer is near "CONTACT".
+            exact = self._matches(target, isolated, False)
+            if exact:
+                self._cache[key] = exact
+                return exact
         if not target:
             starts: list[tuple[int, int]] = []
         elif fuzzy:
@@ -283,11 +289,15 @@ def rules_in(rules: Iterable[Rule], box: Box) -> list[Rule]:
 
 
 _MARK_TEXT = re.compile(r"^[\[\(]?[xX✓✔][\]\)]?$")
+# What OCR makes of a marked box: "[X]", "[V]" (a tick), "[RX]", "(X)", "|x|".
+_OCR_MARK = re.compile(r"^[\[\(\{|]?(?:x|v|rx|xx|x\.|×)[\]\)\}|]?$", re.IGNORECASE)
 
 
 def is_mark(word: Word) -> bool:
     """A printed check mark: X, a tick, or a vector mark the text backend turned into "X"."""
-    return bool(_MARK_TEXT.match(word.text))
+    if _MARK_TEXT.match(word.text):
+        return True
+    return word.conf < 1.0 and bool(_OCR_MARK.match(word.text))
 
 
 def marked_before(page: Page, label: Box, reach: float = 22.0) -> bool | None:

@@ -49,6 +49,15 @@ def key_for(kind: str, label: str) -> str | None:
     return None
 
 
+def clean_token(text: str) -> str:
+    """A word without the specks OCR leaves around it ("500,000_", "|1,000,000")."""
+    t = text.strip("_|'`‘’:;~")
+    if any(ch.isdigit() for ch in t):
+        # "1,.000,000": a speck read as a point next to a thousands comma.
+        t = t.replace(",.", ",").replace(".,", ",").rstrip(".")
+    return t
+
+
 def _amount_runs(line: Line) -> list[tuple[list[Word], list[Word]]]:
     """A line as (label words, amount words) pairs: "Each Claim $1,000,000 / Aggregate $2,000,000"."""
     out: list[tuple[list[Word], list[Word]]] = []
@@ -59,7 +68,7 @@ def _amount_runs(line: Line) -> list[tuple[list[Word], list[Word]]]:
         return any(ch.isdigit() for w in ws for ch in w.text)
 
     for w in line.words:
-        t = w.text
+        t = clean_token(w.text)
         if t == "$":
             if has_digits(amount):
                 out.append((label, amount))
@@ -92,19 +101,19 @@ def read_limits(page: Page, box: Box, kind: str) -> tuple[dict[str, int | None],
     """Limits of one block: {key: amount}, the lowest word confidence used, and warnings."""
     words = page.words_in(box)
     lines = make_lines(words)
-    limits: dict[str, int | None] = {}
     warnings: list[str] = []
-    conf = 1.0
     parsed = [(ln, _amount_runs(ln)) for ln in lines]
     label_only = [ln for ln, runs in parsed if all(not a for _, a in runs)]
+    # (y, key or None, value, label, confidence) for each amount printed in the block.
+    found: list[tuple[float, str | None, int, str, float]] = []
     for ln, runs in parsed:
         for label_words, amount_words in runs:
             if not amount_words:
                 continue
-            text = "".join(w.text for w in amount_words).replace("$", "")
+            text = "".join(clean_token(w.text) for w in amount_words).replace("$", "")
             if not text:
                 continue
-            value = parse_amount(" ".join(w.text for w in amount_words).replace("$", "").strip())
+            value = parse_amount(" ".join(clean_token(w.text) for w in amount_words).replace("$", "").strip())
             label = " ".join(w.text for w in label_words if w.text != "$")
             key = key_for(kind, label) if fold(label) else None
             if kind != "other" or key is None:
@@ -114,17 +123,55 @@ def read_limits(page: Page, box: Box, kind: str) -> tuple[dict[str, int | None],
                 row_key = key_for(kind, row) if fold(row) else None
                 if row_key is not None:
                     key, label = row_key, row
-            if key is None:
-                warnings.append(f"limit label {label!r} not recognised ({text})")
-                continue
             if value is None:
-                warnings.append(f"limit {key} {text!r} is not an amount")
+                warnings.append(f"limit {key or label!r} {text!r} is not an amount")
                 continue
-            if key in limits and limits[key] != value:
-                warnings.append(f"limit {key} printed twice ({limits[key]} and {value})")
+            if sum(ch.isdigit() for ch in text) < 3:
+                # No certificate limit is under $100: one or two digits are a speck or a misread.
+                warnings.append(f"limit {key or label!r} {text!r} is too small to be a limit; check it")
                 continue
+            y = (amount_words[0].top + amount_words[0].bottom) / 2
+            found.append((y, key, value, label, min(w.conf for w in amount_words)))
+    return _resolve(kind, found, warnings)
+
+
+def _resolve(kind: str, found: list[tuple[float, str | None, int, str, float]],
+             warnings: list[str]) -> tuple[dict[str, int | None], float, list[str]]:
+    """Keys for the amounts; a misread label of a standard block is known by its row's place."""
+    order = [key for _, key in _KEYS.get(kind, ())]
+    order = list(dict.fromkeys(order))
+    limits: dict[str, int | None] = {}
+    conf = 1.0
+    rows = sorted(found, key=lambda r: r[0])
+    keys: list[str | None] = []
+    for _, key, value, _, c in rows:
+        if key is not None and key in limits:
+            key = None if limits[key] != value else key
+        keys.append(key)
+        if key is not None:
             limits[key] = value
-            conf = min(conf, *(w.conf for w in amount_words))
+            conf = min(conf, c)
+    for i, (_, _key, value, label, c) in enumerate(rows):
+        if keys[i] is not None:
+            continue
+        if not order:
+            warnings.append(f"limit label {label!r} not recognised ({value})")
+            continue
+        above = [order.index(k) for k in keys[:i] if k is not None and k in order]
+        below = [order.index(k) for k in keys[i + 1:] if k is not None and k in order]
+        lo = max(above, default=-1)
+        hi = min(below, default=len(order))
+        candidates = [k for k in order[lo + 1:hi] if k not in limits]
+        if len(candidates) == 1 and (above or below):
+            # The form prints its limits in a fixed order: one free place left is this row's.
+            limits[candidates[0]] = value
+            keys[i] = candidates[0]
+            conf = min(conf, c, 0.7)
+            warnings.append(f"limit label {label!r} read as {candidates[0]} by its place; check it")
+        else:
+            warnings.append(f"limit label {label!r} not recognised ({value})")
+    if order:
+        limits = {k: limits[k] for k in order if k in limits}
     return limits, conf, warnings
 
 

@@ -89,9 +89,11 @@ def _value_right_of(page: Page, labels: list[Box], stop: float | None) -> tuple[
     return text.strip() or None, min(w.conf for w in words)
 
 
-def read_contact(page: Page, warnings: list[str]) -> dict[str, Any]:
+def read_contact(page: Page, warnings: list[str], producer: Box | None = None) -> dict[str, Any]:
     """The producer's CONTACT NAME, PHONE and E-MAIL cells (2009/09 and later editions)."""
-    area = Box(page.width * 0.3, 0, page.width, page.height * 0.4)
+    # The contact cells start on the PRODUCER label's row, below the disclaimer paragraphs.
+    top = producer.top - 6 if producer is not None else 0.0
+    area = Box(page.width * 0.3, top, page.width, page.height * 0.4)
     out: dict[str, Any] = {"contact_name": None, "phone": None, "email": None}
     fax = page.find_first("FAX", area)
     contact = page.find_first("CONTACT", area)
@@ -117,4 +119,32 @@ def read_contact(page: Page, warnings: list[str]) -> dict[str, Any]:
             out["email"] = m.group(0) if m else None
             if m is None:
                 warnings.append(f"producer e-mail {text!r} is not an address")
+    if page.ocr and producer is not None and not all(out.values()):
+        _contact_by_shape(page, producer, out)
     return out
+
+
+def _contact_by_shape(page: Page, producer: Box, out: dict[str, Any]) -> None:
+    """On a scan whose small labels were lost: the contact cells' values known by their shape.
+
+    The cells sit right of the producer block, from the PRODUCER row down to the insurers'
+    heading; an address with "@" is the e-mail, the first ten-digit number the phone (the fax
+    prints to its right), a line of two to four words without digits on the first row the name.
+    """
+    heading = page.find_first("INSURER(S) AFFORDING COVERAGE") or page.find_first("AFFORDING COVERAGE")
+    bottom = heading.top - 1 if heading is not None and heading.top > producer.bottom else producer.top + 50
+    left = page.cell(producer.cx, producer.cy, min_len=page.width * 0.2).x1
+    if left <= producer.x1:
+        left = page.width * 0.5
+    lines = page.lines_in(Box(left, producer.top - 3, page.width, bottom), gap=30.0)
+    for ln in lines:
+        text = ln.text
+        if out["email"] is None and (m := _EMAIL.search(text.replace(" ", ""))):
+            out["email"] = m.group(0)
+        elif out["phone"] is None and (m := _PHONE.search(text)):
+            out["phone"] = format_phone(m.group(0))
+    first = lines[0] if lines else None
+    if out["contact_name"] is None and first is not None and abs(first.box.cy - producer.cy) < 6:
+        words = first.text.split()
+        if 2 <= len(words) <= 4 and not any(ch.isdigit() or ch == "@" for ch in first.text):
+            out["contact_name"] = normalize_name(first.text)
