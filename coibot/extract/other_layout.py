@@ -106,13 +106,13 @@ _LIMIT_KEYS: dict[str, tuple[tuple[re.Pattern[str], str], ...]] = {
 _LIMIT_KEYS[EXCESS] = _LIMIT_KEYS[UMBRELLA]
 
 _AND_ADDRESS = r"(?:\s+(?:name\s+)?(?:and|&)\s+(?:mailing\s+)?address)?"
-_L_INSURED = (rf"(?:named\s+insured|name\s+of\s+insured|insured(?:\s+name)?|employer|policyholder|"
-              rf"policy\s+holder){_AND_ADDRESS}")
+_L_INSURED = (rf"(?:named\s+insured(?:\(s\)|s)?|name\s+of\s+insured|insured(?:\s+name)?|employer|"
+              rf"policyholder|policy\s+holder){_AND_ADDRESS}")
 _L_HOLDER = rf"(?:certificate\s+holder|holder|(?:certificate\s+)?issued\s+to){_AND_ADDRESS}"
 _L_PRODUCER = rf"(?:insurance\s+)?(?:agent\s*/\s*producer|producer|agent|broker(?:age)?|agency){_AND_ADDRESS}"
-_L_DESC = (r"(?:special\s+provisions\s*/\s*)?description\s+of\s+operations(?:\s*/\s*[a-z ]+)?|"
+_L_DESC = (r"(?:special\s+provisions\s*/\s*)?description\s+of\s+operations(?:\s*/\s*[a-z ]+?)*|"
            r"special\s+provisions(?:\s*/\s*description\s+of\s+operations)?|remarks|description|"
-           r"additional\s+remarks")
+           r"additional\s+remarks|comments|special\s+conditions")
 _L_CARRIER = (r"issuing\s+company|insurer|insurance\s+company|carrier|company|underwriter|"
               r"underwritten\s+by|insuring\s+company")
 
