@@ -3,6 +3,14 @@
 Pure queries over the database, shared by the Slack app (`/coi`, App Home) and the command line.
 Each function takes an open session and returns plain frozen dataclasses; none writes, none
 formats text for a channel. `today` is passed in so answers are reproducible.
+
+- `find_providers(session, text, limit)` → [ProviderMatch]: exact key/name first, else fuzzy.
+- `provider_status(session, provider_key, today)` → [ClientStatus]: per client, effective now,
+  pending, drafts, rejected, future-set verdicts and the next expirations.
+- `client_summary(session, client_id, today)` → ClientSummary (raises UnknownClient).
+- `expiring(session, today, days, client_id=None)` → [Expiration] on approved certificates.
+- `pending(session, client_id=None)`, `waiting_for(session, slack_user)` → [PendingItem].
+- `status_counts`, `recent_activity`, `approver_clients`, `is_approver`, `submission_line`.
 """
 
 from __future__ import annotations
