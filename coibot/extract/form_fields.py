@@ -357,7 +357,8 @@ def _row_value(row: _Row, attr: str, index: str, w: Widget) -> None:
         elif attr == "statutory":
             row.values["statutory"] = True
         elif attr in ("additional_insured", "waiver_of_subrogation"):
-            row.values[attr] = True
+            # A Y/N radio pair shares one name: the group's value says which button is on.
+            row.values[attr] = w.value.strip().lower() not in _OFF_VALUES - {""}
         return
     value = w.value
     if attr == "other_label":

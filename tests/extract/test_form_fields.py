@@ -514,3 +514,41 @@ def test_merge_takes_the_continued_description() -> None:
         "policies": [],
     }
     assert merge(by_name, other)["description_of_operations"] == by_name["description_of_operations"]
+
+
+def test_yes_no_radio_pairs(tmp_path: Path) -> None:
+    """ADDL INSD / SUBR WVD as Y/N radio pairs: the chosen button's value decides, not its being on."""
+    path = tmp_path / "radio.pdf"
+    c = Canvas(str(path), pagesize=LETTER)
+    height = LETTER[1]
+    for name, value, x, top in (
+        ("form.date", "01/01/2026", 480, 30),
+        ("producer", "P Agency", 30, 60),
+        ("insured", "I Co", 30, 110),
+        ("holder", "H Co", 30, 500),
+        ("gl.number", "G-1", 230, 200),
+    ):
+        c.acroForm.textfield(
+            name=name, value=value, x=x, y=height - top - 10, width=100, height=10, fontSize=6
+        )
+    for name, chosen, x in (("gl.addl", "N", 190), ("gl.subr", "Y", 215)):
+        for offset, value in ((0, "Y"), (10, "N")):
+            c.acroForm.radio(
+                name=name,
+                value=value,
+                selected=value == chosen,
+                x=x + offset,
+                y=height - 210,
+                size=8,
+                borderWidth=0,
+            )
+    c.showPage()
+    c.save()
+    out = extract_from_fields(path)
+    assert out is not None
+    (gl,) = out["policies"]
+    assert (gl["policy_number"], gl["additional_insured"], gl["waiver_of_subrogation"]) == (
+        "G-1",
+        False,
+        True,
+    )
