@@ -42,3 +42,9 @@ def sqlite_engine(tmp_path: Path) -> Iterator[Engine]:
 @pytest.fixture
 def site(sqlite_engine: Engine, tmp_path: Path, fake_slack: FakeSlack, slack_env: None) -> Site:
     return make_site(sqlite_engine, tmp_path, fake_slack)
+
+
+@pytest.fixture
+def any_site(engine: Engine, tmp_path: Path, fake_slack: FakeSlack, slack_env: None) -> Site:
+    """The same site on SQLite and on PostgreSQL (for the idempotency cases)."""
+    return make_site(engine, tmp_path, fake_slack)

@@ -141,7 +141,8 @@ def test_non_approver_is_refused_and_nothing_changes(site: Site) -> None:
     assert site.submission(sid).status == S.PENDING
 
 
-def test_replayed_click_makes_no_second_decision(site: Site) -> None:
+def test_replayed_click_makes_no_second_decision(any_site: Site) -> None:
+    site = any_site
     sid = site.pending_submission()
     _, ts = _posted(site)
     body, ctype = action_body("coi_approve", str(sid), APPROVERS[0], message_ts=ts)

@@ -95,7 +95,8 @@ def test_compliant_upload_goes_straight_to_approvers(site: Site) -> None:
     assert {int(_buttons(p.params["blocks"])[0][1]) for p in posts} == {s.id for s in pending}
 
 
-def test_retried_event_is_processed_once(site: Site) -> None:
+def test_retried_event_is_processed_once(any_site: Site) -> None:
+    site = any_site
     event = _dm_upload(site, OAKMONT_USER, TEXT_BAD, "F0OAK0002")
     site.event(event, event_id="Ev0RETRY1")
     site.fake.wait_for("chat.postMessage", timeout=60)
