@@ -552,3 +552,59 @@ def test_yes_no_radio_pairs(tmp_path: Path) -> None:
         False,
         True,
     )
+
+
+def test_fillable_carrier_letter_is_read_as_other_layout(tmp_path: Path) -> None:
+    """Generic fields on a carrier's own letter: widgets join the printed labels, then the
+    label-driven reader takes the page."""
+    path = tmp_path / "letter-form.pdf"
+    c = Canvas(str(path), pagesize=LETTER)
+    height = LETTER[1]
+
+    def label(x: float, top: float, text: str, size: float = 10, font: str = "Helvetica") -> None:
+        c.setFont(font, size)
+        c.drawString(x, height - top - size, text)
+
+    def field(name: str, value: str, top: float) -> None:
+        c.acroForm.textfield(
+            name=name,
+            value=value,
+            x=160,
+            y=height - top - 12,
+            width=200,
+            height=12,
+            fontSize=10,
+            borderWidth=0,
+        )
+
+    label(60, 40, "Harbor Light Mutual Insurance Company", 14, "Helvetica-Bold")
+    label(220, 80, "CERTIFICATE OF INSURANCE", 12, "Helvetica-Bold")
+    for top, text, name, value in (
+        (110, "Date:", "Text1", "05/05/2026"),
+        (130, "Named Insured:", "Text2", "Northwind Glazing LLC"),
+        (150, "Certificate Holder:", "Text3", "Casco Bay Builders, Inc."),
+        (198, "Policy Number:", "Text4", "HLM-GL-1"),
+        (216, "Policy Period:", "Text5", "01/01/2026 to 01/01/2027"),
+        (234, "Each Occurrence:", "Text6", "$1,000,000"),
+    ):
+        label(60, top, text)
+        field(name, value, top - 1)
+    label(60, 180, "Coverage: Commercial General Liability")
+    c.showPage()
+    c.save()
+    out = extract_from_fields(path)
+    assert out is not None
+    _valid(out)
+    assert out["form"] == "other"
+    assert out["certificate_date"] == "2026-05-05"
+    assert out["insured"]["name"] == "Northwind Glazing LLC"
+    assert out["certificate_holder"]["name"] == "Casco Bay Builders, Inc."
+    (gl,) = out["policies"]
+    assert (gl["coverage"], gl["policy_number"], gl["effective_date"], gl["expiration_date"]) == (
+        "general_liability",
+        "HLM-GL-1",
+        "2026-01-01",
+        "2027-01-01",
+    )
+    assert gl["limits"] == {"each_occurrence": 1000000}
+    assert gl["insurer_letter"] is None and gl["carrier"] == "Harbor Light Mutual Insurance Company"
