@@ -35,6 +35,43 @@ PAGE_PSM = 11
 _BASE_CONFIG = "-c tessedit_do_invert=0"
 # A page a human would call unreadable: below this median word confidence, orientation is rechecked.
 _LOW_PAGE_CONF = 0.55
+# Words any certificate (or letter) prints; a page read upside down has almost none of them.
+_COMMON_WORDS = frozenset(
+    [
+        "the",
+        "of",
+        "and",
+        "to",
+        "or",
+        "for",
+        "by",
+        "in",
+        "on",
+        "is",
+        "be",
+        "any",
+        "this",
+        "that",
+        "with",
+        "as",
+        "at",
+        "certificate",
+        "insurance",
+        "insured",
+        "insurer",
+        "policy",
+        "policies",
+        "liability",
+        "coverage",
+        "date",
+        "holder",
+        "producer",
+        "limits",
+        "number",
+        "name",
+        "address",
+    ]
+)
 # Below this many characters a PDF page has no usable text layer.
 _MIN_TEXT_CHARS = 20
 _CACHE_SIZE = 4
@@ -106,6 +143,18 @@ def _is_speck(text: str, conf: float) -> bool:
     return conf < 0.1 and len(text) <= 2 and text.upper() not in _MARKS
 
 
+def _reads_as_text(words: Sequence[Word]) -> bool:
+    """Whether the words look like English: upside-down pages give confident nonsense."""
+    if len(words) < 15:
+        return True
+    hits = sum(1 for w in words if w.text.strip(".,:;()").lower() in _COMMON_WORDS)
+    return hits >= 3 and _median_conf(words) >= _LOW_PAGE_CONF
+
+
+def _text_score(words: Sequence[Word]) -> float:
+    return sum(1 for w in words if w.text.strip(".,:;()").lower() in _COMMON_WORDS) + _median_conf(words)
+
+
 def _median_conf(words: Sequence[Word]) -> float:
     real = [w.conf for w in words if sum(c.isalnum() for c in w.text) >= 3]
     return statistics.median(real) if real else 0.0
@@ -123,7 +172,7 @@ def _osd_rotation(page: PageImage) -> int | None:
         return None
     rotate = re.search(r"Rotate: (\d+)", osd)
     conf = re.search(r"Orientation confidence: ([\d.]+)", osd)
-    if not rotate or not conf or float(conf.group(1)) < 2.0:
+    if not rotate or not conf or float(conf.group(1)) < 0.5:
         return None
     # OSD's "Rotate" is clockwise; ours is counter-clockwise.
     return (360 - int(rotate.group(1))) % 360
@@ -154,13 +203,14 @@ def ocr_page(page: PageImage, limits: Limits, key: str = "") -> PageWords:
     started = time.perf_counter()
     prepared, horizontal, vertical = prepare(page)
     words = _ocr_prepared(prepared, horizontal + vertical, limits)
-    conf = _median_conf(words)
-    if conf < _LOW_PAGE_CONF:
-        turn = _osd_rotation(prepared)
-        if turn:
-            log.info("page %d reads poorly (median conf %.2f): rotating by %d", page.number, conf, turn)
-            prepared, horizontal, vertical = prepare(images.rotate_quadrant(prepared, turn))
-            words = _ocr_prepared(prepared, horizontal + vertical, limits)
+    if not _reads_as_text(words):
+        # Only a page that reads as nonsense pays for orientation detection and a second pass.
+        turn = _osd_rotation(prepared) or 180
+        log.info("page %d reads as nonsense: trying it turned by %d degrees", page.number, turn)
+        turned, t_horizontal, t_vertical = prepare(images.rotate_quadrant(prepared, turn))
+        t_words = _ocr_prepared(turned, t_horizontal + t_vertical, limits)
+        if _text_score(t_words) > _text_score(words):
+            prepared, horizontal, vertical, words = turned, t_horizontal, t_vertical, t_words
     s = prepared.scale
     rules = [Rule(x0 * s, t * s, x1 * s, b * s) for x0, t, x1, b in horizontal + vertical]
     _remember(key, prepared)
