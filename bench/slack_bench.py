@@ -17,6 +17,7 @@ import statistics
 import sys
 import tempfile
 import time
+import urllib.request
 from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
@@ -35,6 +36,7 @@ from coibot.migrate import upgrade  # noqa: E402
 from coibot.sync import sync_config  # noqa: E402
 from handlers.slack import build_app  # noqa: E402
 from handlers.slack.commands import answer  # noqa: E402
+from handlers.slack.runner import SlackRunner  # noqa: E402
 from tests.support.fake_slack import BOT_TOKEN, FakeSlack  # noqa: E402
 from tests.support.slack_site import APPROVERS, action_body, signed_headers, slack_settings  # noqa: E402
 
@@ -91,7 +93,7 @@ def populate(engine: Any, providers: int, rng: random.Random) -> list[str]:
     return names
 
 
-def pending_submissions(engine: Any, n: int) -> list[int]:
+def pending_submissions(engine: Any, n: int, offset: int = 0) -> list[int]:
     """`n` pending submissions of one provider (each click decides a different one)."""
     with session_scope(engine) as s:
         version = s.exec(select(m.RequirementSetVersion).where(
@@ -100,7 +102,7 @@ def pending_submissions(engine: Any, n: int) -> list[int]:
         ids: list[int] = []
         now = m.utcnow()
         for i in range(n):
-            sha = f"{10**9 + i:064x}"
+            sha = f"{10**9 + offset + i:064x}"
             s.add(m.Document(sha256=sha, size=1, stored_path="x"))
             s.flush()
             cert = m.Certificate(document_sha256=sha, extraction={})
@@ -133,7 +135,7 @@ def main() -> None:
         settings = slack_settings(Path(tmp), fake.api_url)
         with session_scope(engine) as s:
             sync_config(s, settings)
-        app, _ = build_app(settings, engine, today=lambda: TODAY, socket_mode=False)
+        app, deps = build_app(settings, engine, today=lambda: TODAY, socket_mode=False)
 
         # 1. Ack latency of an Approve click: a signed request through Bolt until the ack returns.
         ids = pending_submissions(engine, args.clicks + 20)
@@ -157,6 +159,23 @@ def main() -> None:
         print(f"button click ack: n={len(acks)} p50={statistics.median(acks):.1f} ms "
               f"p99={pct(acks, 99):.1f} ms max={max(acks):.1f} ms (target p99 <= 100 ms); "
               f"{decided} decided")
+
+        # 1b. The same click through the HTTP endpoint on loopback (WSGI server, signature check).
+        runner = SlackRunner(app, deps, settings, socket_mode=False)
+        runner.start()
+        more = pending_submissions(engine, args.clicks // 3, offset=args.clicks + 20)
+        http: list[float] = []
+        for sid in more:
+            body, ctype = action_body("coi_approve", str(sid), APPROVERS[0])
+            req = urllib.request.Request(f"http://127.0.0.1:{runner.port}/slack/events", data=body.encode(),
+                                         headers=signed_headers(body, ctype, secret="bench-secret"))
+            t0 = time.perf_counter()
+            with urllib.request.urlopen(req, timeout=10) as resp:
+                resp.read()
+            http.append((time.perf_counter() - t0) * 1000)
+        runner.stop()
+        print(f"button click ack over HTTP loopback: n={len(http)} p50={statistics.median(http):.1f} ms "
+              f"p99={pct(http, 99):.1f} ms")
 
         # 2. `status <provider>` over N providers: fuzzy match, per-client status, Block Kit.
         t0 = time.perf_counter()
