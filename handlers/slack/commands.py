@@ -38,6 +38,8 @@ def answer(session: Session, text: str, today: date) -> Answer:
     verb = words[0].lower() if words else "help"
     arg = words[1].strip() if len(words) > 1 else ""
     handler = _VERBS.get(verb)
+    if verb == "for":
+        return bk.help_blocks("No certificate in this thread waits for a provider's name.")
     if handler is None:
         return bk.help_blocks(f"I don't know `{bk.esc(verb)}`." if verb != "help" else "")
     return handler(session, arg, today)

@@ -152,7 +152,7 @@ def test_staff_name_the_provider_in_the_thread_of_a_kept_file(site: Site) -> Non
     # Said again (or retried): nothing waits any more, so it is a question, answered with help.
     site.event({**thread, "user": STAFF, "ts": "1700000500.2"})
     again = site.fake.wait_for("chat.postMessage", 3)[2]
-    assert "I don't know `for`" in json.dumps(again.params["blocks"])
+    assert "No certificate in this thread waits" in json.dumps(again.params["blocks"])
     assert len(_submissions(site)) == len(subs)
 
 
