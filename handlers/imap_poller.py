@@ -25,6 +25,7 @@ import threading
 import time
 import uuid
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 from typing import Any
 
@@ -48,6 +49,7 @@ IDLE_RENEW_SECONDS = 29 * 60  # RFC 2177: servers may drop an IDLE after 30 minu
 IDLE_CHECK_SECONDS = 1.0  # how often a waiting IDLE looks at the stop flag
 SOCKET_TIMEOUT = 60.0
 MAX_BACKOFF = 60.0
+BATCH = 20  # messages stored before their documents are read; bounds how long leases are held
 MESSAGE_LEASE = timedelta(minutes=10)  # longer than any processing; a dead local holder is replaced at once
 FAULT_ENV = "COIBOT_FAULT_INJECT"  # tests: kill this process at a named point (see _fault)
 _DROPPED = (OSError, EOFError, imaplib.IMAP4.abort, imaplib.IMAP4.error, IMAPClientError, socket.timeout)
@@ -58,7 +60,7 @@ class ImapPoller:
 
     def __init__(self, account: ImapAccount, engine: Engine, store: DocumentStore, processor: Processor,
                  stop: threading.Event, on_processed: Callable[[], None] = lambda: None,
-                 idle_renew_seconds: float = IDLE_RENEW_SECONDS) -> None:
+                 idle_renew_seconds: float = IDLE_RENEW_SECONDS, workers: int = 2) -> None:
         self.account = account
         self.engine = engine
         self.store = store
@@ -69,6 +71,8 @@ class ImapPoller:
         self.source = f"imap:{account.name}"
         self.connections = 0  # for logs and tests: how many sessions were opened
         self.holder = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+        self.workers = workers  # documents read at once (each in its own child process)
+        self._pool: ThreadPoolExecutor | None = None
         self._last_uid = 0
         self._delimiter = "/"
 
@@ -94,6 +98,8 @@ class ImapPoller:
                 log.exception("imap %s: unexpected error; reconnecting in %.0f s", self.account.name, delay)
                 self.stop.wait(delay)
                 delay = min(MAX_BACKOFF, delay * 2)
+        if self._pool is not None:
+            self._pool.shutdown(wait=True)
         log.info("imap %s: stopped", self.account.name)
 
     def _connect(self) -> IMAPClient:
@@ -157,37 +163,62 @@ class ImapPoller:
     # -- messages
 
     def _handle(self, client: IMAPClient, uids: list[int], uidvalidity: int, caps: set[bytes]) -> None:
-        for uid in uids:
-            if self.stop.is_set():
-                return
-            self._last_uid = max(self._last_uid, uid)
-            lease = self._take(uidvalidity, uid)
-            if lease is None:
-                continue  # another poller has it
-            try:
-                self._one(client, uid, uidvalidity, caps)
-            finally:
+        """Fetch and store in order; read documents `workers` at a time; move each after its commit."""
+        batch: list[tuple[int, str, int]] = []  # (uid, lease, inbound id)
+        try:
+            for uid in uids:
+                if self.stop.is_set():
+                    break
+                self._last_uid = max(self._last_uid, uid)
+                lease = self._take(uidvalidity, uid)
+                if lease is None:
+                    continue  # another poller has it
+                inbound_id = self._store(client, uid, uidvalidity)
+                if inbound_id is None:
+                    self._release(lease)
+                    continue
+                batch.append((uid, lease, inbound_id))
+                if len(batch) >= BATCH:
+                    self._finish(client, batch, caps)
+                    batch = []
+            self._finish(client, batch, caps)
+            batch = []
+        finally:
+            for _uid, lease, _id in batch:
                 self._release(lease)
 
-    def _one(self, client: IMAPClient, uid: int, uidvalidity: int, caps: set[bytes]) -> None:
+    def _store(self, client: IMAPClient, uid: int, uidvalidity: int) -> int | None:
         fetched = client.fetch([uid], ["BODY.PEEK[]"])
         raw = fetched.get(uid, {}).get(b"BODY[]")
         if not isinstance(raw, bytes):
             log.info("imap %s: uid %s is gone (moved by another poller)", self.account.name, uid)
-            return
+            return None
         _fault("after_fetch")
         received = receive(self.engine, self.store, raw, self.source, uidvalidity=uidvalidity, uid=uid)
         _fault("after_receive")
-        status = self._process(received.inbound_id)
-        if status == InboundStatus.RECEIVED:
-            return  # a transient failure: it stays in the folder and is tried again later
-        _fault("before_move")
-        failed = status == InboundStatus.FAILED
-        target = self.account.failed_folder if failed else self.account.processed_folder
-        self._move(client, uid, self._folder(target), caps)
-        log.info("imap %s: uid=%s inbound=%s %s -> %s", self.account.name, uid, received.inbound_id,
-                 status.value, target)
-        self.on_processed()
+        return received.inbound_id
+
+    def _finish(self, client: IMAPClient, batch: list[tuple[int, str, int]], caps: set[bytes]) -> None:
+        if not batch:
+            return
+        if self._pool is None:
+            self._pool = ThreadPoolExecutor(self.workers, thread_name_prefix=f"imap-{self.account.name}")
+        statuses = list(self._pool.map(self._process, [inbound_id for _uid, _lease, inbound_id in batch]))
+        # The IMAP connection is used from this thread only: moves happen here, one by one.
+        for (uid, lease, inbound_id), status in zip(batch, statuses, strict=True):
+            try:
+                if status == InboundStatus.RECEIVED:
+                    continue  # a transient failure: it stays in the folder and is tried again later
+                _fault("before_move")
+                failed = status == InboundStatus.FAILED
+                target = self.account.failed_folder if failed else self.account.processed_folder
+                self._move(client, uid, self._folder(target), caps)
+                log.info("imap %s: uid=%s inbound=%s %s -> %s", self.account.name, uid, inbound_id,
+                         status.value, target)
+                self.on_processed()
+            finally:
+                self._release(lease)
+        batch.clear()
 
     def _take(self, uidvalidity: int, uid: int) -> str | None:
         key = hashlib.sha256(f"{self.source}:{uidvalidity}:{uid}".encode()).hexdigest()[:40]

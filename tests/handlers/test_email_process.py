@@ -20,7 +20,7 @@ from typing import Any
 
 import pytest
 import yaml
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from coibot import models as m
 from coibot.db import make_engine
@@ -108,32 +108,37 @@ def wait_until(cond: Any, timeout: float, what: str) -> None:
     raise AssertionError(f"timed out waiting for {what}")
 
 
-@pytest.mark.parametrize("fault", ["after_fetch", "after_receive", "before_move"])
-def test_poller_killed_mid_message_processes_once_after_restart(
-    fault: str, tmp_path: Path, dovecot: Dovecot, sink: Sink, serves: list[Serve]
+def test_poller_killed_at_each_step_then_every_message_processed_and_answered_once(
+    tmp_path: Path, dovecot: Dovecot, sink: Sink, serves: list[Serve]
 ) -> None:
     config = write_config(tmp_path, sink, dovecot, free_port())
-    dovecot.append(IMAP_USER, certificate_mail("office@blueheron.example", [TEXT_OK], message_id="<kill@x>"))
-    first = Serve(config, fault)
-    serves.append(first)
-    assert first.proc.wait(90) == -signal.SIGKILL, first.log.read_text(errors="replace")[-3000:]
-    second = Serve(config)
-    serves.append(second)
-    second.wait_ready()
+    ids = [f"<kill{i}@x>" for i in range(2)]
+    for mid in ids:
+        dovecot.append(IMAP_USER, certificate_mail("office@blueheron.example", [TEXT_OK], message_id=mid))
+    # The first message goes through three crashes: after its fetch, after its commit, before its move.
+    for fault in ("after_fetch", "after_receive", "before_move"):
+        run = Serve(config, fault)
+        serves.append(run)
+        code = run.proc.wait(90)
+        assert code == -signal.SIGKILL, f"{fault}: {run.log.read_text(errors='replace')[-3000:]}"
+        assert f"killing the process at {fault}" in run.log.read_text()
+    final = Serve(config)
+    serves.append(final)
+    final.wait_ready()
     wait_until(lambda: dovecot.uids(IMAP_USER) == [], 60, "INBOX to be empty")
-    wait_until(lambda: sink.handler.replies_to("<kill@x>"), 60, "the reply")
+    wait_until(lambda: all(sink.handler.replies_to(mid) for mid in ids), 60, "the replies")
     time.sleep(1.5)  # a duplicate would arrive within the sender's next passes
-    assert second.terminate() == 0
+    assert final.terminate() == 0
     # (The reminder scheduler also mails renewal requests to the demo providers: not replies.)
     replies = [r for r in sink.handler.messages if r.message["In-Reply-To"]]
-    assert [r.message["In-Reply-To"] for r in replies] == ["<kill@x>"]
-    assert len(dovecot.uids(IMAP_USER, "coibot/processed")) == 1
+    assert sorted(r.message["In-Reply-To"] for r in replies) == ids
+    assert len(dovecot.uids(IMAP_USER, "coibot/processed")) == 2
     engine = make_engine(f"sqlite:///{tmp_path / 'data' / 'coibot.db'}")
     with Session(engine) as s:
-        assert len(s.exec(select(m.InboundMessage)).all()) == 1
-        assert len(s.exec(select(m.Submission)).all()) == 2
-        rows = s.exec(select(m.Outbox).where(m.Outbox.idempotency_key.startswith("email:reply:"))).all()
-    assert [r.status for r in rows] == ["sent"]
+        assert len(s.exec(select(m.InboundMessage)).all()) == 2
+        assert len(s.exec(select(m.Submission)).all()) == 4
+        rows = s.exec(select(m.Outbox).where(col(m.Outbox.idempotency_key).startswith("email:reply:"))).all()
+    assert [r.status for r in rows] == ["sent", "sent"]
     engine.dispose()
 
 
