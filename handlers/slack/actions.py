@@ -144,9 +144,17 @@ def register(app: App, deps: Deps) -> None:
             allowed = sub is not None and (deps.is_staff(slack_user) or (
                 provider is not None and provider.id == sub.provider_id))
             client = session.get(m.Client, sub.client_id) if sub is not None else None
+            version = (session.get(m.RequirementSetVersion, sub.requirement_set_id)
+                       if sub is not None else None)
         if sub is None or not allowed:
             deps.ephemeral(channel, slack_user, "Only the provider's contacts or staff can send this "
                                                 "certificate for approval.")
+            return
+        if version is not None and version.effective_from > deps.today():
+            # As with the email SEND: a future set's verdict is advice; only the current one is submitted.
+            deps.ephemeral(channel, slack_user,
+                           f"This verdict is against the set that starts on {version.effective_from}; "
+                           "it is advice, not sent for approval.")
             return
         try:
             with session_scope(deps.engine) as session:

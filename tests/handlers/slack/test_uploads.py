@@ -227,3 +227,16 @@ def test_the_bot_token_only_goes_to_slack(site: Site) -> None:
     assert FileIntake(site.deps).token_host("https://files.slack.com/files-pri/T1-F1/x.pdf")
     assert not FileIntake(site.deps).token_host("http://files.slack.com/files-pri/T1-F1/x.pdf")
     assert not FileIntake(site.deps).token_host("https://slack.com.evil.example/x.pdf")
+
+
+def test_a_future_set_verdict_is_not_sent_for_approval(site: Site) -> None:
+    site.event(_dm_upload(site, OAKMONT_USER, TEXT_BAD, "F0OAK0009"))
+    site.fake.wait_for("chat.postMessage", timeout=60)
+    with Session(site.engine) as s:
+        future = s.exec(select(m.Submission).join(
+            m.RequirementSetVersion, m.RequirementSetVersion.id == m.Submission.requirement_set_id)
+            .where(m.RequirementSetVersion.name == "2027")).one()
+    assert future.status == S.DRAFT and future.id is not None
+    site.action("coi_send_for_approval", str(future.id), OAKMONT_USER, channel=f"D{OAKMONT_USER}")
+    assert "it is advice" in site.fake.wait_for("chat.postEphemeral")[0].params["text"]
+    assert site.submission(future.id).status == S.DRAFT
