@@ -494,22 +494,40 @@ def _signature_company(lines: list[_Line]) -> str | None:
     return None
 
 
+_PARTY_LABELS = (("producer", _L_PRODUCER), ("insured", _L_INSURED), ("certificate_holder", _L_HOLDER))
+
+
+def _label_pair(line: _Line) -> tuple[tuple[str, str], float] | None:
+    """((left party, right party), x of the right column) for a line of two party labels only."""
+    text = line.text
+    for lk, lp in _PARTY_LABELS:
+        for rk, rp in _PARTY_LABELS:
+            if lk == rk:
+                continue
+            m = re.match(rf"^\s*(?:{lp})\s*:?\s+((?:{rp}))\s*:?\s*$", text, re.IGNORECASE)
+            if m:
+                # The right label starts at the word where its text starts.
+                first = m.group(1).split()[0].rstrip(":").casefold()
+                xs = [w.x0 for w in line.words if w.text.rstrip(":").casefold() == first]
+                if xs:
+                    return (lk, rk), xs[-1]
+    return None
+
+
 def _read_parties(r: _Reading) -> None:
     lines = r.lines
     for idx, line in enumerate(lines):
         text = line.text
         # Two labels side by side ("INSURED     CERTIFICATE HOLDER"): two columns below.
-        two = re.match(rf"^\s*({_L_INSURED})\s+({_L_HOLDER})\s*$", text, re.IGNORECASE)
-        if two:
-            split = next((w.x0 for w in line.words if re.match(r"(?i)certificate|holder|issued", w.text)),
-                         None)
-            if split is not None:
-                left = _party_block("", _following(lines, idx, -1e9, split))
-                right = _party_block("", _following(lines, idx, split, 1e9))
-                if left:
-                    r.draft.setdefault("insured", left)
-                if right:
-                    r.draft.setdefault("certificate_holder", right)
+        pair = _label_pair(line)
+        if pair is not None:
+            (left_key, right_key), split = pair
+            left = _party_block("", _following(lines, idx, -1e9, split))
+            right = _party_block("", _following(lines, idx, split, 1e9))
+            if left:
+                r.draft.setdefault(left_key, left)
+            if right:
+                r.draft.setdefault(right_key, right)
             continue
         for key, pattern in (("certificate_holder", _RE_HOLDER), ("producer", _RE_PRODUCER),
                              ("insured", _RE_INSURED)):

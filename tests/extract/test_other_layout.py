@@ -607,3 +607,34 @@ def test_scan_jitter_and_signature_carrier() -> None:
     (pol,) = draft["policies"]
     assert (pol["coverage"], pol["policy_number"]) == ("general_liability", "DG-77")
     assert pol["carrier"] == "Delta Mutual Insurance Company"
+
+
+def test_two_party_columns_under_side_by_side_labels() -> None:
+    def row(top: float, left: str, right: str) -> list[Word]:
+        out: list[Word] = []
+        for x0, text in ((50.0, left), (320.0, right)):
+            x = x0
+            for token in text.split():
+                out.append(Word(token, x, top, x + 5 * len(token), top + 9))
+                x += 5 * len(token) + 3
+        return out
+
+    words = [
+        Word("CERTIFICATE", 200, 20, 260, 30),
+        Word("OF", 263, 20, 275, 30),
+        Word("INSURANCE", 278, 20, 330, 30),
+    ]
+    words += row(50, "PRODUCER:", "INSURED:")
+    words += row(62, "Lakeside Brokers LLC", "Ferris Welding Co.")
+    words += row(74, "4 Dock Road", "18 Forge Street")
+    words += row(86, "Erie, PA 16501", "Meadville, PA 16335")
+    words += row(120, "Coverage: Commercial General Liability", "")
+    words += row(132, "Policy Number: FW-1", "")
+    draft = read_other([PageWords(1, 612, 792, "text", words, [])])
+    assert draft is not None
+    assert draft["producer"]["name"] == "Lakeside Brokers LLC"
+    assert draft["producer"]["address"] == "4 Dock Road, Erie, PA 16501"
+    assert draft["insured"] == {
+        "name": "Ferris Welding Co.",
+        "address": "18 Forge Street, Meadville, PA 16335",
+    }
