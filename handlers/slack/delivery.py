@@ -27,6 +27,8 @@ log = logging.getLogger(__name__)
 
 APPROVAL = "approval_request"
 DECISION = "decision_update"
+# chat.update errors that no retry can fix.
+GONE = frozenset({"message_not_found", "channel_not_found", "is_archived", "cant_update_message"})
 
 
 class SlackDeliveryError(CoibotError):
@@ -176,7 +178,15 @@ class SlackDeliverer:
             targets.add(also)
         text, blocks = bk.approval_blocks(view)
         for channel, ts in sorted(targets):
-            self.deps.client.chat_update(channel=channel, ts=ts, text=text, blocks=blocks)
+            try:
+                self.deps.client.chat_update(channel=channel, ts=ts, text=text, blocks=blocks)
+            except SlackApiError as exc:
+                error = exc.response.get("error")
+                if error not in GONE:
+                    raise
+                # Deleted by someone, or the channel archived: nothing left to update; not worth retrying.
+                log.warning("submission %s: approval message %s/%s not updated: %s", submission_id, channel,
+                            ts, error)
         if targets:
             with session_scope(self.deps.engine) as session:
                 for row in session.exec(select(m.SlackMessage).where(

@@ -235,3 +235,17 @@ def test_a_rate_limited_post_is_retried_and_posted_once(site: Site) -> None:
     assert len(calls) == 2  # the 429, then the post after Retry-After
     with Session(site.engine) as s:
         assert len(s.exec(select(m.SlackMessage)).all()) == 1
+
+
+def test_a_deleted_approval_message_does_not_block_the_decision(site: Site) -> None:
+    sid = site.pending_submission()
+    _, ts = _posted(site)
+    site.fake.fail["chat.update"] = "message_not_found"
+    site.action("coi_approve", str(sid), APPROVERS[0], message_ts=ts)
+    site.fake.wait_for("chat.update")
+    assert site.submission(sid).status == S.APPROVED
+    # The decision_update row is delivered (sent), not retried forever.
+    assert site.deliver_outbox() == 1
+    with Session(site.engine) as s:
+        rows = s.exec(select(m.Outbox).where(m.Outbox.channel == "slack")).all()
+    assert {r.status for r in rows} == {m.OutboxStatus.SENT}
