@@ -1,0 +1,132 @@
+"""Benchmark: OCR seconds per scanned page, against a plain full-page Tesseract pass in the same run.
+
+    .venv/bin/python bench/extract_scan.py [--limit N] [--workers 2] [--no-pool]
+
+Prints the median and p95 seconds per scanned page of the OCR backend (render or decode,
+orientation, deskew, ruling lines, Tesseract), the reference time of one full-page Tesseract pass at
+300 dpi with psm 3 on the same machine and in the same run (the machine's speed drifts), the peak
+RSS of an isolated parse (parser and Tesseract), and the throughput of an IsolatedPool.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import sys
+import time
+from pathlib import Path
+
+os.environ["OMP_THREAD_LIMIT"] = "1"
+
+import pytesseract
+
+from coibot.extract import images, ocr
+from coibot.extract.isolate import IsolatedPool, IsolatedResult
+from coibot.extract.sniff import sniff
+from coibot.limits import Limits
+
+REPO = Path(__file__).resolve().parents[1]
+SHARED = REPO.parent / "shared"
+
+
+def scan_files() -> list[Path]:
+    files = [
+        SHARED / "samples" / "sample_004.pdf",
+        SHARED / "samples" / "sample_005.jpg",
+        SHARED / "real" / "acord_25_2010_05_2014_01_sample.pdf",
+    ]
+    corpus = REPO / "tests" / "fixtures" / "certificates"
+    if corpus.is_dir():
+        files += sorted(p for p in corpus.glob("scan_*") if not p.name.endswith(".json"))
+    return [f for f in files if f.exists()]
+
+
+def ocr_file(path: Path, limits: Limits) -> int:
+    kind = sniff(path)
+    pages = ocr.ocr_pdf(path, limits) if kind == "pdf" else ocr.ocr_image(path, limits)
+    return len(pages)
+
+
+def reference_seconds(repeat: int = 3) -> float:
+    """One full-page Tesseract pass, 300 dpi, psm 3, on sample_004 (the notes' reference)."""
+    import pypdfium2 as pdfium
+
+    doc = pdfium.PdfDocument(SHARED / "samples" / "sample_004.pdf")
+    img = images.render_pdf_page(doc[0], 1, Limits(), "ref", target_dpi=300.0).image
+    doc.close()
+    times = []
+    for _ in range(repeat):
+        t = time.perf_counter()
+        pytesseract.image_to_data(img, lang="eng", config="--psm 3")
+        times.append(time.perf_counter() - t)
+    return statistics.median(times)
+
+
+def p95(values: list[float]) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(0.95 * (len(ordered) - 1)))]
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--limit", type=int, default=0, help="only the first N files")
+    ap.add_argument("--workers", type=int, default=2)
+    ap.add_argument("--no-pool", action="store_true", help="skip the pool throughput run")
+    args = ap.parse_args()
+    limits = Limits()
+    files = scan_files()[: args.limit or None]
+    if not files:
+        print("no scanned files found")
+        return 1
+    print(f"{len(files)} scanned files; OCR at {ocr.OCR_DPI:g} dpi, psm {ocr.PAGE_PSM}")
+
+    ref_before = reference_seconds()
+    per_page: list[float] = []
+    total_pages = 0
+    for path in files:
+        started = time.perf_counter()
+        pages = ocr_file(path, limits)
+        elapsed = time.perf_counter() - started
+        total_pages += pages
+        per_page += [elapsed / max(pages, 1)] * max(pages, 1)
+        print(f"  {path.name:45s} {pages} page(s) {elapsed:6.2f} s")
+    ref_after = reference_seconds()
+    ref = statistics.median([ref_before, ref_after])
+    med = statistics.median(per_page)
+    print(f"OCR per scanned page: median {med:.2f} s, p95 {p95(per_page):.2f} s over {total_pages} pages")
+    print(
+        f"reference full-page Tesseract 300 dpi psm 3: {ref:.2f} s (before {ref_before:.2f}, after "
+        f"{ref_after:.2f}); median page = {med / ref:.2f} x reference"
+    )
+    print("target: <= 2.0 s per page where the reference is ~4 s, i.e. <= 0.50 x reference")
+
+    if args.no_pool:
+        return 0
+    results: list[IsolatedResult] = []
+    failures = 0
+    started = time.perf_counter()
+    with IsolatedPool(workers=args.workers, limits=limits) as pool:
+        for path, outcome in pool.map(files):
+            if isinstance(outcome, IsolatedResult):
+                results.append(outcome)
+            else:
+                failures += 1
+                print(f"  {path.name}: {outcome.code}: {outcome.message}")
+    wall = time.perf_counter() - started
+    pages = sum(int((c.get("source") or {}).get("pages") or 1) for r in results for c in r.certificates[:1])
+    print(
+        f"pool of {args.workers} on {os.cpu_count()} cores: {len(files)} files ({pages} pages) "
+        f"in {wall:.1f} s = {pages / wall * 60:.1f} pages/min, {failures} failed"
+    )
+    if results:
+        print(
+            f"peak RSS per worker: parser {max(r.peak_rss_mb for r in results):.0f} MiB, "
+            f"Tesseract {max(r.children_peak_rss_mb for r in results):.0f} MiB "
+            f"(median parser {statistics.median(r.peak_rss_mb for r in results):.0f} MiB)"
+        )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
