@@ -12,6 +12,8 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+import psycopg
+
 
 @dataclass
 class PgServer:
@@ -68,19 +70,21 @@ def start(bin_dir: Path) -> tuple[PgServer, subprocess.Popen[bytes]]:
         stdout=subprocess.DEVNULL, stderr=log_file,
     )
     log_file.close()
-    deadline = time.monotonic() + 30
+    deadline = time.monotonic() + 60
+    dsn = f"host=127.0.0.1 port={port} user=coibot dbname=postgres connect_timeout=2"
     while time.monotonic() < deadline:
+        # A real connection, not just an open port: the server takes TCP before it is ready.
         try:
-            with socket.create_connection(("127.0.0.1", port), timeout=0.5):
+            with psycopg.connect(dsn):
                 break
-        except OSError:
+        except psycopg.OperationalError:
             if proc.poll() is not None:
                 err = log_path.read_text(errors="replace")
                 raise RuntimeError(f"postgres exited: {err}") from None
             time.sleep(0.1)
     else:
         proc.kill()
-        raise RuntimeError("postgres did not start within 30 s")
+        raise RuntimeError("postgres did not accept connections within 60 s")
     return PgServer("127.0.0.1", port, "coibot", datadir), proc
 
 
