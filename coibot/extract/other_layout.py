@@ -882,6 +882,7 @@ def read_other(pages: list[PageWords]) -> dict[str, Any] | None:
         log.info("no certificate facts in a non-ACORD layout")
         return None
     policies: list[dict[str, Any]] = []
+    warnings: list[str] = []
     insurers: dict[str, dict[str, Any]] = {}
     for pol in r.policies:
         pol_carrier = pol.carrier or carrier
@@ -905,9 +906,21 @@ def read_other(pages: list[PageWords]) -> dict[str, Any] | None:
         }
         if pol.coverage == WC and pol.statutory:
             entry["statutory"] = True
+        # A scan's words carry OCR confidence: the policy is as sure as its least sure word.
+        confs = [w.conf for line in pol.lines for w in line.words]
+        if confs and min(confs) < 1.0:
+            entry["_conf"] = {"words": round(min(confs), 3)}
+        label = pol.name or pol.coverage
+        for key, what in (("policy_number", "policy number"), ("effective_date", "effective date"),
+                          ("expiration_date", "expiration date")):
+            if entry[key] is None:
+                warnings.append(f"{label}: no {what} found")
         policies.append(entry)
     if not insurers and carrier:
         insurers[carrier.casefold()] = {"letter": None, "name": carrier, "naic": naic}
-    draft = {"form": "other", **r.draft, "insurers": list(insurers.values()), "policies": policies}
+    if carrier is None:
+        warnings.append("the issuing insurer was not found on the certificate")
+    draft = {"form": "other", **r.draft, "insurers": list(insurers.values()), "policies": policies,
+             "warnings": warnings}
     draft.setdefault("producer", None)
     return draft

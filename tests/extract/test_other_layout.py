@@ -571,6 +571,7 @@ def test_value_not_printed_is_null() -> None:
     assert pol["basis"] is None
     assert pol["additional_insured"] is None and pol["waiver_of_subrogation"] is None
     assert draft.get("certificate_date") is None
+    assert "Commercial General Liability: no effective date found" in draft["warnings"]
     assert draft["insurers"] == [{"letter": None, "name": "Granite Peak Insurance Company", "naic": None}]
 
 
@@ -593,7 +594,7 @@ def test_scan_jitter_and_signature_carrier() -> None:
         Word("Liability", 193, 120, 230, 129),
         Word("Policy", 50, 134, 80, 143),
         Word("Number:", 83, 134, 120, 143),
-        Word("DG-77", 125, 134, 160, 143),
+        Word("DG-77", 125, 134, 160, 143, conf=0.6),
         Word("Authorized", 50, 300, 100, 309),
         Word("Representative,", 103, 300, 170, 309),
         Word("Delta", 175, 300, 200, 309),
@@ -607,6 +608,7 @@ def test_scan_jitter_and_signature_carrier() -> None:
     (pol,) = draft["policies"]
     assert (pol["coverage"], pol["policy_number"]) == ("general_liability", "DG-77")
     assert pol["carrier"] == "Delta Mutual Insurance Company"
+    assert finalize(draft)["policies"][0]["confidence"] == 0.6
 
 
 def test_two_party_columns_under_side_by_side_labels() -> None:
