@@ -204,7 +204,7 @@ def _party_from(parts: dict[str, str]) -> dict[str, str | None] | None:
         lines += block_lines
     if parts.get("address"):
         lines += [ln for ln in parts["address"].splitlines() if ln.strip()]
-    lines += [parts[k] for k in ("line1", "line2") if parts.get(k)]
+    lines += [ln for k in ("line1", "line2") for ln in (parts.get(k) or "").splitlines()]
     city = (parts.get("city") or "").strip()
     state = (parts.get("state") or "").strip()
     state_zip = " ".join(x for x in (state, (parts.get("postal") or "").strip()) if x)
