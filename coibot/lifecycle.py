@@ -30,7 +30,7 @@ from coibot.contacts import provider_recipients
 from coibot.errors import CoibotError
 from coibot.models import SubmissionStatus as S
 from coibot.outbox import enqueue_email
-from coibot.reminders import Due, coverage_label, due_on, enqueue_due, reply_address, requires
+from coibot.reminders import Due, Since, coverage_label, due_on, enqueue_due, reply_address, requires
 from coibot.render import render
 from coibot.requirements import RequirementSet
 
@@ -253,14 +253,37 @@ def run_day(session: Session, settings: Settings, as_of: date, actor: str = ACTO
     """
     from coibot.review import notify_needs_review  # review imports lifecycle's neighbours; keep it lazy
 
+    started = m.utcnow()
+    since = last_run(session, as_of)
     lifecycle = run_lifecycle(session, settings, as_of, actor)
-    due = due_on(session, settings.reminders, as_of)
+    due = due_on(session, settings.reminders, as_of, since)
     sent = enqueue_due(session, settings, due, as_of)
     reviewed = notify_needs_review(session, settings)
+    _record_run(session, as_of, started)
     log.info("run for %s: %d expired, %d re-checked, %d due, %d enqueued, %d needs-review posted",
              as_of.isoformat(), len(lifecycle.expired), len(lifecycle.rechecked), len(due), len(sent),
              len(reviewed))
     return DayReport(as_of, lifecycle, due, sent, reviewed)
+
+
+def last_run(session: Session, as_of: date) -> Since | None:
+    """What the latest completed run on or before `as_of` covered; None before the first run."""
+    row = session.exec(select(m.ReminderRun).where(m.ReminderRun.as_of <= as_of)
+                       .order_by(col(m.ReminderRun.as_of).desc())).first()
+    return Since(row.as_of, row.started_at) if row is not None else None
+
+
+def _record_run(session: Session, as_of: date, started: datetime) -> None:
+    # In the run's transaction: a run that fails records nothing, so the next one covers its days.
+    table = m.ReminderRun.__table__  # type: ignore[attr-defined]
+    dialect = session.get_bind().dialect.name
+    inserts: dict[str, Any] = {"postgresql": postgresql.insert, "sqlite": sqlite.insert}
+    if dialect not in inserts:
+        raise CoibotError(f"unsupported database dialect {dialect}")
+    stmt = inserts[dialect](table).values(as_of=as_of, started_at=started, finished_at=m.utcnow())
+    stmt = stmt.on_conflict_do_update(index_elements=["as_of"], set_={
+        "started_at": stmt.excluded.started_at, "finished_at": stmt.excluded.finished_at})
+    session.connection().execute(stmt)
 
 
 def try_lease(session: Session, name: str, holder: str, now: datetime, ttl: timedelta) -> bool:

@@ -322,3 +322,19 @@ class CertificateRequestSent(SQLModel, table=True):
     requirement_set_id: int = Field(foreign_key="requirement_set_version.id")
     milestone: str = Field(max_length=32)
     sent_at: datetime = Field(default_factory=utcnow)
+
+
+class ReminderRun(SQLModel, table=True):
+    """A completed reminder run: the next run only looks at what changed since (catch-up included)."""
+
+    __tablename__ = "reminder_run"
+
+    as_of: date = Field(primary_key=True)
+    started_at: datetime
+    finished_at: datetime = Field(default_factory=utcnow)
+
+
+# Reminder runs look up submissions changed since the last run (a decision, a pause lifted).
+Index("ix_submission_updated_at", Submission.updated_at)  # type: ignore[arg-type]
+# Config sync touches updated_at of every provider it writes: new links show up by it.
+Index("ix_provider_updated_at", Provider.updated_at)  # type: ignore[arg-type]
