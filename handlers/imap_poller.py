@@ -204,6 +204,7 @@ class ImapPoller:
         if self._pool is None:
             self._pool = ThreadPoolExecutor(self.workers, thread_name_prefix=f"imap-{self.account.name}")
         statuses = list(self._pool.map(self._process, [inbound_id for _uid, _lease, inbound_id in batch]))
+        self.on_processed()  # the replies are committed: the sender need not wait for the moves
         # The IMAP connection is used from this thread only: moves happen here, one by one.
         for (uid, lease, inbound_id), status in zip(batch, statuses, strict=True):
             try:
@@ -215,7 +216,6 @@ class ImapPoller:
                 self._move(client, uid, self._folder(target), caps)
                 log.info("imap %s: uid=%s inbound=%s %s -> %s", self.account.name, uid, inbound_id,
                          status.value, target)
-                self.on_processed()
             finally:
                 self._release(lease)
         batch.clear()
