@@ -21,10 +21,12 @@ from typing import Any
 import pytest
 import yaml
 from sqlmodel import Session, col, select
+from typer.testing import CliRunner
 
 from coibot import models as m
+from coibot.cli.app import app
 from coibot.db import make_engine
-from coibot.demo import demo_site
+from coibot.demo import demo_certificates, demo_site
 from tests.handlers.conftest import IMAP_PASSWORD, IMAP_USER, PASSWORD_ENV
 from tests.support.dovecot import Dovecot, free_port
 from tests.support.mailsite import TEXT_OK, certificate_mail
@@ -173,7 +175,7 @@ def _send_streaming(host: str, port: int, size: int) -> tuple[bytes, bytes]:
 
 
 def test_sixty_megabytes_refused_with_552_and_memory_bounded(
-    tmp_path: Path, serves: list[Serve]
+    tmp_path: Path, serves: list[Serve], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     port = free_port()
     config = write_config(tmp_path, None, None, port)
@@ -200,5 +202,14 @@ def test_sixty_megabytes_refused_with_552_and_memory_bounded(
         return any(b"In-Reply-To: <small@x>" in p.read_bytes() for p in outbox.glob("*.eml"))
 
     wait_until(reply_file, 60, "the reply file")
+    # `coibot demo` mails to the running server and prints the reply (the text certificate only,
+    # to keep the test short; the scan takes seconds of OCR).
+    monkeypatch.setattr("coibot.cli.demo_cmd.demo_certificates", lambda: demo_certificates()[:1])
+    result = CliRunner().invoke(app, ["demo", "-c", str(config), "--port", str(port), "--wait", "60"])
+    assert result.exit_code == 0, result.output
+    out = result.output.splitlines()
+    assert "-> office@blueheron.example sends compliant-blue-heron.pdf (compliant text PDF) to " \
+           "certificates@coibot.example" in out
+    assert "Parkside Property Holdings, LLC, current requirements: COMPLIANT" in out
     assert serve.terminate() == 0
     assert "shutting down" in serve.log.read_text()
