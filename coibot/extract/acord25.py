@@ -12,9 +12,11 @@ from __future__ import annotations
 import itertools
 import logging
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from coibot.errors import ExtractionError
 from coibot.extract.layout import Box, Line, Page, box_of, is_mark, make_lines, marked_before
 from coibot.extract.limits_table import read_limits
 from coibot.extract.normalize import fold, iso_date, normalize_name
@@ -22,6 +24,9 @@ from coibot.extract.parties import read_contact, read_party
 from coibot.extract.words import PageWords, Word
 
 log = logging.getLogger(__name__)
+
+# Reads one field of a scanned page again: (box in points, kind) -> the word read, or None.
+Reread = Callable[[tuple[float, float, float, float], str], Word | None]
 
 _SIGNATURE = (
     "certificateofliabilityinsurance", "typeofinsurance", "policynumber", "descriptionofoperations",
@@ -49,12 +54,27 @@ def is_acord25(page: PageWords) -> bool:
 class _Draft:
     page: Page
     warnings: list[str] = field(default_factory=list)
+    reread: Reread | None = None
+
+    def read_again(self, box: Box, kind: str) -> Word | None:
+        """A field OCR missed or misread, read again on a tight crop (scans only)."""
+        if self.reread is None:
+            return None
+        try:
+            return self.reread((box.x0, box.top, box.x1, box.bottom), kind)
+        except ExtractionError as exc:
+            log.warning("re-reading a %s field failed: %s", kind, exc)
+            return None
 
 
-def read_acord25(pw: PageWords) -> dict[str, Any]:
-    """A draft extraction (before assemble.finalize) from one ACORD 25 page."""
+def read_acord25(pw: PageWords, reread: Reread | None = None) -> dict[str, Any]:
+    """A draft extraction (before assemble.finalize) from one ACORD 25 page.
+
+    `reread(box, kind)` (kind "date", "amount", "code" or "text") reads one field of a scanned
+    page again; the reader passes the OCR backend's for OCR pages.
+    """
     page = Page(pw)
-    d = _Draft(page)
+    d = _Draft(page, reread=reread if page.ocr else None)
     out: dict[str, Any] = {"form": "acord25"}
     out["certificate_date"] = _certificate_date(d)
     producer_label = _producer_label(page)
@@ -443,6 +463,15 @@ def _policy(d: _Draft, table: _Table, kind: str, top: float, bottom: float, rtop
             letter = t
             conf["insurer_letter"] = w.conf
             break
+    if letter is None and pol_has_value(page, table, rtop, rbottom):
+        # The letter prints on the policy number's line: a tight crop there reads best.
+        nums = [ln for ln in page.lines_in(_col_box(table, "number", rtop, rbottom)) if fold(ln.text)]
+        ytop, ybottom = (nums[0].box.top - 3, nums[0].box.bottom + 3) if nums else (rtop, rbottom)
+        again = d.read_again(_col_box(table, "ltr", ytop, ybottom), "code")
+        t = again.text.strip(" .:_|'").upper() if again is not None else ""
+        if len(t) == 1 and t in "ABCDEF" and again is not None:
+            letter = t
+            conf["insurer_letter"] = min(again.conf, 0.8)
     if letter is None and ltr_words:
         d.warnings.append(f"{kind}: insurer letter {' '.join(w.text for w in ltr_words)!r} not readable")
     pol["insurer_letter"] = letter
@@ -460,6 +489,11 @@ def _policy(d: _Draft, table: _Table, kind: str, top: float, bottom: float, rtop
             value = iso_date(text)
             if value:
                 break
+        if value is None and page.ocr and pol["policy_number"]:
+            again = d.read_again(_col_box(table, col, rtop, rbottom), "date")
+            value = iso_date(again.text) if again is not None else None
+            if value is not None and again is not None:
+                words = [again]
         if value is None and words:
             d.warnings.append(f"{kind} {pol['policy_number'] or ''}: {key} "
                               f"{' '.join(w.text for w in words)!r} is not a date".replace("  ", " "))
@@ -472,6 +506,11 @@ def _policy(d: _Draft, table: _Table, kind: str, top: float, bottom: float, rtop
             pol[key] = None
             continue
         words = page.words_in(_col_box(table, col, rtop, rbottom))
+        if not words and page.ocr and pol["policy_number"]:
+            # Tesseract drops lone letters: an empty flag cell on a scan is looked at again.
+            again = d.read_again(_col_box(table, col, rtop, rbottom), "code")
+            if again is not None and fold(again.text) in ("y", "n", "x"):
+                words = [again]
         pol[key] = _flag(words)
         if words:
             conf[key] = _conf(words)
@@ -484,6 +523,11 @@ def _policy(d: _Draft, table: _Table, kind: str, top: float, bottom: float, rtop
         pol["statutory"] = _statutory(page, limits_box)
     pol["_conf"] = conf
     return pol
+
+
+def pol_has_value(page: Page, table: _Table, top: float, bottom: float) -> bool:
+    """Whether the row prints a policy number or a date (so an insurer letter belongs there)."""
+    return any(page.words_in(_col_box(table, c, top, bottom)) for c in ("number", "eff", "exp"))
 
 
 def _flag(words: list[Word]) -> bool:

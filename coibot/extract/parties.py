@@ -93,7 +93,8 @@ def read_contact(page: Page, warnings: list[str], producer: Box | None = None) -
     """The producer's CONTACT NAME, PHONE and E-MAIL cells (2009/09 and later editions)."""
     # The contact cells start on the PRODUCER label's row, below the disclaimer paragraphs.
     top = producer.top - 6 if producer is not None else 0.0
-    area = Box(page.width * 0.3, top, page.width, page.height * 0.4)
+    bottom = producer.top + 60 if producer is not None else page.height * 0.4
+    area = Box(page.width * 0.3, top, page.width, bottom)
     out: dict[str, Any] = {"contact_name": None, "phone": None, "email": None}
     fax = page.find_first("FAX", area)
     contact = page.find_first("CONTACT", area)

@@ -190,7 +190,7 @@ def _from_pages(path: Path, pages: list[PageWords], page_count: int,
             loose.append(page)
     results: list[dict[str, Any]] = []
     for group in groups:
-        draft = read_acord25(group[0])
+        draft = read_acord25(group[0], reread=_rereader(path, group[0]))
         for extra in group[1:]:
             if is_acord101(extra):
                 merge_remarks(draft, read_acord101(extra))
@@ -204,7 +204,7 @@ def _from_pages(path: Path, pages: list[PageWords], page_count: int,
         other = read_other(pages) if read_other is not None else None
         if not isinstance(other, dict) and pages and acord25_score(pages[0])[0] >= 5:
             # Labels garbled by a poor scan: read it as the ACORD 25 it most resembles, with a warning.
-            other = read_acord25(pages[0])
+            other = read_acord25(pages[0], reread=_rereader(path, pages[0]))
             other.setdefault("warnings", []).append("few ACORD 25 labels were recognised; check every field")
         if not isinstance(other, dict):
             raise ExtractionError(
@@ -215,6 +215,21 @@ def _from_pages(path: Path, pages: list[PageWords], page_count: int,
     elif loose:
         log.info("%s: %d page(s) before the first certificate were not read", path.name, len(loose))
     return results
+
+
+def _rereader(path: Path, page: PageWords) -> Callable[[tuple[float, float, float, float], str], Any] | None:
+    """The OCR backend's field re-read for a scanned page (None for text pages or without OCR)."""
+    if page.method != "ocr":
+        return None
+    reread_field = _optional("coibot.extract.ocr", "reread_field")
+    if reread_field is None:
+        return None
+    number = page.number
+
+    def reread(box: tuple[float, float, float, float], kind: str) -> Any:
+        return reread_field(path, number, box, kind)
+
+    return reread
 
 
 def main(argv: list[str] | None = None) -> int:
