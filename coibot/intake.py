@@ -224,13 +224,25 @@ class Processor:
         return resumed
 
     def mark_failed(self, inbound_id: int, reason: str) -> None:
+        """received → failed with the reason; staff hear about it in the same transaction."""
         with session_scope(self.engine) as session:
-            session.exec(update(m.InboundMessage).where(
+            result = session.exec(update(m.InboundMessage).where(
                 col(m.InboundMessage.id) == inbound_id,
                 col(m.InboundMessage.status) == InboundStatus.RECEIVED,
             ).values(status=InboundStatus.FAILED, error=reason[:2000], processed_at=m.utcnow()))
+            if result.rowcount != 1:
+                return
             record(session, ACTOR, "inbound", str(inbound_id), "failed", "received", "failed",
                    {"reason": reason[:500]})
+            row = session.get(m.InboundMessage, inbound_id)
+            staff = self.settings.outbound.staff_emails
+            if row is not None and staff:
+                enqueue_email(session, f"email:staff_failed:{inbound_id}", staff,
+                              f"A message could not be processed: #{inbound_id}",
+                              render("email/staff_failed.txt.j2", attempts=row.attempts, sender=row.sender,
+                                     subject=row.subject or "", source=row.source, inbound_id=inbound_id,
+                                     reason=reason[:500], raw_path=row.raw_path or ""))
+            log.error("inbound=%s failed for good: %s", inbound_id, reason[:300])
 
     # -- internals
 

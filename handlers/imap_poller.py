@@ -49,6 +49,7 @@ IDLE_RENEW_SECONDS = 29 * 60  # RFC 2177: servers may drop an IDLE after 30 minu
 IDLE_CHECK_SECONDS = 1.0  # how often a waiting IDLE looks at the stop flag
 SOCKET_TIMEOUT = 60.0
 MAX_BACKOFF = 60.0
+RETRY_SECONDS = 30.0  # a message whose processing failed is tried again after this (3 tries, then failed)
 BATCH = 20  # messages stored before their documents are read; bounds how long leases are held
 MESSAGE_LEASE = timedelta(minutes=10)  # longer than any processing; a dead local holder is replaced at once
 FAULT_ENV = "COIBOT_FAULT_INJECT"  # tests: kill this process at a named point (see _fault)
@@ -72,6 +73,8 @@ class ImapPoller:
         self.connections = 0  # for logs and tests: how many sessions were opened
         self.holder = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
         self.workers = workers  # documents read at once (each in its own child process)
+        self.retry_seconds = RETRY_SECONDS
+        self._retry = False
         self._pool: ThreadPoolExecutor | None = None
         self._last_uid = 0
         self._delimiter = "/"
@@ -132,17 +135,19 @@ class ImapPoller:
         self._handle(client, sorted(client.search(["ALL"])), uidvalidity, caps)
         use_idle = acc.idle and b"IDLE" in caps
         while not self.stop.is_set():
+            # A message left in the folder after a transient failure is tried again soon.
+            wait = self.retry_seconds if self._retry else None
             if use_idle:
-                self._idle(client)
+                self._idle(client, min(wait or self.idle_renew_seconds, self.idle_renew_seconds))
             else:
-                self.stop.wait(acc.poll_interval_seconds)
+                self.stop.wait(min(wait or acc.poll_interval_seconds, acc.poll_interval_seconds))
                 client.noop()
             if self.stop.is_set():
                 break
             self._handle(client, sorted(client.search(["ALL"])), uidvalidity, caps)
 
-    def _idle(self, client: IMAPClient) -> None:
-        """Wait in IDLE until the server reports something, renewing before the 29-minute mark."""
+    def _idle(self, client: IMAPClient, seconds: float) -> None:
+        """Wait in IDLE until the server reports something or `seconds` pass (at most 29 minutes)."""
         client.idle()
         started = time.monotonic()
         try:
@@ -154,7 +159,7 @@ class ImapPoller:
                 if responses:
                     log.debug("imap %s: idle responses %s", self.account.name, responses)
                     return
-                if time.monotonic() - started >= self.idle_renew_seconds:
+                if time.monotonic() - started >= seconds:
                     log.debug("imap %s: renewing IDLE", self.account.name)
                     return
         finally:
@@ -164,6 +169,7 @@ class ImapPoller:
 
     def _handle(self, client: IMAPClient, uids: list[int], uidvalidity: int, caps: set[bytes]) -> None:
         """Fetch and store in order; read documents `workers` at a time; move each after its commit."""
+        self._retry = False
         batch: list[tuple[int, str, int]] = []  # (uid, lease, inbound id)
         try:
             for uid in uids:
@@ -209,7 +215,8 @@ class ImapPoller:
         for (uid, lease, inbound_id), status in zip(batch, statuses, strict=True):
             try:
                 if status == InboundStatus.RECEIVED:
-                    continue  # a transient failure: it stays in the folder and is tried again later
+                    self._retry = True  # a transient failure: it stays in the folder for the next try
+                    continue
                 _fault("before_move")
                 failed = status == InboundStatus.FAILED
                 target = self.account.failed_folder if failed else self.account.processed_folder

@@ -209,3 +209,54 @@ def test_two_workers_process_once(engine: Engine, site: tuple[Processor, Documen
     with Session(engine) as s:
         assert len(s.exec(select(m.Submission)).all()) == 2
     assert len(_outbox(engine)) == 1
+
+
+def test_one_certificate_checked_for_every_client_of_the_provider(
+    lite: Engine, tmp_path: Path
+) -> None:
+    raw = site_settings(tmp_path).model_dump(mode="json", exclude={"source"})
+    harbor = dict(raw["clients"][0], id="harbor", name="Harbor View Towers LLC")
+    harbor["requirement_sets"] = [dict(rs, certificate_holder={"name": "Harbor View Towers LLC"})
+                                  for rs in harbor["requirement_sets"]]
+    providers = raw["providers"]
+    providers[1]["clients"] = ["parkside", "harbor"]
+    settings = site_settings(tmp_path, clients=[*raw["clients"], harbor], providers=providers)
+    sync(lite, settings)
+    store = DocumentStore(tmp_path / "docs")
+    proc = Processor(lite, settings, store, default_extractor(), today=lambda: TODAY)
+    rec = receive(lite, store, certificate_mail("office@oakmont.example", [TEXT_BAD]), "smtp")
+    out = proc.process(rec.inbound_id)
+    assert out.clients == ["harbor", "parkside"]
+    with Session(lite) as s:
+        assert len(s.exec(select(m.Certificate)).all()) == 1  # read once, its policies reused
+        assert len(s.exec(select(m.Submission)).all()) == 4
+    lines = _outbox(lite)[0].payload["text"].splitlines()
+    assert "Harbor View Towers LLC, current requirements: DEFICIENT" in lines
+    assert "Parkside Property Holdings, LLC, current requirements: DEFICIENT" in lines
+    i = lines.index("A certificate naming each of these clients as certificate holder is needed:")
+    assert lines[i + 1:i + 3] == ["  - Harbor View Towers LLC", "  - Parkside Property Holdings, LLC"]
+
+
+def test_unreadable_attachment_is_named_in_the_reply(lite: Engine, site: tuple[Processor, DocumentStore],
+                                                     tmp_path: Path) -> None:
+    proc, store = site
+    bogus = tmp_path / "certificate.pdf"
+    bogus.write_bytes(b"%PDF-1.4\n this is not really a PDF \n%%EOF\n")
+    rec = receive(lite, store, certificate_mail("office@blueheron.example", [bogus]), "smtp")
+    out = proc.process(rec.inbound_id)
+    assert out.status == InboundStatus.PROCESSED and out.submissions == []
+    lines = _outbox(lite)[0].payload["text"].splitlines()
+    i = lines.index("== certificate.pdf ==")
+    assert lines[i + 1].startswith("We could not read this file: ")
+
+
+def test_html_reply_escapes_what_came_from_the_certificate() -> None:
+    from coibot.render import render
+
+    cert = {"file": "<script>x</script>.pdf", "insured": "A & B", "holder": None, "clients": [],
+            "warnings": []}
+    context = {"provider_name": "<b>Evil</b>", "certificates": [cert], "unread": [], "holder_needed": [],
+               "any_draft": False, "address": "c@x"}
+    html = render("email/reply.html.j2", **context)
+    assert "<script>" not in html and "&lt;script&gt;" in html and "&lt;b&gt;Evil" in html
+    assert "A &amp; B" in html

@@ -104,7 +104,10 @@ def test_two_pollers_on_one_mailbox_answer_each_message_once(
         sender = ["office@blueheron.example", "office@oakmont.example", "office@quarryhill.example"][i]
         dovecot.append(IMAP_USER, certificate_mail(sender, [cert], message_id=f"<two{i}@x>"))
     stop = threading.Event()
-    pollers = [ImapPoller(settings.inbound.imap[0], engine, store, processor, stop) for _ in range(2)]
+    # One waits in IDLE, the other polls as it would on a server without IDLE.
+    idle_account = settings.inbound.imap[0]
+    polling_account = idle_account.model_copy(update={"idle": False, "poll_interval_seconds": 5})
+    pollers = [ImapPoller(acc, engine, store, processor, stop) for acc in (idle_account, polling_account)]
     threads = [threading.Thread(target=p.run) for p in pollers]
     for t in threads:
         t.start()
@@ -190,4 +193,39 @@ def test_dropped_connection_during_idle_reconnects_and_catches_up(
         wait_until(lambda: dovecot.uids(IMAP_USER) == [], what="INBOX to be empty")
     assert proxy.accepted >= 2
     assert reply.message["In-Reply-To"] == "<drop@x>"
+    engine.dispose()
+
+
+class _Broken(Exception):
+    pass
+
+
+@pytest.mark.usefixtures("imap_env")
+def test_message_that_keeps_failing_goes_to_the_failed_folder_with_the_reason(
+    tmp_path: Path, dovecot: Dovecot, sink: Sink
+) -> None:
+    settings = mail_settings(tmp_path, sink, dovecot)
+    engine = migrated(settings)
+    store = DocumentStore(settings.documents_dir)
+
+    def extractor(path: Path, limits: object) -> list[dict[str, object]]:
+        raise _Broken("the reader crashed")
+
+    processor = Processor(engine, settings, store, extractor, today=lambda: TODAY)
+    dovecot.append(IMAP_USER, certificate_mail("office@blueheron.example", [TEXT_OK], message_id="<f@x>"))
+    stop = threading.Event()
+    poller = ImapPoller(settings.inbound.imap[0], engine, store, processor, stop)
+    poller.retry_seconds = 0.2
+    thread = threading.Thread(target=poller.run)
+    thread.start()
+    try:
+        wait_until(lambda: dovecot.uids(IMAP_USER, "coibot/failed") != [], what="the failed folder")
+    finally:
+        stop.set()
+        thread.join(30)
+    assert dovecot.uids(IMAP_USER) == []
+    (row,) = rows(engine, m.InboundMessage)
+    assert (row.status, row.attempts) == ("failed", 3) and "the reader crashed" in (row.error or "")
+    # Nothing half-done went to the sender; staff were told.
+    assert [o.idempotency_key for o in rows(engine, m.Outbox)] == [f"email:staff_failed:{row.id}"]
     engine.dispose()
