@@ -322,3 +322,63 @@ def ink_ratio(page: PageImage, box_pt: Box) -> float:
     crop = page.image.crop((x0, top, max(x1, x0 + 1), max(bottom, top + 1)))
     arr = np.asarray(crop, dtype=np.uint8)
     return float((arr < 128).mean()) if arr.size else 0.0
+
+
+def ink_clusters(mask: Mask, dpi: float, exclude: list[Box]) -> list[Box]:
+    """Character-sized clusters of ink outside the `exclude` boxes (pixel boxes), e.g. lone letters."""
+    mask = mask.copy()
+    h, w = mask.shape
+    for x0, top, x1, bottom in exclude:
+        mask[max(0, int(top) - 2) : min(h, int(bottom) + 3), max(0, int(x0) - 2) : min(w, int(x1) + 3)] = (
+            False
+        )
+    cell = max(2, round(dpi / 30))
+    gh, gw = h // cell, w // cell
+    counts = mask[: gh * cell, : gw * cell].reshape(gh, cell, gw, cell).sum(axis=(1, 3))
+    grid = counts >= max(2, cell // 2)  # a few stray noise pixels do not make a cell inky
+    seen = np.zeros_like(grid)
+    out: list[Box] = []
+    min_h, max_h = dpi * 0.07, dpi * 0.22
+    max_w = dpi * 0.25
+    for gy, gx in zip(*np.nonzero(grid), strict=True):
+        if seen[gy, gx]:
+            continue
+        stack = [(int(gy), int(gx))]
+        seen[gy, gx] = True
+        y0, y1, x0, x1 = gy, gy, gx, gx
+        size = 0
+        while stack and size < 400:
+            cy, cx = stack.pop()
+            size += 1
+            y0, y1, x0, x1 = min(y0, cy), max(y1, cy), min(x0, cx), max(x1, cx)
+            for ny in (cy - 1, cy, cy + 1):
+                for nx in (cx - 1, cx, cx + 1):
+                    if 0 <= ny < gh and 0 <= nx < gw and grid[ny, nx] and not seen[ny, nx]:
+                        seen[ny, nx] = True
+                        stack.append((ny, nx))
+        if size >= 400:
+            continue  # a picture or a logo, not a letter
+        # Tighten to the ink inside the cells.
+        sub = mask[y0 * cell : (y1 + 1) * cell, x0 * cell : (x1 + 1) * cell]
+        rows, cols = np.nonzero(sub.any(axis=1))[0], np.nonzero(sub.any(axis=0))[0]
+        if rows.size == 0:
+            continue
+        top, bottom = y0 * cell + int(rows[0]), y0 * cell + int(rows[-1]) + 1
+        left, right = x0 * cell + int(cols[0]), x0 * cell + int(cols[-1]) + 1
+        bh, bw = bottom - top, right - left
+        if not (min_h <= bh <= max_h and 0.25 * bh <= bw <= 1.4 * bh and bw <= max_w):
+            continue  # not shaped like one glyph
+        if _is_box(mask[top:bottom, left:right]):
+            continue  # a checkbox: the words beside it say what it means
+        out.append((float(left), float(top), float(right), float(bottom)))
+    return out
+
+
+def _is_box(glyph: Mask) -> bool:
+    """A square outline: ink along all four edges (a letter never closes all four)."""
+    h, w = glyph.shape
+    if h < 4 or w < 4 or not 0.7 <= w / h <= 1.4:
+        return False
+    edge = max(1, min(h, w) // 8)
+    sides = (glyph[:edge, :], glyph[-edge:, :], glyph[:, :edge], glyph[:, -edge:])
+    return all(float(side.any(axis=0 if i < 2 else 1).mean()) > 0.8 for i, side in enumerate(sides))

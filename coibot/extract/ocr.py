@@ -75,6 +75,8 @@ _COMMON_WORDS = frozenset(
 # Below this many characters a PDF page has no usable text layer.
 _MIN_TEXT_CHARS = 20
 _CACHE_SIZE = 4
+# At most this many lone ink blobs are re-read per page (a form has a few dozen letters and flags).
+_MAX_LONE = 80
 ReadKind = Literal["date", "amount", "code", "text"]
 _WHITELIST: dict[str, str] = {
     "date": "0123456789/-.",
@@ -116,7 +118,8 @@ def _words(data: dict[str, list[Any]], scale: float, dx: float = 0.0, dy: float 
     """Word-level rows of Tesseract's TSV, mapped from pixels to points by `scale` (points per pixel)."""
     out: list[Word] = []
     for i, text in enumerate(data["text"]):
-        text = str(text).strip()
+        # Underscores and bars at a word's edge are what is left of a ruling line.
+        text = str(text).strip().strip("_|")
         if not text or int(data["level"][i]) != 5:
             continue
         conf = max(0.0, min(1.0, float(data["conf"][i]) / 100.0))
@@ -195,7 +198,44 @@ def prepare(page: PageImage) -> tuple[PageImage, list[Box], list[Box]]:
 def _ocr_prepared(page: PageImage, rules: list[Box], limits: Limits) -> list[Word]:
     clean = images.erase_boxes(page.image, rules)
     data = _tesseract_data(clean, PAGE_PSM, timeout=limits.parse_timeout_seconds)
-    return _words(data, page.scale)
+    words = _words(data, page.scale)
+    return words + _lone_characters(page, clean, words, limits)
+
+
+def _lone_characters(page: PageImage, clean: Image.Image, words: list[Word], limits: Limits) -> list[Word]:
+    """Single letters the sparse pass skipped (INSR LTR, ADDL/SUBR Y/N), read together on one strip."""
+    s = page.dpi / 72.0
+    taken = [(w.x0 * s, w.top * s, w.x1 * s, w.bottom * s) for w in words]
+    blobs = images.ink_clusters(images.ink_mask(clean), page.dpi, taken)[:_MAX_LONE]
+    if not blobs:
+        return []
+    # One above the other, a line each: Tesseract reads a column of letters it drops one by one.
+    gap = round(page.dpi * 0.1)
+    width = round(max(b[2] - b[0] for b in blobs)) + 2 * gap
+    height = round(sum(b[3] - b[1] for b in blobs)) + gap * (len(blobs) + 1)
+    stack = Image.new("L", (width, height), 255)
+    slots: list[tuple[float, float, Box]] = []
+    y = gap
+    for box in blobs:
+        crop = clean.crop((round(box[0]), round(box[1]), round(box[2]), round(box[3])))
+        stack.paste(crop, (gap, y))
+        slots.append((y - gap / 2, y + crop.height + gap / 2, box))
+        y += crop.height + gap
+    data = _tesseract_data(stack, 6, timeout=limits.parse_timeout_seconds)
+    found: list[Word] = []
+    for w in _words(data, 1.0):
+        cy = (w.top + w.bottom) / 2
+        slot = next((b for lo, hi, b in slots if lo <= cy < hi), None)
+        text = w.text
+        if len(text) == 2 and text[0].lower() == text[1].lower():
+            # The LSTM doubles an isolated glyph ("Cc", "YY"); the blob holds one.
+            text = text[0].upper()
+        if slot is None or len(text) > 2 or not any(c.isalnum() for c in text):
+            continue
+        x0, top, x1, bottom = slot
+        found.append(Word(text, x0 / s, top / s, x1 / s, bottom / s, w.conf))
+    log.debug("page %d: %d lone characters read of %d blobs", page.number, len(found), len(blobs))
+    return found
 
 
 def ocr_page(page: PageImage, limits: Limits, key: str = "") -> PageWords:
