@@ -500,7 +500,7 @@ def _policy(d: _Draft, table: _Table, kind: str, top: float, bottom: float, rtop
         pol[key] = value
         if words:
             conf[key] = _conf(words)
-    pol["basis"] = _basis(page, kind, type_box)
+    pol["basis"] = _basis(page, kind, type_box, d)
     for key, col in (("additional_insured", "addl"), ("waiver_of_subrogation", "subr")):
         if col not in table.cols:
             pol[key] = None
@@ -536,7 +536,17 @@ def _flag(words: list[Word]) -> bool:
     return any(is_mark(w) for w in words) or text in ("y", "yes", "x")
 
 
-def _basis(page: Page, kind: str, type_box: Box) -> str | None:
+def _box_marked_again(d: _Draft, label: Box) -> bool:
+    """On a scan, the check box left of a label read again: an X or a tick inside means marked."""
+    h = max(4.0, label.height)
+    word = d.read_again(Box(label.x0 - 1.8 * h - 4, label.top - 2, label.x0 - 0.5, label.bottom + 2), "text")
+    if word is None:
+        return False
+    inner = word.text.strip("[](){}|_ ").lower()
+    return inner in ("x", "xx", "rx", "v", "✓", "✔", "×", "k", "xl", "x]")
+
+
+def _basis(page: Page, kind: str, type_box: Box, d: _Draft | None = None) -> str | None:
     if kind in ("automobile_liability", "workers_compensation"):
         return None
     if kind == "other":
@@ -550,6 +560,9 @@ def _basis(page: Page, kind: str, type_box: Box) -> str | None:
     occur = page.find_first("OCCUR", type_box) or page.find_first("OCCURRENCE", type_box)
     c = bool(claims and marked_before(page, claims))
     o = bool(occur and marked_before(page, occur))
+    if not c and not o and d is not None and d.reread is not None:
+        c = bool(claims and _box_marked_again(d, claims))
+        o = bool(occur and _box_marked_again(d, occur))
     if c and not o:
         return "claims_made"
     if o and not c:

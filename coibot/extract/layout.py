@@ -16,6 +16,8 @@ from rapidfuzz.fuzz import ratio
 from coibot.extract.normalize import fold
 from coibot.extract.words import PageWords, Rule, Word
 
+# One-letter OCR readings of a ruling line or a speck.
+_SPECKS = frozenset({"i", "l", "1", "j"})
 # Rules shorter than this are check-box edges or underlines, not cell borders.
 _CELL_RULE_MIN = 15.0
 
@@ -174,7 +176,7 @@ class Page:
             folded = self._folded[li]
             if not folded[i]:
                 continue
-            hit = self._match(folded, i, target, fuzzy)
+            hit = self._match(folded, i, target, fuzzy, self.ocr)
             if hit < 0:
                 continue
             line = self.lines[li]
@@ -200,15 +202,23 @@ class Page:
                    for r in self.vrules)
 
     @staticmethod
-    def _match(folded: list[str], i: int, target: str, fuzzy: bool) -> int:
-        """Index of the last word when words from `i` spell `target`, else -1."""
+    def _match(folded: list[str], i: int, target: str, fuzzy: bool, specks: bool = False) -> int:
+        """Index of the last word when words from `i` spell `target`, else -1.
+
+        With `specks` (OCR pages), a lone "I" or "l" inside the label (a ruling line read as a
+        letter) is passed over.
+        """
         acc = ""
         for j in range(i, len(folded)):
+            if specks and j > i and folded[j] in _SPECKS and not target.startswith(acc + folded[j]):
+                continue
             acc += folded[j]
             if acc == target:
                 return j
             if fuzzy:
-                if abs(len(acc) - len(target)) <= 2 and ratio(acc, target) >= 85:
+                # Longer labels survive more misread letters ("ctaims-mabe" is CLAIMS-MADE).
+                need = 80 if len(target) >= 8 else 85
+                if abs(len(acc) - len(target)) <= 2 and ratio(acc, target) >= need:
                     return j
                 if len(acc) > len(target) + 2:
                     return -1
