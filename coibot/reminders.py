@@ -166,6 +166,13 @@ def _milestone_case(cfg: Reminders, deadline: Any, as_of: date) -> ColumnElement
     return case(*whens, else_=literal(None))
 
 
+def _escalation_case(cfg: Reminders, deadline: Any, as_of: date) -> ColumnElement[Any]:
+    # A name or NULL rather than a boolean: "already sent" is then an index probe on the same
+    # (…, milestone) key as the milestones, not a scan of every escalation ever sent.
+    return case((deadline <= as_of - timedelta(days=cfg.escalate_after_days), literal(ESCALATE)),
+                else_=literal(None))
+
+
 def _horizon(cfg: Reminders, as_of: date) -> tuple[date, date]:
     """The deadlines that can have anything due on `as_of`."""
     first = max(cfg.days_before_expiry, default=0)
@@ -212,7 +219,7 @@ def due_renewals(session: Session, cfg: Reminders, as_of: date, since: Since | N
                s.c.certificate_id, s.c.requirement_set_id, p.c.coverage, p.c.coverage_name,
                p.c.policy_number, p.c.carrier, deadline.label("deadline"),
                _milestone_case(cfg, deadline, as_of).label("milestone"),
-               (deadline <= as_of - timedelta(days=cfg.escalate_after_days)).label("escalate"))
+               _escalation_case(cfg, deadline, as_of).label("escalate"))
     eligible = (s.c.status.in_([S.APPROVED.value, S.EXPIRED.value]), s.c.provider_id.is_not(None))
     policies = p.join(s, s.c.certificate_id == p.c.certificate_id)
     if since is None:
@@ -256,7 +263,7 @@ def due_renewals(session: Session, cfg: Reminders, as_of: date, since: Since | N
         s3.c.provider_id == due.c.provider_id, s3.c.client_id == due.c.client_id,
         s3.c.status.in_([S.PENDING.value, S.DRAFT.value]), s3.c.certificate_id > due.c.certificate_id,
     )
-    query = select(due, sent_due(due.c.milestone), sent_due(ESCALATE)).where(~renewed, ~paused)
+    query = select(due, sent_due(due.c.milestone), sent_due(due.c.escalate)).where(~renewed, ~paused)
     out: list[Due] = []
     seen: set[tuple[int, str, str]] = set()
     rows = session.connection().execute(query).all()
@@ -281,10 +288,10 @@ def due_renewals(session: Session, cfg: Reminders, as_of: date, since: Since | N
 def _unsent(cand: Any, sent: Any) -> ColumnElement[bool]:
     """Whether the candidate's milestone, or its escalation, is not yet sent."""
     return or_(and_(cand.c.milestone.is_not(None), ~sent(cand.c.milestone)),
-               and_(cand.c.escalate, ~sent(ESCALATE)))
+               and_(cand.c.escalate.is_not(None), ~sent(cand.c.escalate)))
 
 
-def _names(milestone: str | None, ms_sent: bool, escalate: bool, esc_sent: bool) -> list[str]:
+def _names(milestone: str | None, ms_sent: bool, escalate: str | None, esc_sent: bool) -> list[str]:
     names = [milestone] if milestone and not ms_sent else []
     return [*names, ESCALATE] if escalate and not esc_sent else names
 
@@ -327,7 +334,7 @@ def due_requests(session: Session, cfg: Reminders, as_of: date, since: Since | N
     )
     columns = (pc.c.provider_id, pc.c.client_id, v.c.id.label("set_id"), v.c.name.label("set_name"),
                deadline.label("deadline"), _milestone_case(cfg, deadline, as_of).label("milestone"),
-               (deadline <= as_of - timedelta(days=cfg.escalate_after_days)).label("escalate"))
+               _escalation_case(cfg, deadline, as_of).label("escalate"))
     eligible = (pc.c.active, prov.c.active, cl.c.active, v.c.is_latest, v.c.active,
                 or_(v.c.effective_from > as_of, v.c.effective_from == current_start),
                 deadline >= _horizon(cfg, as_of)[0])
@@ -363,7 +370,7 @@ def due_requests(session: Session, cfg: Reminders, as_of: date, since: Since | N
         s.c.status.in_([S.APPROVED.value, S.EXPIRED.value, S.PENDING.value]),
     )
     # Most providers have a certificate on file: that test first, then "already asked".
-    query = select(cand, sent(cand.c.milestone), sent(ESCALATE)).where(~on_file, _unsent(cand, sent))
+    query = select(cand, sent(cand.c.milestone), sent(cand.c.escalate)).where(~on_file, _unsent(cand, sent))
     out: list[Due] = []
     rows = session.connection().execute(query).all()
     sets = _set_versions(session, {row[2] for row in rows})
