@@ -42,7 +42,10 @@ _DATE = re.compile(
 )
 _AMOUNT = re.compile(r"\$\s?\d{1,3}(?:[,\s]\d{3})+(?:\.\d{2})?|\$\s?\d+(?:\.\d{2})?|\b\d{1,3}(?:,\d{3})+\b")
 _NAIC = re.compile(r"NAIC(?:\s*(?:No\.?|#|Code|Number))?\s*[:#.]?\s*(\d{5})\b", re.IGNORECASE)
-_PHONE = re.compile(r"\(?\b\d{3}\)?[\s.\-]?\d{3}[\s.\-]\d{4}\b")
+# Separators as printed or as a scan spaces them: "(693)  555-0184", "515.555.0199", en dashes.
+_PHONE = re.compile(
+    r"\(?\b\d{3}\)?\s{0,2}[.\-\u2013\u2014]?\s{0,2}\d{3}\s{0,2}[.\-\u2013\u2014\s]\s{0,2}\d{4}\b"
+)
 _EMAIL = re.compile(r"[\w.+\-]+@[\w\-]+(?:\.[\w\-]+)+")
 _CITY_LINE = re.compile(r",?\s+[A-Z]{2}\s+\d{5}(?:-\d{4})?\s*$")
 _YES_NO = re.compile(
@@ -394,8 +397,9 @@ def _read_block_line(pol: _Policy, text: str) -> None:
 # --------------------------------------------------------------------------- parties
 def _is_label_line(text: str) -> bool:
     return bool(
-        _RE_INSURED.match(text) or _RE_HOLDER.match(text) or _RE_PRODUCER.match(text) or _RE_DESC.match(text)
-        or _RE_CONTACT.match(text) or (_RE_DATE_LABEL.match(text) and _dates(text))
+        _RE_INSURED.match(text) or _RE_HOLDER.match(text) or _RE_PRODUCER.match(text)
+        or _desc_heading(text) is not None or _RE_CONTACT.match(text)
+        or (_RE_DATE_LABEL.match(text) and _dates(text))
         or _RE_POLICY_NO.search(text) or _RE_PERIOD.match(text) or _anchor(text) or _BOILERPLATE.match(text)
         or (re.match(r"^\s*[A-Za-z /&]{2,40}:\s", text) and not re.match(r"^\s*attn", text, re.I))
     )
@@ -488,7 +492,7 @@ def _signature_company(lines: list[_Line]) -> str | None:
         text = re.sub(r"(?i)^.*?\b(?:representative|agent|department|services)\b\s*(?:of|,)?\s*", "",
                       line.text).strip(" ,")
         if text and _COMPANY.search(text) and not re.search(r"\d", text) and not _BROKER.search(text):
-            if _BOILERPLATE.match(text) or _RE_DESC.match(text) or len(text.split()) > 8:
+            if _BOILERPLATE.match(text) or _desc_heading(text) is not None or len(text.split()) > 8:
                 continue
             return normalize_name(text)
     return None
@@ -640,12 +644,14 @@ def _read_table(r: _Reading, start: int, cols: dict[str, float]) -> int:
     while idx < len(r.lines):
         line = r.lines[idx]
         text = line.text
-        if _RE_DESC.match(text) or _BOILERPLATE.match(text) or _RE_HOLDER.match(text):
+        if _desc_heading(text) is not None or _BOILERPLATE.match(text) or _RE_HOLDER.match(text):
             break
         cov_text = line.between(*edges["coverage"])
         number = line.between(*edges["number"])
         rest = " ".join(line.between(*edges[k]) for k in ("effective", "expiration") if k in edges)
-        if cov_text and number and not _RE_AI.match(cov_text) and not _RE_WOS.match(cov_text):
+        # A row starts where the number column holds something with a digit (not a prose line).
+        flag_line = _RE_AI.match(cov_text) or _RE_WOS.match(cov_text)
+        if cov_text and re.search(r"\d", number) and not flag_line:
             found = _coverage_of(cov_text)
             current = _Policy(found[0] if found else OTHER, cov_text)
             current.number = _clean_number(number.strip()) or number.strip()
@@ -709,9 +715,8 @@ def _read_policies(r: _Reading) -> None:
             pending = []
             idx = _read_table(r, idx, cols)
             continue
-        if _RE_DESC.match(text) or _RE_HOLDER.match(text) or _RE_INSURED.match(text) or _BOILERPLATE.match(
-            text
-        ):
+        if (_desc_heading(text) is not None or _RE_HOLDER.match(text) or _RE_INSURED.match(text)
+                or _BOILERPLATE.match(text)):
             current = None
             pending = []
             idx += 1
@@ -773,13 +778,33 @@ def _read_policies(r: _Reading) -> None:
         idx += 1
 
 
+_DESC_IN_HEADING = re.compile(
+    r"description\s+of\s+operations(?:\s*/\s*[a-z]+(?:\s+[a-z]+)?)*\s*:?", re.IGNORECASE
+)
+
+
+def _desc_heading(text: str) -> int | None:
+    """Where the text after a description heading starts, or None when the line is not one.
+
+    A scan may garble the heading's first words ("SPECIAL PROVISIONS S / DESCRIPTION OF
+    OPERATIONS"): a short line naming "description of operations" is still the heading.
+    """
+    m = _RE_DESC.match(text)
+    if m:
+        return m.end()
+    m = _DESC_IN_HEADING.search(text)
+    if m and m.start() <= 40 and not _AMOUNT.search(text) and len(text[: m.start()].split()) <= 4:
+        return m.end()
+    return None
+
+
 def _read_description(r: _Reading) -> None:
     lines = r.lines
     for idx, line in enumerate(lines):
-        m = _RE_DESC.match(line.text)
-        if not m:
+        end = _desc_heading(line.text)
+        if end is None:
             continue
-        parts = [line.text[m.end():].strip()]
+        parts = [line.text[end:].strip()]
         prev = line
         r.consumed.add(idx)
         for j, nxt in enumerate(lines[idx + 1 :], start=idx + 1):
@@ -802,7 +827,7 @@ def _skip_paragraphs(r: _Reading) -> None:
     lines = r.lines
     idx = 0
     while idx < len(lines):
-        if not _BOILERPLATE.match(lines[idx].text) or _RE_DESC.match(lines[idx].text):
+        if not _BOILERPLATE.match(lines[idx].text) or _desc_heading(lines[idx].text) is not None:
             idx += 1
             continue
         r.consumed.add(idx)
