@@ -185,3 +185,21 @@ def test_an_approved_certificate_is_on_file(world: Engine, cfg: Settings) -> Non
     with Session(world) as s:
         due = due_on(s, cfg.reminders, date(2026, 6, 1))
     assert [d for d in due if d.kind == "missing"] == []
+
+
+def test_reminders_resume_when_the_pausing_renewal_is_rejected(world: Engine, cfg: Settings) -> None:
+    old = add_certificate(world, extraction(EXP))
+    submit(world, old)
+    gl = _policy_ids(world, old)["general_liability"]
+    _backdate(world)
+    assert f"reminder:{gl}:acme:before_60" in _run(world, cfg, EXP - timedelta(days=60))
+    renewal = submit(world, add_certificate(world, extraction(EXP + timedelta(days=365), number="GL-2")),
+                     approve=False)
+    _backdate(world)
+    assert not [k for k in _run(world, cfg, EXP - timedelta(days=30)) if k.startswith("reminder:")]
+    assert not [k for k in _run(world, cfg, EXP - timedelta(days=20)) if k.startswith("reminder:")]
+    with session_scope(world) as s:
+        workflow.reject(s, renewal, "U0ACMEAPPR1", "wrong certificate holder")
+    # The 30-day milestone passed during the pause; the next run catches up with the latest due one.
+    sent = [k for k in _run(world, cfg, EXP - timedelta(days=19)) if k.startswith(f"reminder:{gl}:")]
+    assert sent == [f"reminder:{gl}:acme:before_30"]
