@@ -191,6 +191,26 @@ def approval_blocks(v: ApprovalView) -> tuple[str, list[Block]]:
     return text, fit(blocks)
 
 
+def needs_review_blocks(v: ApprovalView, checks: Sequence[str]) -> tuple[str, list[Block]]:
+    """For staff: a certificate read with low confidence, what to look at, how to correct it."""
+    ln = v.line
+    text = f"Certificate needs review: {v.provider_name} for {v.client_name}"
+    items = "\n".join(f"• {esc(c)}" for c in checks[:20]) or "• (the reader gave no detail)"
+    blocks: list[Block] = [
+        header(f"Needs review: {v.provider_name}"),
+        {"type": "section", "fields": [
+            {"type": "mrkdwn", "text": f"*Provider*\n{esc(v.provider_name)}"},
+            {"type": "mrkdwn", "text": f"*Client*\n{esc(v.client_name)}"},
+            {"type": "mrkdwn", "text": f"*Insured*\n{esc(ln.insured_name or 'not read')}"},
+            {"type": "mrkdwn", "text": f"*Submission*\n#{ln.submission_id} ({ln.status.value})"},
+        ]},
+        section("*What to check against the document*\n" + items),
+        context(f"Correct a field with `coibot review {ln.submission_id} --set FIELD=VALUE`; the "
+                "certificate is checked again and goes to the approvers once it meets the requirements."),
+    ]
+    return text, fit(blocks)
+
+
 def decision_text(ln: SubmissionLine) -> str:
     if ln.status.value == "approved":
         return f":white_check_mark: *Approved* by {user(ln.decided_by)} on {day(ln.decided_at)}"

@@ -20,6 +20,7 @@ from coibot import models as m
 from coibot.db import session_scope
 from coibot.errors import CoibotError
 from coibot.queries import submission_line
+from handlers.outbox_sender import PermanentDeliveryError
 from handlers.slack import blocks as bk
 from handlers.slack.deps import Deps
 
@@ -27,6 +28,8 @@ log = logging.getLogger(__name__)
 
 APPROVAL = "approval_request"
 DECISION = "decision_update"
+NEEDS_REVIEW = "needs_review"  # coibot.review
+ESCALATION = "reminder_escalation"  # coibot.reminders
 # chat.update errors that no retry can fix.
 GONE = frozenset({"message_not_found", "channel_not_found", "is_archived", "cant_update_message"})
 
@@ -59,16 +62,21 @@ class SlackDeliverer:
         payload = row.payload if isinstance(row, m.Outbox) else row
         kind = payload.get("kind")
         sid = payload.get("submission_id")
-        if not isinstance(sid, int):
-            log.error("slack outbox payload without a submission id: %r", payload)
-            return
         try:
+            if kind == ESCALATION:
+                self.post_escalation(payload)
+                return
+            if not isinstance(sid, int):
+                raise PermanentDeliveryError(f"slack {kind} payload without a submission id: {payload!r}")
             if kind == APPROVAL:
                 self.post_approval(sid)
             elif kind == DECISION:
                 self.update_messages(sid)
+            elif kind == NEEDS_REVIEW:
+                self.post_needs_review(sid, payload)
             else:
-                log.warning("slack outbox kind %r is not handled; skipped (submission %s)", kind, sid)
+                # Failed at once and visibly, rather than marked sent and lost.
+                raise PermanentDeliveryError(f"slack outbox kind {kind!r} is not known to the Slack app")
         except SlackApiError as exc:
             error = exc.response.get("error")
             raise SlackDeliveryError(f"slack {kind} for submission {sid}: {error}") from exc
@@ -156,6 +164,64 @@ class SlackDeliverer:
             # The message is posted and recorded; a retry must not post it again for the file.
             log.error("submission %s: could not upload %s to %s: %s", submission_id, filename, channel,
                       exc.response.get("error"))
+
+    # -- staff: needs review, escalations
+
+    def _staff_targets(self, channel: str | None, users: list[str]) -> list[str]:
+        if channel:
+            return [channel]
+        return [self._dm(u) for u in users]
+
+    def post_needs_review(self, submission_id: int, payload: dict[str, Any]) -> None:
+        """Tell staff what the reader was unsure of, with the document in the thread; once per channel."""
+        slack = self.deps.settings.slack
+        targets = self._staff_targets(payload.get("staff_channel") or slack.staff_channel,
+                                      list(payload.get("staff_users") or slack.staff_users))
+        if not targets:
+            log.warning("submission %s needs review but no staff channel or staff user is configured",
+                        submission_id)
+            return
+        with Session(self.deps.engine) as session:
+            view = approval_view(session, submission_id, self.deps)
+            sub = session.get(m.Submission, submission_id)
+            done = set(session.exec(select(m.SlackMessage.channel).where(
+                m.SlackMessage.submission_id == submission_id, m.SlackMessage.kind == NEEDS_REVIEW)).all())
+            document = self._document(session, sub.certificate_id) if sub is not None else None
+        if view is None:
+            log.error("needs-review post for unknown submission %s; skipped", submission_id)
+            return
+        text, blocks = bk.needs_review_blocks(view, [str(c) for c in payload.get("checks") or []])
+        for channel in targets:
+            if channel in done:
+                continue
+            resp = self.deps.client.chat_postMessage(channel=channel, text=text, blocks=blocks)
+            ts = str(resp["ts"])
+            try:
+                with session_scope(self.deps.engine) as session:
+                    session.add(m.SlackMessage(submission_id=submission_id, kind=NEEDS_REVIEW,
+                                               channel=channel, ts=ts))
+            except IntegrityError:
+                log.warning("submission %s: needs-review post to %s already recorded", submission_id, channel)
+            if document is not None:
+                self._upload(submission_id, str(resp.get("channel") or channel), ts, *document)
+
+    def post_escalation(self, payload: dict[str, Any]) -> None:
+        """A reminder nobody answered: to the client's channel (or its approvers) and the staff channel.
+
+        Not recorded per message (it belongs to no submission): a retry after a partial failure may
+        repeat it where it already went.
+        """
+        targets = self._staff_targets(payload.get("channel"), list(payload.get("approvers") or []))
+        staff = payload.get("staff_channel") or self.deps.settings.slack.staff_channel
+        if staff and staff not in targets:
+            targets.append(staff)
+        text = str(payload.get("text") or "A renewal request got no answer.")
+        if not targets:
+            log.warning("escalation has no Slack channel, approver or staff channel: %s", text)
+            return
+        blocks = [bk.section(f":rotating_light: *Escalation*: {bk.esc(text)}")]
+        for channel in targets:
+            self.deps.client.chat_postMessage(channel=channel, text=text, blocks=blocks)
 
     # -- decisions
 

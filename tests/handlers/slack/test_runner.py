@@ -23,9 +23,10 @@ from coibot import models as m
 from coibot.db import make_engine, session_scope
 from coibot.migrate import upgrade
 from coibot.models import SubmissionStatus as S
+from coibot.outbox import enqueue_slack
 from coibot.storage import DocumentStore
 from coibot.sync import sync_config
-from handlers.outbox_sender import OutboxSender
+from handlers.outbox_sender import OutboxSender, PermanentDeliveryError
 from handlers.slack import SlackNotConfigured, build_app
 from handlers.slack.delivery import SlackDeliverer
 from handlers.slack.runner import start_slack
@@ -194,3 +195,31 @@ def test_socket_mode_end_to_end(sqlite_engine: Engine, tmp_path: Path, fake_slac
             assert s.get(m.Submission, sid).status == S.APPROVED  # type: ignore[union-attr]
     finally:
         runner.stop()
+
+
+def test_needs_review_and_escalations_reach_staff(site: Site) -> None:
+    """The other Slack kinds in the outbox: coibot.review's needs_review, coibot.reminders' escalations."""
+    site.settings.slack.staff_channel = "C0STAFF"
+    sid = site.pending_submission()
+    site.deliver_outbox()
+    with session_scope(site.engine) as s:
+        enqueue_slack(s, f"slack:needs_review:{sid}", "needs_review",
+                      {"submission_id": sid, "client_id": "parkside", "checks": ["Expiration date <unclear>"],
+                       "staff_channel": "C0STAFF", "staff_users": []})
+        enqueue_slack(s, "slack:escalation:1", "reminder_escalation",
+                      {"client_id": "parkside", "provider_id": 1, "approvers": APPROVERS, "channel": None,
+                       "text": "Parkside: GL of Blue Heron expired", "staff_channel": "C0STAFF"})
+    site.deliver_outbox()
+    review = site.fake.wait_for("chat.postMessage", where=lambda c: "needs review" in c.params["text"])[0]
+    assert review.params["channel"] == "C0STAFF"
+    text = json.dumps(review.params["blocks"])
+    assert "Expiration date &lt;unclear&gt;" in text and f"coibot review {sid} --set" in text
+    escalations = site.fake.wait_for("chat.postMessage", 3, where=lambda c: "expired" in c.params["text"])
+    # The client has a channel in this site, but the payload names none: its approvers by DM.
+    expected = sorted(["C0STAFF", *(f"D{a}" for a in APPROVERS)])
+    assert sorted(c.params["channel"] for c in escalations) == expected
+    # Delivered again (a retry): the needs-review post is not repeated.
+    SlackDeliverer(site.deps)({"kind": "needs_review", "submission_id": sid, "checks": []})
+    assert len([c for c in site.fake.calls("chat.postMessage") if "needs review" in c.params["text"]]) == 1
+    with pytest.raises(PermanentDeliveryError, match="not known to the Slack app"):
+        SlackDeliverer(site.deps)({"kind": "something_new", "submission_id": sid})
