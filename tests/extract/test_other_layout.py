@@ -640,3 +640,45 @@ def test_two_party_columns_under_side_by_side_labels() -> None:
         "name": "Ferris Welding Co.",
         "address": "18 Forge Street, Meadville, PA 16335",
     }
+
+
+def test_table_ends_at_a_garbled_description_heading() -> None:
+    """A scan reads "SPECIAL PROVISIONS S / DESCRIPTION OF OPERATIONS": still the end of the table,
+    and prose under it is not a policy row."""
+
+    def row(top: float, cells: list[tuple[float, str]]) -> list[Word]:
+        out: list[Word] = []
+        for x0, text in cells:
+            x = x0
+            for token in text.split():
+                out.append(Word(token, x, top, x + 4.5 * len(token), top + 8, conf=0.9))
+                x += 4.5 * len(token) + 2.5
+        return out
+
+    words = row(20, [(200, "CERTIFICATE OF INSURANCE")])
+    words += row(
+        40, [(50, "Agent Contact:"), (120, "Ann Lee"), (160, "Tel."), (180, "(693)"), (210, "555-0184")]
+    )
+    words += row(
+        60,
+        [(50, "COVERAGE"), (170, "POLICY NUMBER"), (255, "EFFECTIVE"), (310, "EXPIRATION"), (365, "LIMITS")],
+    )
+    words += row(
+        72,
+        [
+            (50, "Business Auto Liability"),
+            (170, "BA-100"),
+            (255, "01/01/2026"),
+            (310, "01/01/2027"),
+            (365, "Combined Single Limit"),
+            (480, "$1,000,000"),
+        ],
+    )
+    words += row(96, [(50, "SPECIAL PROVISIONS S / DESCRIPTION OF OPERATIONS")])
+    words += row(108, [(50, "Re: Contract 12 - HVAC preventive maintenance at 2472 Washington Boulevard.")])
+    draft = read_other([PageWords(1, 612, 792, "ocr", words, [])])
+    assert draft is not None
+    assert [p["policy_number"] for p in draft["policies"]] == ["BA-100"]
+    assert draft["description_of_operations"].startswith("Re: Contract 12 - HVAC")
+    assert draft["producer"]["phone"] == "(693) 555-0184"
+    assert draft["producer"]["contact_name"] == "Ann Lee"
