@@ -46,6 +46,8 @@ _NO = frozenset({"N", "NO", "", "FALSE", "0", "-"})
 # Printed values that a page of labels alone never carries: a date or a grouped amount.
 _VALUE_IN_TEXT = re.compile(r"\b\d{1,2}/\d{1,2}/\d{2,4}\b|\b\d{1,3}(?:,\d{3})+\b")
 _LINE_HEIGHT = 9.0
+_MAX_ANNOTS = 3000
+_MAX_VALUE_CHARS = 20000
 # The sentence a description ends with when it continues on a remarks schedule.
 _POINTER = re.compile(
     r"[\s*(\[]*(?:please\s+)?(?:see|continued\s+on|cont'?d\s+on|refer\s+to)\s+(?:the\s+)?"
@@ -150,7 +152,12 @@ def _page_widgets(page: pdfium.PdfPage, handle: Any, number: int, left: float, t
     buf = ctypes.create_string_buffer(8192)
     raw = page.raw
     rect = pdfium_c.FS_RECTF()
-    for i in range(pdfium_c.FPDFPage_GetAnnotCount(raw)):
+    count = pdfium_c.FPDFPage_GetAnnotCount(raw)
+    if count > _MAX_ANNOTS:
+        # A certificate has about a hundred fields; thousands are a hostile or broken file.
+        log.warning("page %d has %d annotations; only the first %d are read", number, count, _MAX_ANNOTS)
+        count = _MAX_ANNOTS
+    for i in range(count):
         annot = pdfium_c.FPDFPage_GetAnnot(raw, i)
         if not annot:
             continue
@@ -161,7 +168,7 @@ def _page_widgets(page: pdfium.PdfPage, handle: Any, number: int, left: float, t
             if kind in _SKIP_TYPES or not pdfium_c.FPDFAnnot_GetRect(annot, rect):
                 continue
             name = _utf16(pdfium_c.FPDFAnnot_GetFormFieldName, buf, handle, annot)
-            value = _utf16(pdfium_c.FPDFAnnot_GetFormFieldValue, buf, handle, annot)
+            value = _utf16(pdfium_c.FPDFAnnot_GetFormFieldValue, buf, handle, annot)[:_MAX_VALUE_CHARS]
             is_check = kind in _CHECK_TYPES
             checked = False
             if is_check:

@@ -608,3 +608,23 @@ def test_fillable_carrier_letter_is_read_as_other_layout(tmp_path: Path) -> None
     )
     assert gl["limits"] == {"each_occurrence": 1000000}
     assert gl["insurer_letter"] is None and gl["carrier"] == "Harbor Light Mutual Insurance Company"
+
+
+def test_too_many_annotations_are_capped(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A page with more widgets than any certificate has is read up to the cap, with a warning."""
+    import coibot.extract.form_fields as form_fields
+
+    monkeypatch.setattr(form_fields, "_MAX_ANNOTS", 6)
+    fields = [
+        _Field("form.date", "01/01/2026", 480, 30),
+        _Field("insured", "Cap Test LLC", 30, 110),
+        _Field("gl.number", "G-9", 230, 200),
+    ] + [_Field(f"junk{i}", "x", 30, 300 + i * 12) for i in range(20)]
+    path = tmp_path / "many.pdf"
+    _form(path, fields)
+    with caplog.at_level("WARNING", logger="coibot.extract.form_fields"):
+        out = extract_from_fields(path)
+    assert any("only the first 6 are read" in r.getMessage() for r in caplog.records)
+    assert out is not None and out["policies"][0]["policy_number"] == "G-9"
