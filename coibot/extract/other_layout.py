@@ -135,6 +135,10 @@ _RE_DATE_LABEL = re.compile(
     r"^\s*(?:date\s+issued|issue\s+date|issued|certificate\s+date|date\s+of\s+issue|dated|date)\s*:?\s*",
     re.IGNORECASE,
 )
+_DATE_LABEL_INLINE = re.compile(
+    r"\b(?<!effective )(?<!expiration )(?:date\s+issued|issue\s+date|certificate\s+date|date)\s*:\s*",
+    re.IGNORECASE,
+)
 _RE_POLICY_NO = re.compile(
     r"policy\s*(?:number|no\.?|#)\s*[:#.]?\s*([A-Z0-9][A-Z0-9\-/.]*(?: [A-Z0-9][A-Z0-9\-/.]*)*)",
     re.IGNORECASE,
@@ -473,6 +477,14 @@ def _read_header(r: _Reading) -> None:
                 r.draft["certificate_date"] = found[0][1]
     if carrier is None:
         carrier = _signature_company(lines)
+    if "certificate_date" not in r.draft:
+        # "Certificate No.: 118   Date Issued: 01/02/2026": the label further along the line.
+        for line in lines[:20]:
+            m = _DATE_LABEL_INLINE.search(line.text)
+            found = _dates(line.text[m.end():]) if m else []
+            if m and found and found[0][0] <= 2:
+                r.draft["certificate_date"] = found[0][1]
+                break
     if "certificate_date" not in r.draft:
         # A letter dated on a line of its own near the top ("March 3, 2026").
         for line in lines[:12]:

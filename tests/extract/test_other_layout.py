@@ -682,3 +682,21 @@ def test_table_ends_at_a_garbled_description_heading() -> None:
     assert draft["description_of_operations"].startswith("Re: Contract 12 - HVAC")
     assert draft["producer"]["phone"] == "(693) 555-0184"
     assert draft["producer"]["contact_name"] == "Ann Lee"
+
+
+def test_certificate_date_labelled_mid_line() -> None:
+    page = _page(
+        [
+            "Acme Insurance Company",
+            "CERTIFICATE OF INSURANCE",
+            "Certificate No.: 118 Date Issued: 01/02/2026",
+            "Named Insured: X Co",
+            "Coverage: Commercial General Liability",
+            "Policy Number: A-1",
+            "Effective Date: 03/03/2026",
+        ]
+    )
+    draft = read_other([page])
+    assert draft is not None
+    assert draft["certificate_date"] == "2026-01-02"
+    assert draft["policies"][0]["effective_date"] == "2026-03-03"
