@@ -20,6 +20,7 @@ from coibot.queries import is_approver, provider_for_slack_user
 from handlers.slack import blocks as bk
 from handlers.slack.delivery import SlackDeliverer
 from handlers.slack.deps import Deps
+from handlers.slack.files import answer_for_inbound
 
 log = logging.getLogger(__name__)
 
@@ -163,8 +164,17 @@ def register(app: App, deps: Deps) -> None:
             deps.ephemeral(channel, slack_user, _conflict_text(deps, sid, m.SubmissionStatus.PENDING))
             return
         name = client.name if client else sub.client_id
+        if channel and ts and sub.inbound_id is not None:
+            # The answer in the thread loses its button: the draft is no longer a draft.
+            with Session(deps.engine) as session:
+                rebuilt = answer_for_inbound(session, deps, sub.inbound_id)
+            if rebuilt is not None:
+                deps.client.chat_update(channel=channel, ts=ts, text=rebuilt[0], blocks=rebuilt[1])
+        # Replies go to the thread's parent (the shared file), not under the bot's own answer.
+        thread = ((body.get("message") or {}).get("thread_ts")
+                  or (body.get("container") or {}).get("thread_ts") or ts)
         if channel:
-            deps.client.chat_postMessage(channel=channel, thread_ts=ts, text=(
+            deps.client.chat_postMessage(channel=channel, thread_ts=thread, text=(
                 f"Sent to {name} for approval as it is, with its gaps clearly marked."))
 
     # The ack runs in the request thread and answers Slack at once; the work runs after it.

@@ -29,6 +29,7 @@ from sqlmodel import Session, col, select
 from coibot import models as m
 from coibot.audit import record
 from coibot.db import session_scope
+from coibot.extract.sniff import sniff_mime
 from coibot.intake import Processor
 from coibot.mail.parse import Attachment, Inbound, safe_filename
 from coibot.queries import ProviderMatch, find_providers, provider_for_slack_user, submission_line
@@ -79,19 +80,6 @@ class Shared:
     event_id: str
 
 
-def sniff(data: bytes) -> str | None:
-    head = data[:1024]
-    if b"%PDF-" in head:
-        return "application/pdf"
-    if head.startswith(b"\x89PNG\r\n\x1a\n"):
-        return "image/png"
-    if head.startswith(b"\xff\xd8\xff"):
-        return "image/jpeg"
-    if head.startswith((b"II*\x00", b"MM\x00*")):
-        return "image/tiff"
-    return None
-
-
 def declared_type(meta: dict[str, Any]) -> str | None:
     """The certificate type Slack's metadata claims (mimetype, else the file name's extension)."""
     mime = str(meta.get("mimetype") or "").lower()
@@ -102,6 +90,31 @@ def declared_type(meta: dict[str, Any]) -> str | None:
     name = str(meta.get("name") or "")
     ext = "." + name.rsplit(".", 1)[-1].lower() if "." in name else ""
     return _EXT_TYPES.get(ext)
+
+
+def upload_answer(session: Session, deps: Deps, submission_ids: list[int], file_name: str,
+                  provider_name: str, unread: list[tuple[str, str]]) -> tuple[str, list[bk.Block]]:
+    """The thread answer to a shared certificate, from the submissions as they are now."""
+    checked: list[bk.CheckedSet] = []
+    for sid in submission_ids:
+        line = submission_line(session, sid, deps.today())
+        client = session.get(m.Client, line.client_id) if line else None
+        if line is not None:
+            checked.append(bk.CheckedSet(client.name if client else line.client_id, line))
+    return bk.upload_reply(file_name, provider_name, checked, unread)
+
+
+def answer_for_inbound(session: Session, deps: Deps, inbound_id: int) -> tuple[str, list[bk.Block]] | None:
+    """The thread answer of a certificate shared in Slack, rebuilt (e.g. after Send for approval)."""
+    row = session.get(m.InboundMessage, inbound_id)
+    if row is None or row.source != SOURCE:
+        return None
+    subs = session.exec(select(m.Submission).where(m.Submission.inbound_id == inbound_id)
+                        .order_by(col(m.Submission.id))).all()
+    provider = session.get(m.Provider, subs[0].provider_id) if subs and subs[0].provider_id else None
+    ids = [s.id for s in subs if s.id is not None]
+    return upload_answer(session, deps, ids, row.subject or "certificate",
+                         provider.name if provider else "unknown provider", [])
 
 
 class FileIntake:
@@ -189,7 +202,7 @@ class FileIntake:
                 provider, candidates = self.provider_for(session, shared)
                 provider_id = provider.id if provider else None
             data = self.download(meta)
-            ctype = sniff(data)
+            ctype = sniff_mime(data)
             if ctype is None:
                 raise FileRefused("its content is not a PDF or an image")
             att = Attachment(safe_filename(name, "certificate" + ALLOWED_TYPES[ctype]), ctype, data)
@@ -262,7 +275,7 @@ class FileIntake:
             return True
         for row in waiting:
             data = Path(row.raw_path or "").read_bytes()
-            ctype = sniff(data) or "application/pdf"
+            ctype = sniff_mime(data) or "application/pdf"
             att = Attachment(row.subject or "certificate.pdf", ctype, data)
             self._run(shared, att, matches[0].provider_id, parked_id=row.id)
         return True
@@ -315,16 +328,10 @@ class FileIntake:
         except IntegrityError:
             log.info("slack file %s of event %s already processed", att.filename, shared.event_id)
             return
-        with Session(self.deps.engine) as session:
-            checked: list[bk.CheckedSet] = []
-            for sid in outcome.submissions:
-                line = submission_line(session, sid, self.deps.today())
-                client = session.get(m.Client, line.client_id) if line else None
-                if line is not None:
-                    checked.append(bk.CheckedSet(client.name if client else line.client_id, line))
-            provider_name = provider.name
         unread = [(att.filename, read.error)] if read.error else []
-        text, blocks = bk.upload_reply(att.filename, provider_name, checked, unread)
+        with Session(self.deps.engine) as session:
+            text, blocks = upload_answer(session, self.deps, outcome.submissions, att.filename, provider.name,
+                                         unread)
         self._say(shared, text, blocks)
         log.info("slack inbound %s (%s) from %s: %d submission(s) %s", inbound_id, att.filename, shared.user,
                  len(outcome.submissions), outcome.submissions)

@@ -73,6 +73,10 @@ def test_dm_upload_answered_in_thread_with_gaps_then_sent_for_approval(site: Sit
     site.action("coi_send_for_approval", str(sid), OAKMONT_USER, channel=f"D{OAKMONT_USER}", message_ts="1.2")
     site.fake.wait_for("chat.postMessage", where=lambda c: c.params.get("thread_ts") == "1.2")
     assert site.submission(sid).status == S.PENDING
+    # The answer in the thread is rebuilt without its button.
+    rebuilt = site.fake.wait_for("chat.update")[0]
+    assert rebuilt.params["ts"] == "1.2" and _buttons(rebuilt.params["blocks"]) == []
+    assert "Oakmont Data Cabling Inc." in json.dumps(rebuilt.params["blocks"])
     # Its approval request is clearly marked as knowingly deficient.
     site.deliver_outbox()
     post = site.fake.wait_for("chat.postMessage", where=lambda c: c.params.get("channel") == CHANNEL)[0]
