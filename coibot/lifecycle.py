@@ -245,11 +245,13 @@ class DayReport:
     needs_review: list[int]
 
 
-def run_day(session: Session, settings: Settings, as_of: date, actor: str = ACTOR) -> DayReport:
+def run_day(session: Session, settings: Settings, as_of: date, actor: str = ACTOR,
+            now: datetime | None = None) -> DayReport:
     """Everything time causes on `as_of`: expiry, re-checks, reminders, needs-review posts.
 
     Idempotent: a second run on the same day (another process, a retry, a restart) finds the
-    transitions done and the messages recorded, and adds nothing. The caller commits.
+    transitions done and the messages recorded, and adds nothing. `now` is the run's instant
+    (the scheduler's clock), recorded as the messages' sent_at. The caller commits.
     """
     from coibot.review import notify_needs_review  # review imports lifecycle's neighbours; keep it lazy
 
@@ -257,7 +259,7 @@ def run_day(session: Session, settings: Settings, as_of: date, actor: str = ACTO
     since = last_run(session, as_of)
     lifecycle = run_lifecycle(session, settings, as_of, actor)
     due = due_on(session, settings.reminders, as_of, since)
-    sent = enqueue_due(session, settings, due, as_of)
+    sent = enqueue_due(session, settings, due, as_of, now)
     reviewed = notify_needs_review(session, settings)
     _record_run(session, as_of, started)
     log.info("run for %s: %d expired, %d re-checked, %d due, %d enqueued, %d needs-review posted",

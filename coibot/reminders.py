@@ -18,7 +18,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any, Literal
 
 from sqlalchemy import ColumnElement, and_, case, exists, func, literal, or_, select, union
@@ -27,6 +27,7 @@ from sqlalchemy.orm import aliased
 from sqlmodel import Session
 
 from coibot import models as m
+from coibot.clock import send_instant
 from coibot.config import Reminders, Settings
 from coibot.contacts import provider_recipients
 from coibot.errors import CoibotError
@@ -332,9 +333,19 @@ def due_requests(session: Session, cfg: Reminders, as_of: date, since: Since | N
         .where(v3.c.client_id == v.c.client_id, v3.c.is_latest, v3.c.active, v3.c.effective_from <= as_of)
         .scalar_subquery()
     )
+    # Escalate only after the provider was asked and had escalate_after_days to answer: a provider
+    # linked long after the set took effect gets a request first, not an alarm to the approvers.
+    crs_asked = aliased(crs)
+    asked_by = datetime.combine(as_of - timedelta(days=cfg.escalate_after_days), time.max, tzinfo=UTC)
+    asked_long_ago = exists().where(
+        crs_asked.c.provider_id == pc.c.provider_id, crs_asked.c.client_id == pc.c.client_id,
+        crs_asked.c.requirement_set_id == v.c.id, crs_asked.c.milestone != ESCALATE,
+        crs_asked.c.sent_at <= asked_by)
+    escalation = case((and_(deadline <= as_of - timedelta(days=cfg.escalate_after_days), asked_long_ago),
+                       literal(ESCALATE)), else_=literal(None))
     columns = (pc.c.provider_id, pc.c.client_id, v.c.id.label("set_id"), v.c.name.label("set_name"),
                deadline.label("deadline"), _milestone_case(cfg, deadline, as_of).label("milestone"),
-               _escalation_case(cfg, deadline, as_of).label("escalate"))
+               escalation.label("escalate"))
     eligible = (pc.c.active, prov.c.active, cl.c.active, v.c.is_latest, v.c.active,
                 or_(v.c.effective_from > as_of, v.c.effective_from == current_start),
                 deadline >= _horizon(cfg, as_of)[0])
@@ -350,6 +361,12 @@ def due_requests(session: Session, cfg: Reminders, as_of: date, since: Since | N
         # then (new links); a pair whose submissions changed. Each branch starts from its few rows.
         recent = since.at - CHANGE_MARGIN
         changed = _changed_pairs(since)
+        # sent_at is the run's instant (see enqueue_due), so it is compared with run days here.
+        asked_after = datetime.combine(since.as_of - timedelta(days=cfg.escalate_after_days + 1), time.min,
+                                       tzinfo=UTC)
+        anniversary = (select(crs.c.provider_id, crs.c.client_id).where(
+            crs.c.milestone != ESCALATE, crs.c.sent_at <= asked_by, crs.c.sent_at > asked_after)
+            .subquery("asked"))
         cand = union(
             select(*columns).select_from(links(pc, None)).where(
                 *eligible, or_(_windows(cfg, deadline, since.as_of, as_of, _horizon(cfg, as_of)[0]),
@@ -357,6 +374,10 @@ def due_requests(session: Session, cfg: Reminders, as_of: date, since: Since | N
             select(*columns).select_from(links(pc, None)).where(*eligible, prov.c.updated_at >= recent),
             select(*columns).select_from(links(changed, and_(changed.c.provider_id == pc.c.provider_id,
                                                              changed.c.client_id == pc.c.client_id)))
+            .where(*eligible),
+            # Asked escalate_after_days ago, counted from the last run: the escalation is now due.
+            select(*columns).select_from(links(anniversary, and_(
+                anniversary.c.provider_id == pc.c.provider_id, anniversary.c.client_id == pc.c.client_id)))
             .where(*eligible),
         ).subquery("cand")
 
@@ -429,17 +450,17 @@ def _insert_ignore(session: Session, table: Any, values: dict[str, Any], keys: S
     return session.connection().execute(stmt).first() is not None
 
 
-def mark_sent(session: Session, item: Due) -> bool:
-    """Record that `item` goes out; False when another run already recorded it."""
+def mark_sent(session: Session, item: Due, now: datetime) -> bool:
+    """Record that `item` goes out at `now`; False when another run already recorded it."""
     if item.kind == "renewal":
         return _insert_ignore(session, m.ReminderSent.__table__,  # type: ignore[attr-defined]
                               {"policy_id": item.policy_id, "client_id": item.client_id,
-                               "milestone": item.milestone, "sent_at": m.utcnow()},
+                               "milestone": item.milestone, "sent_at": now},
                               ("policy_id", "client_id", "milestone"))
     return _insert_ignore(session, m.CertificateRequestSent.__table__,  # type: ignore[attr-defined]
                           {"provider_id": item.provider_id, "client_id": item.client_id,
                            "requirement_set_id": item.requirement_set_id, "milestone": item.milestone,
-                           "sent_at": m.utcnow()},
+                           "sent_at": now},
                           ("provider_id", "client_id", "requirement_set_id", "milestone"))
 
 
@@ -504,8 +525,15 @@ def compose(session: Session, settings: Settings, item: Due, as_of: date) -> Mes
     return Message(f"email:{item.key}", to, cc, subject, render(template, **context))
 
 
-def enqueue_due(session: Session, settings: Settings, items: Sequence[Due], as_of: date) -> list[Due]:
-    """Record and enqueue each item once; returns the items this call sent. The caller commits."""
+def enqueue_due(session: Session, settings: Settings, items: Sequence[Due], as_of: date,
+                now: datetime | None = None) -> list[Due]:
+    """Record and enqueue each item once; returns the items this call sent. The caller commits.
+
+    `now` is the run's instant (the scheduler's clock); by default the send time of `as_of`, so a
+    run for a past or future day records the day it stands for.
+    """
+    cfg = settings.reminders
+    at = now or send_instant(as_of, cfg.send_time, cfg.timezone)
     sent: list[Due] = []
     for item in items:
         message = compose(session, settings, item, as_of)
@@ -513,7 +541,7 @@ def enqueue_due(session: Session, settings: Settings, items: Sequence[Due], as_o
             log.warning("reminder %s has no recipient (no contact, broker, approver or staff); kept due",
                         item.key)
             continue
-        if not mark_sent(session, item):
+        if not mark_sent(session, item, at):
             log.info("reminder %s already sent by another run", item.key)
             continue
         if message.to:

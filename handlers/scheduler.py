@@ -71,7 +71,7 @@ class ReminderScheduler:
                 if not try_lease(session, LEASE_NAME, self.holder, now, self.lease):
                     log.info("scheduler run for %s skipped: another process holds the lease", as_of)
                     return None
-                return core_run_day(session, self.settings, as_of)
+                return core_run_day(session, self.settings, as_of, now=now)
         except OperationalError as exc:
             # SQLite answers "database is locked" when the leader's run outlasts the busy timeout.
             log.warning("scheduler run for %s not done (database busy: %s); the next run catches up",

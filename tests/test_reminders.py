@@ -164,13 +164,19 @@ def test_a_draft_renewal_also_pauses(world: Engine, cfg: Settings) -> None:
 def test_missing_certificate_is_requested_on_the_cadence_of_the_set(world: Engine, cfg: Settings) -> None:
     current, future = version_id(world, "current"), version_id(world, "2027")
     sent = _run(world, cfg, date(2026, 6, 1))
-    # No certificate at all: the current set (in effect since January) is overdue, and escalated.
-    assert sorted(k for k in sent if k.startswith("cert_request:")) == [
-        f"cert_request:1:acme:{current}:after_4", f"cert_request:1:acme:{current}:escalate"]
+    # No certificate at all: the current set (in effect since January) is overdue. The provider is
+    # asked first; the approvers hear of it only when the request went unanswered.
+    requests = [k for k in sent if k.startswith("cert_request:")]
+    assert requests == [f"cert_request:1:acme:{current}:after_4"]
     row = outbox_row(world, f"email:cert_request:1:acme:{current}:after_4")
     assert "no certificate of insurance from you on file" in row.payload["text"]
     assert "Workers compensation; el each accident at least $1,000,000" in row.payload["text"]
     assert _run(world, cfg, date(2026, 6, 2)) == []
+    _backdate(world)
+    assert _run(world, cfg, date(2026, 6, 14)) == []
+    assert _run(world, cfg, date(2026, 6, 15)) == [f"cert_request:1:acme:{current}:escalate"]
+    escalation = outbox_row(world, f"email:cert_request:1:acme:{current}:escalate")
+    assert escalation.payload["to"] == ["risk@acme.example", "staff@coibot.example"]
     # The 2027 set: 60 days before it takes effect.
     assert _run(world, cfg, date(2026, 11, 2)) == [f"cert_request:1:acme:{future}:before_60"]
     text = outbox_row(world, f"email:cert_request:1:acme:{future}:before_60").payload["text"]

@@ -15,8 +15,8 @@ import typer
 from sqlmodel import Session, col, select
 
 from coibot import models as m
-from coibot.cli.common import CONFIG_OPTION, console, open_database, settings_from
-from coibot.cli.remind_cmd import parse_day
+from coibot.cli.common import CONFIG_OPTION, console, open_database
+from coibot.cli.remind_cmd import load_settings, parse_day
 from coibot.lifecycle import current_versions
 from coibot.models import SubmissionStatus as S
 from coibot.reminders import coverage_label, requires
@@ -134,7 +134,7 @@ def export(
     """
     if not as_csv:
         raise typer.BadParameter("choose a format: --csv", param_hint="--csv")
-    settings = settings_from(config)
+    settings = load_settings(config)
     day = parse_day(as_of, settings)
     engine = open_database(settings)
     with Session(engine) as session:

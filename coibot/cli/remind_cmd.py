@@ -14,9 +14,15 @@ from sqlmodel import Session
 
 from coibot import models as m
 from coibot.cli.common import CONFIG_OPTION, console, open_database, settings_from
+from coibot.cli.serve_cmd import with_demo_site
 from coibot.config import Settings
 from coibot.lifecycle import DayReport, run_day
 from coibot.reminders import Due, compose
+
+
+def load_settings(config: Path | None) -> Settings:
+    """The configuration as `coibot serve` sees it (the demo site when there is no file)."""
+    return with_demo_site(settings_from(config))
 
 
 def parse_day(value: str | None, settings: Settings, option: str = "--as-of") -> date:
@@ -91,7 +97,7 @@ def remind(
     The scheduler inside `coibot serve` does this every day; this command is for a look ahead
     (--dry-run --as-of 2026-12-01) or a run by hand. Each message is sent at most once ever.
     """
-    settings = settings_from(config)
+    settings = load_settings(config)
     day = parse_day(as_of, settings)
     engine = open_database(settings)
     with Session(engine, expire_on_commit=False) as session:

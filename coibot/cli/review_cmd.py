@@ -12,8 +12,8 @@ from sqlmodel import Session, col, select
 
 from coibot import models as m
 from coibot import workflow
-from coibot.cli.common import CONFIG_OPTION, console, open_database, settings_from
-from coibot.cli.remind_cmd import parse_day
+from coibot.cli.common import CONFIG_OPTION, console, open_database
+from coibot.cli.remind_cmd import load_settings, parse_day
 from coibot.db import session_scope
 from coibot.review import apply_review, what_to_check
 
@@ -52,7 +52,7 @@ def review(
     (audited), re-checks every open submission of the certificate, and sends a now compliant one
     to the client's approvers.
     """
-    settings = settings_from(config)
+    settings = load_settings(config)
     engine = open_database(settings)
     if not assignments:
         with Session(engine) as session:

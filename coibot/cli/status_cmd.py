@@ -11,8 +11,8 @@ from rich.markup import escape
 from sqlmodel import Session, col, select
 
 from coibot import models as m
-from coibot.cli.common import CONFIG_OPTION, console, open_database, settings_from
-from coibot.cli.remind_cmd import parse_day
+from coibot.cli.common import CONFIG_OPTION, console, open_database
+from coibot.cli.remind_cmd import load_settings, parse_day
 from coibot.errors import CoibotError
 from coibot.queries import ClientStatus, SubmissionLine, find_providers, provider_status
 
@@ -88,7 +88,7 @@ def status(
     config: Path | None = CONFIG_OPTION,
 ) -> None:
     """Where each provider stands with each client: Effective Now, Pending, Draft, Rejected, Future."""
-    settings = settings_from(config)
+    settings = load_settings(config)
     day = parse_day(as_of, settings)
     engine = open_database(settings)
     rows: list[dict[str, Any]] = []
