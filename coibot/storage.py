@@ -24,6 +24,22 @@ def ensure_writable_dir(path: Path, what: str) -> Path:
     return path
 
 
+def atomic_write(target: Path, data: bytes) -> Path:
+    """Write `data` to `target` durably: a temporary file, fsync, then rename over the target."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=".incoming-")
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+            fh.flush()
+            os.fsync(fh.fileno())
+        Path(tmp).replace(target)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return target
+
+
 class DocumentStore:
     """Bytes stored once under their sha256: `<root>/ab/cdef….bin`."""
 
@@ -41,17 +57,7 @@ class DocumentStore:
         target = self.path_for(digest)
         if target.exists() and target.stat().st_size == len(data):
             return digest, target
-        target.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=".incoming-")
-        try:
-            with os.fdopen(fd, "wb") as fh:
-                fh.write(data)
-                fh.flush()
-                os.fsync(fh.fileno())
-            Path(tmp).replace(target)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
+        atomic_write(target, data)
         log.debug("stored document %s (%d bytes)", digest, len(data))
         return digest, target
 

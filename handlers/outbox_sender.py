@@ -14,7 +14,6 @@ import logging
 import os
 import smtplib
 import ssl
-import tempfile
 from collections.abc import Callable
 from datetime import timedelta
 from pathlib import Path
@@ -30,7 +29,7 @@ from coibot.db import session_scope
 from coibot.mail.compose import ComposeError, build_email
 from coibot.models import OutboxStatus
 from coibot.outbox import EMAIL, SLACK
-from coibot.storage import DocumentStore
+from coibot.storage import DocumentStore, atomic_write
 
 log = logging.getLogger(__name__)
 
@@ -210,19 +209,7 @@ def eml_name(row: m.Outbox) -> str:
 
 def write_eml(directory: Path, row: m.Outbox, data: bytes) -> Path:
     """Write atomically under a name fixed by the row: a repeat replaces, never duplicates."""
-    directory.mkdir(parents=True, exist_ok=True)
-    target = directory / eml_name(row)
-    fd, tmp = tempfile.mkstemp(dir=directory, prefix=".sending-")
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-            fh.flush()
-            os.fsync(fh.fileno())
-        Path(tmp).replace(target)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return target
+    return atomic_write(directory / eml_name(row), data)
 
 
 def _aware(value: Any) -> Any:

@@ -31,6 +31,19 @@ def sniff_bytes(head: bytes) -> Kind:
     return "unknown"
 
 
+MIME_TYPES: dict[Kind, str] = {
+    "pdf": "application/pdf",
+    "png": "image/png",
+    "jpeg": "image/jpeg",
+    "tiff": "image/tiff",
+}
+
+
+def sniff_mime(head: bytes) -> str | None:
+    """The MIME type of a certificate candidate from its first bytes, or None when it is none."""
+    return MIME_TYPES.get(sniff_bytes(head))
+
+
 def sniff(path: Path) -> Kind:
     """The kind of the file at `path` ("pdf", "png", "jpeg", "tiff" or "unknown")."""
     try:

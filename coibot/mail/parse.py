@@ -19,6 +19,8 @@ from email.parser import BytesParser
 from email.utils import getaddresses, parseaddr
 from typing import Any
 
+from coibot.extract.sniff import sniff_mime
+
 log = logging.getLogger(__name__)
 
 # Forwards nested deeper than this are not unpacked (a hostile mail could nest thousands).
@@ -148,19 +150,6 @@ def _filename(part: Message) -> str | None:
     return name
 
 
-def _looks_like_document(data: bytes) -> str | None:
-    head = data[:1024]
-    if b"%PDF-" in head:
-        return "application/pdf"
-    if head.startswith(b"\x89PNG\r\n\x1a\n"):
-        return "image/png"
-    if head.startswith(b"\xff\xd8\xff"):
-        return "image/jpeg"
-    if head.startswith((b"II*\x00", b"MM\x00*")):
-        return "image/tiff"
-    return None
-
-
 def _candidate_type(part: Message, filename: str | None) -> str | None:
     """The content type a part would be read as, or None when it is not a certificate candidate."""
     ctype = part.get_content_type().lower()
@@ -186,7 +175,7 @@ class _Walker:
     def add(self, filename: str | None, ctype: str, data: bytes) -> None:
         if not data:
             return
-        sniffed = _looks_like_document(data)
+        sniffed = sniff_mime(data)
         if sniffed is None and ctype == "application/pdf":
             # Named .pdf but not a PDF: keep it, the reader will say it cannot read it.
             log.info("attachment %r is labelled PDF but has no PDF header", filename)
@@ -230,7 +219,7 @@ class _Walker:
             return
         if ctype in _GENERIC_TYPES:
             data = _payload(part)
-            sniffed = _looks_like_document(data)
+            sniffed = sniff_mime(data)
             if sniffed:
                 self.add(filename, sniffed, data)
             return
@@ -264,7 +253,7 @@ class _Walker:
             if isinstance(payload, str):
                 payload = payload.encode("latin-1", "replace")
             name = str(name).rstrip("\x00") if name else None
-            sniffed = _looks_like_document(payload)
+            sniffed = sniff_mime(payload)
             ext = "." + name.rsplit(".", 1)[-1].lower() if name and "." in name else ""
             if sniffed or ext in _EXT_TYPES:
                 self.add(name, sniffed or _EXT_TYPES[ext], payload)
