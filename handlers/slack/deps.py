@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date
-from typing import Any
 
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
@@ -30,7 +29,6 @@ class Deps:
     processor: Processor | None = None
     bot_user_id: str | None = None
     team_id: str | None = None  # the workspace the bot token belongs to (auth.test)
-    extra: dict[str, Any] = field(default_factory=dict)
 
     def is_staff(self, slack_user: str) -> bool:
         return slack_user in self.settings.slack.staff_users
