@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import shutil
 import statistics
 import sys
 import tempfile
@@ -123,6 +124,7 @@ def main() -> int:
         sink.stop()
         dv.cleanup(server)
         engine.dispose()
+        shutil.rmtree(tmp, ignore_errors=True)
     return 0
 
 

@@ -11,7 +11,6 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
-from pathlib import Path
 from typing import Any
 
 from sqlalchemy.engine import Engine
@@ -27,6 +26,7 @@ log = logging.getLogger(__name__)
 
 WORKERS = 2  # documents are read in a child process each; two match the two cores we plan for
 RETRY_SECONDS = 5.0
+RESUME_SECONDS = 60.0  # how often mail from unknown senders is looked at again (staff may have added them)
 
 
 @dataclass
@@ -90,6 +90,16 @@ class Service:
             finally:
                 self.queue.task_done()
 
+    async def _resume_known_senders(self) -> None:
+        while True:
+            await asyncio.sleep(RESUME_SECONDS)
+            try:
+                for inbound_id in await asyncio.to_thread(self.processor.resume_awaiting):
+                    log.info("inbound=%s: the sender is now on file; processing it", inbound_id)
+                    self.queue.put_nowait(inbound_id)
+            except Exception:
+                log.exception("looking at mail from unknown senders failed; trying again later")
+
     async def run(self, stop: asyncio.Event, ready: Callable[[Listening], None] | None = None) -> None:
         self._loop = asyncio.get_running_loop()
         settings = self.settings
@@ -101,6 +111,7 @@ class Service:
         for inbound_id in backlog:
             self.queue.put_nowait(inbound_id)
         tasks = [asyncio.create_task(self._worker(i), name=f"intake-{i}") for i in range(self.workers)]
+        tasks.append(asyncio.create_task(self._resume_known_senders(), name="resume-senders"))
         server: asyncio.Server | None = None
         smtp_at: tuple[str, int] | None = None
         if settings.inbound.smtp.enabled:
@@ -166,7 +177,3 @@ class Service:
             log.info("the reminder scheduler is not available (%s)", exc)
             return None
         return start_scheduler(self.engine, self.settings)
-
-
-def outbox_dir_of(settings: Settings) -> Path:
-    return settings.outbox_dir

@@ -58,8 +58,11 @@ def _banner(settings: Settings, info: object) -> None:
 
 def serve(config: Path | None = CONFIG_OPTION) -> None:
     """Receive certificates by SMTP and IMAP, answer them, and deliver the outbox until stopped."""
-    logging.getLogger("coibot").setLevel(logging.INFO)
-    logging.getLogger("handlers").setLevel(logging.INFO)
+    # One line per event on stderr: intake, replies and deliveries are INFO (-v adds DEBUG).
+    for name in ("coibot", "handlers"):
+        logger = logging.getLogger(name)
+        if logger.getEffectiveLevel() > logging.INFO:
+            logger.setLevel(logging.INFO)
     root = logging.getLogger()
     if not root.handlers:
         logging.basicConfig(level=logging.WARNING, format=LOG_FORMAT, stream=sys.stderr)
