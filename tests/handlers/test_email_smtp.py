@@ -18,9 +18,16 @@ from tests.support.smtp_sink import Sink
 P = "Parkside Property Holdings, LLC"
 
 
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def any_db(request: pytest.FixtureRequest) -> str | None:
+    """None for the default SQLite file, else a fresh PostgreSQL database."""
+    return None if request.param == "sqlite" else str(request.getfixturevalue("pg_url"))
+
+
 @pytest.fixture
-def running(tmp_path: Path, sink: Sink) -> Iterator[Running]:
-    settings = mail_settings(tmp_path, sink, None)
+def running(tmp_path: Path, sink: Sink, request: pytest.FixtureRequest) -> Iterator[Running]:
+    url = request.getfixturevalue("any_db") if "any_db" in request.fixturenames else None
+    settings = mail_settings(tmp_path, sink, None, **({"storage": {"database_url": url}} if url else {}))
     engine = migrated(settings)
     yield from run_service(settings, engine)
     engine.dispose()
@@ -44,6 +51,7 @@ def inbound_rows(running: Running) -> list[m.InboundMessage]:
         return list(s.exec(select(m.InboundMessage).order_by(m.InboundMessage.id)).all())
 
 
+@pytest.mark.usefixtures("any_db")
 def test_text_certificate_answered_with_itemised_reply(running: Running, sink: Sink) -> None:
     raw = certificate_mail("Blue Heron <office@blueheron.example>", [TEXT_OK], message_id="<t1@bh.example>",
                            subject="COI for Parkside")
@@ -103,6 +111,7 @@ def test_never_an_open_relay(running: Running, sink: Sink) -> None:
     assert inbound_rows(running) == []
 
 
+@pytest.mark.usefixtures("any_db")
 def test_retry_of_the_same_message_is_stored_once_and_answered_once(running: Running, sink: Sink) -> None:
     raw = certificate_mail("office@oakmont.example", [TEXT_BAD], message_id="<retry@oak.example>")
     assert send(running, raw, sender="office@oakmont.example")[0] == 250
