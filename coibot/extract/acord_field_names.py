@@ -199,6 +199,8 @@ def classify(name: str, *, is_check: bool = False) -> FieldMeaning:
     if not tokens:
         return _UNKNOWN
     text = " " + " ".join(tokens) + " "
+    # ACORD names every box "...Indicator": a box even when the form made it a text field.
+    is_check = is_check or "indicator" in tokens
     if _has(text, "signature", "authorized representative", "revision", "certificate number", "fax",
             "cert number", "certificate no", "rev"):
         return FieldMeaning("", IGNORE)

@@ -15,6 +15,7 @@ from __future__ import annotations
 import ctypes
 import logging
 import re
+import xml.etree.ElementTree as ET
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -47,6 +48,7 @@ _NO = frozenset({"N", "NO", "", "FALSE", "0", "-"})
 _VALUE_IN_TEXT = re.compile(r"\b\d{1,2}/\d{1,2}/\d{2,4}\b|\b\d{1,3}(?:,\d{3})+\b")
 _LINE_HEIGHT = 9.0
 _MAX_ANNOTS = 3000
+_MAX_XFA_BYTES = 4 * 1024 * 1024
 _MAX_VALUE_CHARS = 20000
 # The sentence a description ends with when it continues on a remarks schedule.
 _POINTER = re.compile(
@@ -71,6 +73,11 @@ class Widget:
     bottom: float
     # Printed text just left of an unnamed amount field: the limit's label ("EACH CLAIM").
     left_text: str = ""
+
+    @property
+    def placed(self) -> bool:
+        """False for a value known only from XFA data: it has no rectangle on the page."""
+        return self.x1 > self.x0
 
     @property
     def filled(self) -> bool:
@@ -102,7 +109,17 @@ def _utf16(fn: Callable[..., int], buf: ctypes.Array[ctypes.c_char], *args: Any)
 def _read_form(pdf: pdfium.PdfDocument, name: str, limits: Limits) -> _Form | None:
     if pdf.get_formtype() == pdfium_c.FORMTYPE_NONE:
         return None
-    pdf.init_forms()
+    if pdf.get_formtype() in (pdfium_c.FORMTYPE_XFA_FULL, pdfium_c.FORMTYPE_XFA_FOREGROUND):
+        # pypdfium2 logs that it cannot render XFA; its AcroForm and XFA data are read regardless.
+        quiet = logging.getLogger("pypdfium2._helpers.document")
+        level = quiet.level
+        quiet.setLevel(logging.ERROR)
+        try:
+            pdf.init_forms()
+        finally:
+            quiet.setLevel(level)
+    else:
+        pdf.init_forms()
     env = pdf.formenv
     if env is None:
         return None
@@ -127,7 +144,90 @@ def _read_form(pdf: pdfium.PdfDocument, name: str, limits: Limits) -> _Form | No
                 tp.close()
         finally:
             page.close()
+    xfa = _xfa_values(pdf, name)
+    if xfa:
+        widgets = _with_xfa(widgets, xfa)
     return _Form(widgets, sizes, len(pdf), text_has_values)
+
+
+def _xfa_values(pdf: pdfium.PdfDocument, name: str) -> dict[str, list[tuple[str, str]]]:
+    """Leaf values of an XFA form's datasets packet: {leaf name: [(path, value), ...]}.
+
+    Forms filled in an XFA viewer may keep their values only there, under the same names as the
+    AcroForm fields (`<F><P1><Producer_FullName_A>...`).
+    """
+    raw = pdf.raw
+    for i in range(max(0, pdfium_c.FPDF_GetXFAPacketCount(raw))):
+        label = ctypes.create_string_buffer(64)
+        n = pdfium_c.FPDF_GetXFAPacketName(raw, i, label, len(label))
+        if label.raw[: max(0, n - 1)] != b"datasets":
+            continue
+        size = ctypes.c_ulong()
+        if not pdfium_c.FPDF_GetXFAPacketContent(raw, i, None, 0, ctypes.byref(size)):
+            return {}
+        if not 0 < size.value <= _MAX_XFA_BYTES:
+            log.warning("%s: XFA datasets of %d bytes not read", name, size.value)
+            return {}
+        buf = ctypes.create_string_buffer(size.value)
+        pdfium_c.FPDF_GetXFAPacketContent(raw, i, buf, size.value, ctypes.byref(size))
+        data = buf.raw[: size.value]
+        # Entities are how XML bombs work and XFA data never needs them: refuse, don't expand.
+        if b"<!DOCTYPE" in data or b"<!ENTITY" in data:
+            log.warning("%s: XFA datasets declare a DTD or entities; not read", name)
+            return {}
+        try:
+            root = ET.fromstring(data)  # noqa: S314 - no DTD/entities (checked above), size capped
+        except ET.ParseError as exc:
+            log.info("%s: XFA datasets are not well-formed XML: %s", name, exc)
+            return {}
+        out: dict[str, list[tuple[str, str]]] = {}
+        _xfa_leaves(root, [], out)
+        return out
+    return {}
+
+
+def _xfa_leaves(elem: ET.Element, path: list[str], out: dict[str, list[tuple[str, str]]]) -> None:
+    tag = elem.tag.rsplit("}", 1)[-1]
+    children = list(elem)
+    if not children:
+        value = (elem.text or "").strip()
+        if value and path:
+            out.setdefault(tag, []).append((".".join([*path, tag]), value))
+        return
+    # The packet's own wrappers (datasets, data) are not part of a field's name.
+    inner = path if tag in ("datasets", "data") else [*path, tag]
+    for child in children:
+        _xfa_leaves(child, inner, out)
+
+
+def _leaf(name: str) -> str:
+    return re.sub(r"\[\d*\]", "", name).rsplit(".", 1)[-1]
+
+
+def _with_xfa(widgets: list[Widget], xfa: dict[str, list[tuple[str, str]]]) -> list[Widget]:
+    """Empty widgets take their XFA value; XFA values without any widget become unplaced fields."""
+    used: dict[str, int] = {}
+    out: list[Widget] = []
+    leaves = {_leaf(w.name) for w in widgets}
+    for w in widgets:
+        leaf = _leaf(w.name)
+        values = xfa.get(leaf) or []
+        k = used.get(leaf, 0)
+        used[leaf] = k + 1
+        if w.filled or k >= len(values):
+            out.append(w)
+            continue
+        value = values[k][1]
+        checked = w.is_check and value.strip().lower() not in _OFF_VALUES
+        out.append(replace(w, value=value, checked=checked))
+    for leaf, values in xfa.items():
+        if leaf in leaves:
+            continue
+        is_check = bool(re.search(r"Indicator(?:_[A-Z])?$", leaf))
+        for path, value in values:
+            checked = is_check and value.strip().lower() not in _OFF_VALUES
+            out.append(Widget(1, path, value, is_check, checked, 0.0, 0.0, 0.0, 0.0))
+    return out
 
 
 def _with_label(w: Widget, tp: pdfium.PdfTextPage, left: float, top: float) -> Widget:
@@ -246,6 +346,8 @@ def _resolve_row(w: Widget, rows: dict[_RowKey, _Row], foreign: list[tuple[int, 
     Rows of the coverage table are stacked: a widget belongs to the nearest row starting above
     (or level with) it, as long as it is not far below that row's last named field.
     """
+    if not w.placed:
+        return None
     cy = (w.top + w.bottom) / 2
     best: _RowKey | None = None
     best_top = -1e9
@@ -284,8 +386,9 @@ def read_by_name(widgets: list[Widget]) -> tuple[dict[str, Any], int, int]:
         if m.section in names.COVERAGE_SECTIONS:
             row = row_for((w.page, m.section, m.row))
             row.present.add(m.attr)
-            row.top = min(row.top, w.top)
-            row.bottom = max(row.bottom, w.bottom)
+            if w.placed:
+                row.top = min(row.top, w.top)
+                row.bottom = max(row.bottom, w.bottom)
     foreign = [(w.page, (w.top + w.bottom) / 2) for w, m in meanings
                if w.filled and not m.attr and not w.is_check and iso_date(_text(w.value))]
     filled = understood = 0
@@ -454,7 +557,7 @@ def widget_words(widgets: list[Widget]) -> list[Word]:
     """Filled widgets as printed words at their rectangles (a checked box prints "X")."""
     words: list[Word] = []
     for w in widgets:
-        if not w.filled:
+        if not w.filled or not w.placed:
             continue
         if w.is_check:
             words.append(Word("X", w.x0, w.top, w.x1, w.bottom))

@@ -628,3 +628,85 @@ def test_too_many_annotations_are_capped(
         out = extract_from_fields(path)
     assert any("only the first 6 are read" in r.getMessage() for r in caplog.records)
     assert out is not None and out["policies"][0]["policy_number"] == "G-9"
+
+
+def _xfa_pdf(fields: list[tuple[str, tuple[float, float, float, float]]], datasets: bytes) -> bytes:
+    """A one-page PDF (written object by object) whose AcroForm has empty text widgets and an XFA
+    datasets packet holding the values, as forms filled in an XFA viewer are saved."""
+    kids = " ".join(f"{6 + i} 0 R" for i in range(len(fields)))
+    objs = [
+        b"<< /Type /Catalog /Pages 2 0 R /AcroForm 4 0 R >>",
+        b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+        f"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Annots [{kids}] >>".encode(),
+        f"<< /Fields [{kids}] /XFA [(datasets) 5 0 R] >>".encode(),
+        b"<< /Length %d >>\nstream\n" % len(datasets) + datasets + b"\nendstream",
+    ]
+    for name, (x0, y0, x1, y1) in fields:
+        objs.append(
+            f"<< /Type /Annot /Subtype /Widget /FT /Tx /T ({name}) /Rect [{x0} {y0} {x1} {y1}] >>".encode()
+        )
+    out = bytearray(b"%PDF-1.7\n")
+    offsets = []
+    for i, body in enumerate(objs, start=1):
+        offsets.append(len(out))
+        out += b"%d 0 obj\n" % i + body + b"\nendobj\n"
+    xref = len(out)
+    out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objs) + 1)
+    for off in offsets:
+        out += b"%010d 00000 n \n" % off
+    out += b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (len(objs) + 1, xref)
+    return bytes(out)
+
+
+_XFA_DATA = b"""<?xml version="1.0" encoding="UTF-8"?>
+<xfa:datasets xmlns:xfa="http://www.xfa.org/schema/xfa-data/1.0/"><xfa:data><F><P1>
+<Form_CompletionDate_A>04/02/2026</Form_CompletionDate_A>
+<Producer_FullName_A>Tall Oak Insurance Agency</Producer_FullName_A>
+<NamedInsured_FullName_A>Prairie Roofing Co.</NamedInsured_FullName_A>
+<CertificateHolder_FullName_A>City of Ames</CertificateHolder_FullName_A>
+<Insurer_FullName_A>Cornbelt Mutual Insurance Company</Insurer_FullName_A>
+<Insurer_NAICCode_A>12345</Insurer_NAICCode_A>
+<GeneralLiability_InsurerLetterCode_A>A</GeneralLiability_InsurerLetterCode_A>
+<GeneralLiability_OccurrenceIndicator_A>1</GeneralLiability_OccurrenceIndicator_A>
+<GeneralLiability_ClaimsMadeIndicator_A>0</GeneralLiability_ClaimsMadeIndicator_A>
+<Policy_GeneralLiability_PolicyNumberIdentifier_A>CMG 100200
+</Policy_GeneralLiability_PolicyNumberIdentifier_A>
+<Policy_GeneralLiability_EffectiveDate_A>01/01/2026</Policy_GeneralLiability_EffectiveDate_A>
+<GeneralLiability_EachOccurrence_LimitAmount_A>1,000,000</GeneralLiability_EachOccurrence_LimitAmount_A>
+</P1></F></xfa:data></xfa:datasets>"""
+
+
+def test_values_kept_only_in_xfa_data(tmp_path: Path) -> None:
+    path = tmp_path / "xfa.pdf"
+    widgets = [
+        (P1 + "Producer_FullName_A[0]", (30.0, 700.0, 200.0, 712.0)),
+        (P1 + "Policy_GeneralLiability_PolicyNumberIdentifier_A[0]", (230.0, 500.0, 330.0, 510.0)),
+    ]
+    path.write_bytes(_xfa_pdf(widgets, _XFA_DATA))
+    out = extract_from_fields(path)
+    assert out is not None
+    _valid(out)
+    assert out["certificate_date"] == "2026-04-02"
+    assert out["producer"]["name"] == "Tall Oak Insurance Agency"
+    assert out["insured"]["name"] == "Prairie Roofing Co."
+    assert out["certificate_holder"]["name"] == "City of Ames"
+    (gl,) = out["policies"]
+    assert (gl["policy_number"], gl["effective_date"], gl["basis"]) == (
+        "CMG 100200",
+        "2026-01-01",
+        "occurrence",
+    )
+    assert gl["limits"] == {"each_occurrence": 1000000}
+    assert (gl["carrier"], gl["naic"]) == ("Cornbelt Mutual Insurance Company", "12345")
+
+
+def test_xfa_data_with_entities_is_refused(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    bomb = b'<?xml version="1.0"?><!DOCTYPE d [<!ENTITY a "aaaaaaaaaa"><!ENTITY b "&a;&a;&a;&a;">]>' + (
+        b"<xfa:datasets xmlns:xfa='http://www.xfa.org/schema/xfa-data/1.0/'><xfa:data><F><P1>"
+        b"<NamedInsured_FullName_A>&b;</NamedInsured_FullName_A></P1></F></xfa:data></xfa:datasets>"
+    )
+    path = tmp_path / "bomb.pdf"
+    path.write_bytes(_xfa_pdf([(P1 + "NamedInsured_FullName_A[0]", (30.0, 600.0, 200.0, 612.0))], bomb))
+    with caplog.at_level("WARNING", logger="coibot.extract.form_fields"):
+        assert extract_from_fields(path) is None
+    assert any("DTD or entities" in r.getMessage() for r in caplog.records)
