@@ -7,7 +7,9 @@ generic names (`Text12`, `Check Box3`) and for partly flattened forms whose othe
 printed in the text layer: every filled widget becomes a `Word` at its rectangle, merged with the
 page's printed words, and the layout readers read the result as they read a printed page.
 The position reading costs a text-layer pass (~30 ms a page), so it runs only when the names
-leave something out or the text layer carries values of its own.
+leave something out, the text layer carries values of its own, or the form has more pages.
+Forms saved by an XFA viewer may keep values only in the XFA datasets packet, under the same
+names: those fill the empty widgets (or, without a widget, are read by name alone).
 """
 
 from __future__ import annotations
@@ -43,7 +45,6 @@ _CHECK_TYPES = (pdfium_c.FPDF_FORMFIELD_CHECKBOX, pdfium_c.FPDF_FORMFIELD_RADIOB
 _SKIP_TYPES = (pdfium_c.FPDF_FORMFIELD_PUSHBUTTON, pdfium_c.FPDF_FORMFIELD_SIGNATURE)
 _OFF_VALUES = frozenset({"", "off", "no", "n", "0", "false", "unchecked"})
 _YES = frozenset({"Y", "YES", "X", "✓", "✔", "TRUE", "1"})
-_NO = frozenset({"N", "NO", "", "FALSE", "0", "-"})
 # Printed values that a page of labels alone never carries: a date or a grouped amount.
 _VALUE_IN_TEXT = re.compile(r"\b\d{1,2}/\d{1,2}/\d{2,4}\b|\b\d{1,3}(?:,\d{3})+\b")
 _LINE_HEIGHT = 9.0
@@ -101,6 +102,10 @@ def _utf16(fn: Callable[..., int], buf: ctypes.Array[ctypes.c_char], *args: Any)
     if n <= 2:
         return ""
     if n > len(buf):
+        if n > 2 * _MAX_VALUE_CHARS + 2:
+            # No certificate field holds that much text: skip it rather than allocate it.
+            log.warning("a form field value of %d bytes was skipped", n)
+            return ""
         buf = ctypes.create_string_buffer(n)
         fn(*args, ctypes.cast(buf, ctypes.POINTER(pdfium_c.FPDF_WCHAR)), n)
     return ctypes.string_at(buf, n - 2).decode("utf-16-le", "replace")
@@ -268,7 +273,7 @@ def _page_widgets(page: pdfium.PdfPage, handle: Any, number: int, left: float, t
             if kind in _SKIP_TYPES or not pdfium_c.FPDFAnnot_GetRect(annot, rect):
                 continue
             name = _utf16(pdfium_c.FPDFAnnot_GetFormFieldName, buf, handle, annot)
-            value = _utf16(pdfium_c.FPDFAnnot_GetFormFieldValue, buf, handle, annot)[:_MAX_VALUE_CHARS]
+            value = _utf16(pdfium_c.FPDFAnnot_GetFormFieldValue, buf, handle, annot)
             is_check = kind in _CHECK_TYPES
             checked = False
             if is_check:

@@ -710,3 +710,25 @@ def test_xfa_data_with_entities_is_refused(tmp_path: Path, caplog: pytest.LogCap
     with caplog.at_level("WARNING", logger="coibot.extract.form_fields"):
         assert extract_from_fields(path) is None
     assert any("DTD or entities" in r.getMessage() for r in caplog.records)
+
+
+def test_oversized_field_value_is_skipped(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    path = tmp_path / "huge.pdf"
+    c = Canvas(str(path), pagesize=LETTER)
+    height = LETTER[1]
+    for name, value, top in (
+        ("insured", "Big Value LLC", 110),
+        ("gl.number", "G-5", 200),
+        ("description", "x" * 60000, 400),
+    ):
+        c.acroForm.textfield(
+            name=name, value=value, x=30, y=height - top - 10, width=300, height=10, maxlen=100000
+        )
+    c.showPage()
+    c.save()
+    with caplog.at_level("WARNING", logger="coibot.extract.form_fields"):
+        out = extract_from_fields(path)
+    assert any("was skipped" in r.getMessage() for r in caplog.records)
+    assert out is not None
+    assert out["description_of_operations"] is None
+    assert out["policies"][0]["policy_number"] == "G-5"
