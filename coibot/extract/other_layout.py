@@ -146,8 +146,6 @@ _RE_POLICY_NO = re.compile(
 # Words that end a policy number printed on the same line as the next label.
 _NUMBER_STOP = re.compile(r"(?i)^(?:policy|period|term|eff\w*|exp\w*|from|limits?|dates?|issued|naic)$")
 _RE_PERIOD = re.compile(r"policy\s+period|term|period\s+of\s+insurance", re.IGNORECASE)
-_RE_EFF = re.compile(r"effective|eff\.?|inception|from|start", re.IGNORECASE)
-_RE_EXP = re.compile(r"expir\w*|exp\.?|expires|to|until|through|end", re.IGNORECASE)
 _RE_AI = re.compile(r"additional\s+insured\s*[:\-]?", re.IGNORECASE)
 _RE_WOS = re.compile(r"waiver\s+of\s+subrogation\s*[:\-]?", re.IGNORECASE)
 # Printed text that closes a description: cancellation notice, disclaimers, signatures.
@@ -579,10 +577,6 @@ def _read_parties(r: _Reading) -> None:
 
 
 _HEADING_OPENERS = frozenset({"policy", "type", "type of", "date", "dates", "limits of", "insurance"})
-
-
-def _numbers_next(words: list[Word], i: int) -> bool:
-    return any(n.text.lower().startswith(("num", "no", "#")) for n in words[i + 1 : i + 2])
 
 
 def _read_addressee(r: _Reading) -> None:
