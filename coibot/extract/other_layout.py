@@ -368,6 +368,9 @@ def _read_block_line(pol: _Policy, text: str) -> None:
         lowered = text.lower()
         for pos, iso in dates:
             ahead = lowered[max(0, pos - 25) : pos]
+            # A claims-made policy's retroactive date (or any other dated remark) is not its term.
+            if re.search(r"retro|issued?\b|cancel|continuity|prior\s+acts", ahead):
+                continue
             ends = re.search(r"expir|\bexp\b|expires|\bto\b|until|through|[-\u2013]\s*$", ahead)
             if ends and pol.effective:
                 pol.expiration = pol.expiration or iso

@@ -700,3 +700,28 @@ def test_certificate_date_labelled_mid_line() -> None:
     assert draft is not None
     assert draft["certificate_date"] == "2026-01-02"
     assert draft["policies"][0]["effective_date"] == "2026-03-03"
+
+
+def test_retroactive_date_is_not_the_policy_term() -> None:
+    page = _page(
+        [
+            "Acme Insurance Company",
+            "CERTIFICATE OF INSURANCE",
+            "Named Insured: X Co",
+            "Coverage: Professional Liability - Claims-Made",
+            "Policy Number: PL-1",
+            "Retroactive Date: 01/01/2015",
+            "Policy Period: 03/03/2026 to 03/03/2027",
+            "Each Claim: $1,000,000",
+        ]
+    )
+    draft = read_other([page])
+    assert draft is not None
+    (pol,) = draft["policies"]
+    assert (pol["effective_date"], pol["expiration_date"]) == ("2026-03-03", "2027-03-03")
+    assert (pol["coverage"], pol["coverage_name"], pol["basis"]) == (
+        "other",
+        "Professional Liability - Claims-Made",
+        "claims_made",
+    )
+    assert pol["limits"] == {"each_claim": 1000000}
