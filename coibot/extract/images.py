@@ -160,6 +160,8 @@ def ink_mask(img: Image.Image) -> Mask:
     arr = np.asarray(img, dtype=np.uint8)
     paper = _percentile_u8(arr, 90)
     ink = _percentile_u8(arr, 1)
+    if paper - ink < 40:  # little ink on the page: its darkest pixels tell the ink level
+        ink = float(arr.min()) if arr.size else paper
     if paper - ink < 40:  # a blank or washed-out page
         return np.zeros(arr.shape, dtype=bool)
     thr = (paper + ink) / 2
@@ -330,8 +332,9 @@ def ink_ratio(page: PageImage, box_pt: Box) -> float:
     return float((arr < 128).mean()) if arr.size else 0.0
 
 
-def ink_clusters(mask: Mask, dpi: float, exclude: list[Box]) -> list[Box]:
-    """Character-sized clusters of ink outside the `exclude` boxes (pixel boxes), e.g. lone letters."""
+def ink_clusters(mask: Mask, dpi: float, exclude: list[Box]) -> tuple[list[Box], list[Box]]:
+    """Glyph-sized clusters of ink outside the `exclude` boxes (pixel boxes): lone letters, and
+    checkboxes with a mark inside (empty ones are left out)."""
     mask = mask.copy()
     h, w = mask.shape
     for x0, top, x1, bottom in exclude:
@@ -344,6 +347,7 @@ def ink_clusters(mask: Mask, dpi: float, exclude: list[Box]) -> list[Box]:
     grid = counts >= max(2, cell // 2)  # a few stray noise pixels do not make a cell inky
     seen = np.zeros_like(grid)
     out: list[Box] = []
+    checked: list[Box] = []
     min_h, max_h = dpi * 0.07, dpi * 0.22
     max_w = dpi * 0.25
     for gy, gx in zip(*np.nonzero(grid), strict=True):
@@ -374,10 +378,22 @@ def ink_clusters(mask: Mask, dpi: float, exclude: list[Box]) -> list[Box]:
         bh, bw = bottom - top, right - left
         if not (min_h <= bh <= max_h and 0.25 * bh <= bw <= 1.4 * bh and bw <= max_w):
             continue  # not shaped like one glyph
-        if _is_box(mask[top:bottom, left:right]):
-            continue  # a checkbox: the words beside it say what it means
-        out.append((float(left), float(top), float(right), float(bottom)))
-    return out
+        box = (float(left), float(top), float(right), float(bottom))
+        glyph = mask[top:bottom, left:right]
+        if _is_box(glyph):
+            if _marked_inside(glyph):
+                checked.append(box)
+            continue
+        out.append(box)
+    return out, checked
+
+
+def _marked_inside(glyph: Mask) -> bool:
+    """Ink inside a checkbox's frame: an X, a tick or a filled square."""
+    h, w = glyph.shape
+    inset = max(2, min(h, w) // 5)
+    inner = glyph[inset : h - inset, inset : w - inset]
+    return inner.size > 0 and float(inner.mean()) > 0.12
 
 
 def _is_box(glyph: Mask) -> bool:

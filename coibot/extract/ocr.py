@@ -78,6 +78,8 @@ _MIN_TEXT_CHARS = 20
 _CACHE_SIZE = 4
 # At most this many lone ink blobs are re-read per page (a form has a few dozen letters and flags).
 _MAX_LONE = 80
+# Confidence of a check mark found as ink inside a box frame (not read by Tesseract).
+_CHECKBOX_CONF = 0.9
 ReadKind = Literal["date", "amount", "code", "text"]
 _WHITELIST: dict[str, str] = {
     "date": "0123456789/-.",
@@ -218,9 +220,12 @@ def _lone_characters(page: PageImage, clean: Image.Image, words: list[Word], lim
     """Single letters the sparse pass skipped (INSR LTR, ADDL/SUBR Y/N), read together on one strip."""
     s = page.dpi / 72.0
     taken = [(w.x0 * s, w.top * s, w.x1 * s, w.bottom * s) for w in words]
-    blobs = images.ink_clusters(images.ink_mask(clean), page.dpi, taken)[:_MAX_LONE]
+    blobs, checked = images.ink_clusters(images.ink_mask(clean), page.dpi, taken)
+    blobs = blobs[:_MAX_LONE]
+    # A marked checkbox that Tesseract skipped: the layout reads marks as "X".
+    marks = [Word("X", b[0] / s, b[1] / s, b[2] / s, b[3] / s, _CHECKBOX_CONF) for b in checked]
     if not blobs:
-        return []
+        return marks
     # One above the other, a line each: Tesseract reads a column of letters it drops one by one.
     gap = round(page.dpi * 0.1)
     width = round(max(b[2] - b[0] for b in blobs)) + 2 * gap
@@ -246,8 +251,14 @@ def _lone_characters(page: PageImage, clean: Image.Image, words: list[Word], lim
             continue
         x0, top, x1, bottom = slot
         found.append(Word(text, x0 / s, top / s, x1 / s, bottom / s, w.conf))
-    log.debug("page %d: %d lone characters read of %d blobs", page.number, len(found), len(blobs))
-    return found
+    log.debug(
+        "page %d: %d lone characters read of %d blobs, %d marked boxes",
+        page.number,
+        len(found),
+        len(blobs),
+        len(marks),
+    )
+    return found + marks
 
 
 def ocr_page(page: PageImage, limits: Limits, key: str = "") -> PageWords:
