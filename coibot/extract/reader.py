@@ -20,6 +20,7 @@ from coibot.errors import ExtractionError
 from coibot.extract.acord25 import acord25_score, is_acord25, read_acord25
 from coibot.extract.acord101 import is_acord101, merge_remarks, read_acord101
 from coibot.extract.assemble import finalize
+from coibot.extract.sniff import sniff_bytes
 from coibot.extract.words import PageWords
 from coibot.limits import Limits
 
@@ -27,25 +28,6 @@ log = logging.getLogger(__name__)
 
 # Fewer words than this on a page means no usable text layer.
 _MIN_WORDS = 5
-
-_IMAGE_MAGIC = (
-    (b"\x89PNG\r\n\x1a\n", "png"),
-    (b"\xff\xd8\xff", "jpeg"),
-    (b"II*\x00", "tiff"),
-    (b"MM\x00*", "tiff"),
-)
-
-
-def sniff(head: bytes) -> str:
-    """"pdf", "png", "jpeg", "tiff" from a file's first bytes, else "unknown"."""
-    # Some producers put a few bytes of junk before the header; readers accept it within 1 KiB.
-    if b"%PDF-" in head[:1024]:
-        return "pdf"
-    for magic, kind in _IMAGE_MAGIC:
-        if head.startswith(magic):
-            return kind
-    return "unknown"
-
 
 def _optional(module: str, name: str) -> Callable[..., Any] | None:
     """A function from a sibling backend that may not be installed yet (or at all)."""
@@ -82,7 +64,7 @@ def extract_document(path: Path, limits: Limits | None = None) -> list[dict[str,
         raise ExtractionError(
             "too_large", f"{path.name} is {size} bytes; the limit is {limits.max_attachment_bytes}"
         )
-    kind = sniff(head)
+    kind = sniff_bytes(head)
     if kind == "pdf":
         return _extract_pdf(path, limits)
     if kind in ("png", "jpeg", "tiff"):

@@ -18,7 +18,8 @@ from reportlab.pdfgen.canvas import Canvas
 
 from coibot.errors import ExtractionError
 from coibot.extract import reader
-from coibot.extract.reader import extract_document, sniff
+from coibot.extract.reader import extract_document
+from coibot.extract.sniff import sniff_bytes as sniff
 from coibot.limits import Limits
 
 from .conftest import CORPUS, GL_LIMITS, REAL, SAMPLES, Cert, Pol
