@@ -91,6 +91,13 @@ class _Form:
     sizes: list[tuple[float, float]]  # (width, height) of each page
     page_count: int
     text_has_values: bool
+    # Pages stay open for the position reading; `_extract` closes them.
+    pages: list[pdfium.PdfPage] = field(default_factory=list)
+
+    def close(self) -> None:
+        for page in self.pages:
+            page.close()
+        self.pages.clear()
 
 
 def _utf16(fn: Callable[..., int], buf: ctypes.Array[ctypes.c_char], *args: Any) -> str:
@@ -132,8 +139,10 @@ def _read_form(pdf: pdfium.PdfDocument, name: str, limits: Limits) -> _Form | No
     widgets: list[Widget] = []
     sizes: list[tuple[float, float]] = []
     text_has_values = False
+    opened: list[pdfium.PdfPage] = []
     for index in range(min(len(pdf), limits.max_pages)):
         page = pdf[index]
+        opened.append(page)
         try:
             left, bottom, right, top = page.get_cropbox()
             sizes.append((right - left, top - bottom))
@@ -147,12 +156,14 @@ def _read_form(pdf: pdfium.PdfDocument, name: str, limits: Limits) -> _Form | No
                 widgets += [_with_label(w, tp, left, top) for w in page_widgets]
             finally:
                 tp.close()
-        finally:
-            page.close()
+        except BaseException:
+            for p in opened:
+                p.close()
+            raise
     xfa = _xfa_values(pdf, name)
     if xfa:
         widgets = _with_xfa(widgets, xfa)
-    return _Form(widgets, sizes, len(pdf), text_has_values)
+    return _Form(widgets, sizes, len(pdf), text_has_values, opened)
 
 
 def _xfa_values(pdf: pdfium.PdfDocument, name: str) -> dict[str, list[tuple[str, str]]]:
@@ -594,12 +605,8 @@ def read_by_position(pdf: pdfium.PdfDocument, form: _Form) -> dict[str, Any] | N
     for w in form.widgets:
         by_page.setdefault(w.page, []).append(w)
     pages: list[PageWords] = []
-    for index in range(len(form.sizes)):
-        page = pdf[index]
-        try:
-            printed = pdf_text.read_page(page, index + 1)
-        finally:
-            page.close()
+    for index, page in enumerate(form.pages):
+        printed = pdf_text.read_page(page, index + 1)
         extra = widget_words(by_page.get(index + 1, []))
         pages.append(PageWords(printed.number, printed.width, printed.height, "form_fields",
                                printed.words + extra, printed.rules))
@@ -757,11 +764,19 @@ def extract_from_fields(pdf_path: Path, limits: Limits | None = None) -> dict[st
 
 
 def _extract(pdf: pdfium.PdfDocument, name: str, limits: Limits) -> dict[str, Any] | None:
-    from coibot.extract.assemble import finalize
 
     form = _read_form(pdf, name, limits)
     if form is None:
         return None
+    try:
+        return _extract_form(pdf, form, name)
+    finally:
+        form.close()
+
+
+def _extract_form(pdf: pdfium.PdfDocument, form: _Form, name: str) -> dict[str, Any] | None:
+    from coibot.extract.assemble import finalize
+
     if not any(w.filled for w in form.widgets):
         log.debug("%s: AcroForm without filled fields; the text layer is read instead", name)
         return None
