@@ -22,6 +22,7 @@ from tests.support.mailsite import TODAY, site_settings, sync
 from tests.support.smtp_sink import Sink, start_sink
 
 IMAP_USER = "certificates"
+SECOND_USER = "renewals"  # a second mailbox, for several accounts in one process
 IMAP_PASSWORD = "imap-secret"
 PASSWORD_ENV = "COIBOT_TEST_IMAP_PASSWORD"
 
@@ -29,7 +30,7 @@ PASSWORD_ENV = "COIBOT_TEST_IMAP_PASSWORD"
 @pytest.fixture
 def dovecot() -> Iterator[dovecot_support.Dovecot]:
     require_peer(dovecot_support.find_dovecot() is not None, "Dovecot (dovecot-imapd)")
-    server = dovecot_support.start({IMAP_USER: IMAP_PASSWORD})
+    server = dovecot_support.start({IMAP_USER: IMAP_PASSWORD, SECOND_USER: IMAP_PASSWORD})
     try:
         yield server
     finally:

@@ -17,7 +17,7 @@ from coibot.intake import Processor, receive
 from coibot.storage import DocumentStore
 from handlers.imap_poller import ImapPoller
 from handlers.outbox_sender import OutboxSender
-from tests.handlers.conftest import IMAP_USER, mail_settings, migrated, run_service
+from tests.handlers.conftest import IMAP_USER, SECOND_USER, mail_settings, migrated, run_service
 from tests.support.dovecot import Dovecot
 from tests.support.mailsite import FILLABLE, SCAN, TEXT_BAD, TEXT_OK, TODAY, certificate_mail
 from tests.support.smtp_sink import Sink
@@ -46,15 +46,19 @@ def test_appended_certificates_answered_and_moved_even_when_seen(
     tmp_path: Path, dovecot: Dovecot, sink: Sink
 ) -> None:
     settings = mail_settings(tmp_path, sink, dovecot)
+    second = settings.inbound.imap[0].model_copy(update={"name": "second", "username": SECOND_USER})
+    settings.inbound.imap.append(second)
     engine = migrated(settings)
+    fillable = certificate_mail("office@quarryhill.example", [FILLABLE], message_id="<i3@x>")
+    dovecot.append(SECOND_USER, fillable)
     # Another mail client already read one of them: \Seen must not hide it.
     dovecot.append(IMAP_USER, certificate_mail("office@blueheron.example", [TEXT_OK], message_id="<i1@x>"),
                    flags=(b"\\Seen",))
     for _ in run_service(settings, engine):
         dovecot.append(IMAP_USER, certificate_mail("office@oakmont.example", [TEXT_BAD], message_id="<i2@x>"))
-        replies = sink.handler.wait_for(2)
-        wait_until(lambda: dovecot.uids(IMAP_USER) == [], what="INBOX to be empty")
-    assert len(dovecot.uids(IMAP_USER, PROCESSED)) == 2
+        replies = sink.handler.wait_for(3)
+        wait_until(lambda: dovecot.uids(IMAP_USER) == [] == dovecot.uids(SECOND_USER), what="empty INBOXes")
+    assert len(dovecot.uids(IMAP_USER, PROCESSED)) == 2 and len(dovecot.uids(SECOND_USER, PROCESSED)) == 1
     by_irt = {r.message["In-Reply-To"]: r for r in replies}
     ok = by_irt["<i1@x>"].text.splitlines()
     assert f"{P}, current requirements: COMPLIANT" in ok
@@ -65,8 +69,9 @@ def test_appended_certificates_answered_and_moved_even_when_seen(
         "occurrence.",
     ]
     inbound = rows(engine, m.InboundMessage)
-    assert sorted((r.source, r.status) for r in inbound) == [("imap:box", "processed")] * 2
-    assert all(r.uidvalidity == dovecot.uidvalidity(IMAP_USER) and r.uid for r in inbound)
+    assert sorted((r.source, r.status) for r in inbound) == [("imap:box", "processed")] * 2 + [
+        ("imap:second", "processed")]
+    assert all(r.uidvalidity and r.uid for r in inbound)
     engine.dispose()
 
 
