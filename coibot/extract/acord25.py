@@ -398,7 +398,7 @@ def _band(d: _Draft, table: _Table, top: float, bottom: float, prev_kind: str | 
         kind = prev_kind if not name and prev_kind is not None and number_lines else "other"
     if kind == "umbrella":
         kind = _umbrella_or_excess(d, type_box)
-    rows = _policy_rows(number_lines)
+    rows = _policy_rows(page, table, number_lines)
     policies: list[dict[str, Any]] = []
     for i, (row_top, row_bottom) in enumerate(rows):
         # With one policy per block every cell of the block belongs to it; with several, a row's
@@ -409,14 +409,19 @@ def _band(d: _Draft, table: _Table, top: float, bottom: float, prev_kind: str | 
     return policies
 
 
-def _policy_rows(number_lines: list[Line]) -> list[tuple[float, float]]:
-    if len(number_lines) <= 1:
-        return [(0.0, 0.0)]
+def _policy_rows(page: Page, table: _Table, number_lines: list[Line]) -> list[tuple[float, float]]:
+    """One row per policy of a block: several only when each number line has its own date beside it.
+
+    A long policy number wrapped onto a second line is one policy, not two.
+    """
     rows = []
     for ln in number_lines:
         b = ln.box
-        rows.append((b.top - 1.5, b.bottom + 1.5))
-    return rows
+        top, bottom = b.top - 1.5, b.bottom + 1.5
+        dated = any(iso_date(w.text) for w in page.words_in(_col_box(table, "eff", top, bottom)))
+        if dated:
+            rows.append((top, bottom))
+    return rows if len(rows) > 1 else [(0.0, 0.0)]
 
 
 def _kind(type_fold: str) -> str | None:

@@ -36,6 +36,8 @@ class Pol:
     limits: list[tuple[str, str]] = field(default_factory=list)
     name: str = ""  # coverage name for kind "other"
     statute: bool = False
+    # More lines in the same block: (letter, number, eff, exp); eff "" leaves the date out.
+    more: list[tuple[str, str, str, str]] = field(default_factory=list)
 
 
 @dataclass
@@ -195,6 +197,12 @@ class _Writer:
         self.value(cols[4] + 3, top + 3, p.number)
         self.value(cols[5] + 3, top + 3, p.eff)
         self.value(cols[6] + 3, top + 3, p.exp)
+        for i, (letter_, number, eff, exp) in enumerate(p.more, start=1):
+            row = top + 3 + 11 * i
+            self.value(cols[0] + 6, row, letter_)
+            self.value(cols[4] + 3, row, number)
+            self.value(cols[5] + 3, row, eff)
+            self.value(cols[6] + 3, row, exp)
         lx, vx = cols[7] + 3, cols[8] - 3
         if p.kind == "wc":
             self.box(lx, top + 2, on=p.statute)

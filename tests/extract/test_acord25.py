@@ -171,3 +171,17 @@ def test_real_2016_form() -> None:
     assert draft["policies"][2]["coverage_name"] == "Garage Keepers Liability"
     assert draft["policies"][0]["limits"]["general_aggregate"] == 800_000
     assert draft["policies"][0]["additional_insured"] is True
+
+
+def test_two_policies_in_one_block_and_a_wrapped_number(make_cert: Make) -> None:
+    insurers = {"A": ("Alpha Mutual Insurance Co.", "12345"), "B": ("Beta Casualty Co.", "22222")}
+    two = Pol("gl", "A", "GL-1", limits=GL_LIMITS[:2], more=[("B", "GL-2", "06/01/2026", "06/01/2027")])
+    wrapped = Pol("auto", "A", "AU-123456789-", basis=None, more=[("", "0001", "", "")],
+                  limits=[("COMBINED SINGLE LIMIT", "$1,000,000")])
+    doc = _one(make_cert(Cert(policies=[two, wrapped], insurers=insurers)))
+    gls = [p for p in doc["policies"] if p["coverage"] == "general_liability"]
+    assert [(p["policy_number"], p["carrier"], p["effective_date"]) for p in gls] == [
+        ("GL-1", "Alpha Mutual Insurance Co.", "2026-01-01"), ("GL-2", "Beta Casualty Co.", "2026-06-01")]
+    assert gls[0]["limits"]["damage_to_rented_premises"] == 100_000
+    autos = [p for p in doc["policies"] if p["coverage"] == "automobile_liability"]
+    assert len(autos) == 1 and autos[0]["policy_number"] == "AU-123456789-"
