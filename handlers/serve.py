@@ -16,6 +16,7 @@ from typing import Any
 from sqlalchemy.engine import Engine
 
 from coibot.config import Settings
+from coibot.errors import CoibotError
 from coibot.intake import Extractor, Processor
 from coibot.storage import DocumentStore, ensure_writable_dir
 from handlers.imap_poller import start_pollers
@@ -27,6 +28,12 @@ log = logging.getLogger(__name__)
 WORKERS = 2  # documents are read in a child process each; two match the two cores we plan for
 RETRY_SECONDS = 5.0
 RESUME_SECONDS = 60.0  # how often mail from unknown senders is looked at again (staff may have added them)
+
+
+class ServeError(CoibotError):
+    """coibot serve cannot start as configured (e.g. the SMTP port is taken)."""
+
+    exit_code = 2
 
 
 @dataclass
@@ -103,6 +110,19 @@ class Service:
     async def run(self, stop: asyncio.Event, ready: Callable[[Listening], None] | None = None) -> None:
         self._loop = asyncio.get_running_loop()
         settings = self.settings
+        server: asyncio.Server | None = None
+        smtp_at: tuple[str, int] | None = None
+        if settings.inbound.smtp.enabled:
+            # Bind first: a port in use is a clear error before anything else starts.
+            handler = ReceiverHandler(self.engine, settings, self.store, self.submit)
+            cfg = settings.inbound.smtp
+            try:
+                server = await start_receiver(handler, settings)
+            except OSError as exc:
+                raise ServeError(f"the SMTP receiver cannot listen on {cfg.host}:{cfg.port}: "
+                                 f"{exc.strerror or exc} (set inbound.smtp.port, or enabled: false)") from exc
+            sock = server.sockets[0].getsockname()
+            smtp_at = (str(sock[0]), int(sock[1]))
         resumed = await asyncio.to_thread(self.processor.resume_awaiting)
         backlog = await asyncio.to_thread(self.processor.pending_ids)
         if resumed or backlog:
@@ -112,13 +132,6 @@ class Service:
             self.queue.put_nowait(inbound_id)
         tasks = [asyncio.create_task(self._worker(i), name=f"intake-{i}") for i in range(self.workers)]
         tasks.append(asyncio.create_task(self._resume_known_senders(), name="resume-senders"))
-        server: asyncio.Server | None = None
-        smtp_at: tuple[str, int] | None = None
-        if settings.inbound.smtp.enabled:
-            handler = ReceiverHandler(self.engine, settings, self.store, self.submit)
-            server = await start_receiver(handler, settings)
-            sock = server.sockets[0].getsockname()
-            smtp_at = (str(sock[0]), int(sock[1]))
         pollers = start_pollers(settings.inbound.imap, self.engine, self.store, self.processor,
                                 self._thread_stop, self.kick_sender)
         slack = self._start_slack() if self.with_slack else None
