@@ -569,6 +569,19 @@ def _policy(row: _Row) -> dict[str, Any] | None:
 
 
 # --------------------------------------------------------------------------- reading by position
+def _printed_already(w: Widget, printed: list[Word]) -> bool:
+    """True when the page's own text inside the widget's rectangle already says its value
+    (a flattened copy that kept its fields): the value must not be read twice."""
+    if w.is_check or not w.filled or not w.placed:
+        return False
+    inside = [
+        p.text for p in printed
+        if w.x0 - 1 <= (p.x0 + p.x1) / 2 <= w.x1 + 1 and w.top - 1 <= (p.top + p.bottom) / 2 <= w.bottom + 1
+    ]
+    value = fold(w.value)
+    return bool(inside) and value != "" and value in fold(" ".join(inside))
+
+
 def widget_words(widgets: list[Widget]) -> list[Word]:
     """Filled widgets as printed words at their rectangles (a checked box prints "X")."""
     words: list[Word] = []
@@ -607,7 +620,8 @@ def read_by_position(pdf: pdfium.PdfDocument, form: _Form) -> dict[str, Any] | N
     pages: list[PageWords] = []
     for index, page in enumerate(form.pages):
         printed = pdf_text.read_page(page, index + 1)
-        extra = widget_words(by_page.get(index + 1, []))
+        fields = [w for w in by_page.get(index + 1, []) if not _printed_already(w, printed.words)]
+        extra = widget_words(fields)
         pages.append(PageWords(printed.number, printed.width, printed.height, "form_fields",
                                printed.words + extra, printed.rules))
     draft: dict[str, Any] | None = None

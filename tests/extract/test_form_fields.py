@@ -732,3 +732,15 @@ def test_oversized_field_value_is_skipped(tmp_path: Path, caplog: pytest.LogCapt
     assert out is not None
     assert out["description_of_operations"] is None
     assert out["policies"][0]["policy_number"] == "G-5"
+
+
+def test_a_value_printed_under_its_own_field_is_not_read_twice() -> None:
+    from coibot.extract.form_fields import _printed_already
+    from coibot.extract.words import Word
+
+    field = Widget(1, "Text4", "GL-100", False, False, 100, 200, 200, 212)
+    assert _printed_already(field, [Word("GL-100", 102, 201, 140, 210)])
+    # A label or a different value inside the rectangle does not hide the field.
+    assert not _printed_already(field, [Word("$", 101, 201, 105, 210)])
+    assert not _printed_already(field, [Word("GL-999", 102, 201, 140, 210)])
+    assert not _printed_already(field, [Word("GL-100", 300, 201, 340, 210)])
