@@ -45,7 +45,11 @@ _UNKNOWN = FieldMeaning("", "")
 def name_tokens(name: str) -> list[str]:
     """Lower-case words of a field name: camel case, underscores, dots and digits split."""
     s = re.sub(r"\[\d*\]", "", name)
-    parts = [p for p in s.split(".") if p and not _SCAFFOLD.fullmatch(p)]
+    parts = [p for p in s.split(".") if p]
+    # Only the leading path ("F[0].P1[0]." or "form1[0].#subform[0].") is scaffolding: a later
+    # "F" is insurer F in "insurer.F.name".
+    while len(parts) > 1 and _SCAFFOLD.fullmatch(parts[0]):
+        parts.pop(0)
     words: list[str] = []
     for part in parts:
         p = re.sub(r"([a-z0-9])([A-Z])", r"\1 \2", part)

@@ -744,3 +744,18 @@ def test_a_value_printed_under_its_own_field_is_not_read_twice() -> None:
     assert not _printed_already(field, [Word("$", 101, 201, 105, 210)])
     assert not _printed_already(field, [Word("GL-999", 102, 201, 140, 210)])
     assert not _printed_already(field, [Word("GL-100", 300, 201, 340, 210)])
+
+
+@pytest.mark.parametrize(
+    ("name", "letter"),
+    [
+        ("insurer.F.name", "F"),
+        ("insurer.F.naic", "F"),
+        (P1 + "Insurer_FullName_F[0]", "F"),
+        ("insurer.A.name", "A"),
+    ],
+)
+def test_insurer_letter_f_is_not_form_scaffolding(name: str, letter: str) -> None:
+    """ACORD paths open with "F[0]."; an "F" later in the name is insurer F."""
+    meaning = classify(name)
+    assert (meaning.section, meaning.index) == ("insurer", letter)
