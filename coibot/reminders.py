@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any, Literal
 
-from sqlalchemy import ColumnElement, and_, case, exists, func, literal, or_, select, union
+from sqlalchemy import ColumnElement, and_, case, exists, func, literal, or_, select, union_all
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import aliased
 from sqlmodel import Session
@@ -236,7 +236,7 @@ def due_renewals(session: Session, cfg: Reminders, as_of: date, since: Since | N
             p, p.c.certificate_id == s.c.certificate_id)
         # No horizon range in these branches: the planner would scan it instead of the windows
         # or the pairs; the windows are clamped to it and the pairs' rows are filtered below.
-        cand = union(
+        cand = union_all(
             select(*columns).select_from(policies).where(*eligible,
                                                           _windows(cfg, deadline, since.as_of, as_of, lo)),
             select(*columns).select_from(pairs).where(*eligible),
@@ -277,7 +277,7 @@ def due_renewals(session: Session, cfg: Reminders, as_of: date, since: Since | N
             continue
         for name in _names(milestone, ms_sent, escalate, esc_sent):
             if (policy_id, client_id, name) in seen:
-                continue  # the same certificate approved for two sets of one client
+                continue  # two branches of the union, or one certificate approved for two sets
             seen.add((policy_id, client_id, name))
             out.append(Due("renewal", name, client_id, provider_id, exp, (exp - as_of).days, set_id,
                            policy_id=policy_id, submission_id=sub_id, certificate_id=cert_id,
@@ -298,7 +298,7 @@ def _names(milestone: str | None, ms_sent: bool, escalate: str | None, esc_sent:
 
 
 def _changed_pairs(since: Since) -> Any:
-    # No DISTINCT: the UNION around it removes duplicates, and this way the updated_at index is used.
+    # No DISTINCT (duplicates are dropped when the rows are read), so the updated_at index is used.
     s = m.Submission.__table__  # type: ignore[attr-defined]
     return (select(s.c.provider_id, s.c.client_id).where(s.c.updated_at >= since.at - CHANGE_MARGIN)
             .subquery("changed"))
@@ -367,7 +367,7 @@ def due_requests(session: Session, cfg: Reminders, as_of: date, since: Since | N
         anniversary = (select(crs.c.provider_id, crs.c.client_id).where(
             crs.c.milestone != ESCALATE, crs.c.sent_at <= asked_by, crs.c.sent_at > asked_after)
             .subquery("asked"))
-        cand = union(
+        cand = union_all(
             select(*columns).select_from(links(pc, None)).where(
                 *eligible, or_(_windows(cfg, deadline, since.as_of, as_of, _horizon(cfg, as_of)[0]),
                                v.c.created_at >= recent)),
@@ -393,12 +393,16 @@ def due_requests(session: Session, cfg: Reminders, as_of: date, since: Since | N
     # Most providers have a certificate on file: that test first, then "already asked".
     query = select(cand, sent(cand.c.milestone), sent(cand.c.escalate)).where(~on_file, _unsent(cand, sent))
     out: list[Due] = []
+    seen: set[tuple[int, str, int, str]] = set()
     rows = session.connection().execute(query).all()
     sets = _set_versions(session, {row[2] for row in rows})
     for row in rows:
         provider_id, client_id, set_id, set_name, eff, milestone, escalate, ms_sent, esc_sent = row
         spec = sets.get(set_id, ("", {}))[1]
         for name in _names(milestone, ms_sent, escalate, esc_sent):
+            if (provider_id, client_id, set_id, name) in seen:
+                continue  # found by two branches of the candidate union
+            seen.add((provider_id, client_id, set_id, name))
             out.append(Due("missing", name, client_id, provider_id, eff, (eff - as_of).days, set_id,
                            set_name=set_name, spec=spec or {}))
     return out
