@@ -6,7 +6,8 @@ never set it), stored and processed through intake, and only then moved to the p
 (the reason is in inbound_message.error). The (UIDVALIDITY, UID) key and the Message-ID + content
 key make every step safe to repeat after a crash or a dropped connection: a message already
 committed is only moved. Every wake-up looks at every message still in the folder (catch-up after
-a restart or a drop included; processed mail has left the folder, so the search stays small).
+a restart or a drop included; processed mail has left the folder, so the search stays small), then
+asks for UIDs past the last one seen until nothing new arrived while it worked.
 Several pollers may watch one mailbox: each message is taken under a database lease keyed by
 (UIDVALIDITY, UID) before it is fetched, so only one of them fetches, processes and moves it.
 """
@@ -132,7 +133,9 @@ class ImapPoller:
                  acc.name, acc.folder, info.get(b"EXISTS"), uidvalidity, b"IDLE" in caps, b"MOVE" in caps)
         # Catch-up: everything still in the folder (new mail, and mail committed but not yet moved).
         self._last_uid = 0
+        self._retry = False
         self._handle(client, sorted(client.search(["ALL"])), uidvalidity, caps)
+        self._drain(client, uidvalidity, caps)
         use_idle = acc.idle and b"IDLE" in caps
         while not self.stop.is_set():
             # A message left in the folder after a transient failure is tried again soon.
@@ -144,7 +147,21 @@ class ImapPoller:
                 client.noop()
             if self.stop.is_set():
                 break
+            self._retry = False  # set again below by any message that fails once more
             self._handle(client, sorted(client.search(["ALL"])), uidvalidity, caps)
+            self._drain(client, uidvalidity, caps)
+
+    def _drain(self, client: IMAPClient, uidvalidity: int, caps: set[bytes]) -> None:
+        """Take what arrived while we were busy before waiting again.
+
+        The server may have announced it (EXISTS) during our FETCH or MOVE, and an IDLE started
+        now would not announce it again: ask for the UIDs past the last one seen.
+        """
+        while not self.stop.is_set():
+            new = [u for u in client.search(["UID", f"{self._last_uid + 1}:*"]) if u > self._last_uid]
+            if not new:
+                return
+            self._handle(client, sorted(new), uidvalidity, caps)
 
     def _idle(self, client: IMAPClient, seconds: float) -> None:
         """Wait in IDLE until the server reports something or `seconds` pass (at most 29 minutes)."""
@@ -169,7 +186,6 @@ class ImapPoller:
 
     def _handle(self, client: IMAPClient, uids: list[int], uidvalidity: int, caps: set[bytes]) -> None:
         """Fetch and store in order; read documents `workers` at a time; move each after its commit."""
-        self._retry = False
         batch: list[tuple[int, str, int]] = []  # (uid, lease, inbound id)
         try:
             for uid in uids:

@@ -7,13 +7,14 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
 from coibot import models as m
-from coibot.intake import Processor, receive
+from coibot.intake import Processor, default_extractor, receive
 from coibot.storage import DocumentStore
 from handlers.imap_poller import ImapPoller
 from handlers.outbox_sender import OutboxSender
@@ -233,4 +234,37 @@ def test_message_that_keeps_failing_goes_to_the_failed_folder_with_the_reason(
     assert (row.status, row.attempts) == ("failed", 3) and "the reader crashed" in (row.error or "")
     # Nothing half-done went to the sender; staff were told.
     assert [o.idempotency_key for o in rows(engine, m.Outbox)] == [f"email:staff_failed:{row.id}"]
+    engine.dispose()
+
+
+@pytest.mark.usefixtures("imap_env")
+def test_mail_arriving_while_busy_is_taken_without_waiting_for_the_next_idle_event(
+    tmp_path: Path, dovecot: Dovecot, sink: Sink
+) -> None:
+    settings = mail_settings(tmp_path, sink, dovecot)
+    engine = migrated(settings)
+    store = DocumentStore(settings.documents_dir)
+    real = default_extractor()
+    second = certificate_mail("office@oakmont.example", [TEXT_BAD], message_id="<busy2@x>")
+
+    def extractor(path: Path, limits: Any) -> list[dict[str, Any]]:
+        if not dovecot.uids(IMAP_USER) or len(dovecot.uids(IMAP_USER)) == 1:
+            # The second message lands while the first is being read: its EXISTS reaches the
+            # poller during this batch's commands, not during the IDLE that follows.
+            dovecot.append(IMAP_USER, second)
+        return real(path, limits)
+
+    processor = Processor(engine, settings, store, extractor, today=lambda: TODAY)
+    dovecot.append(IMAP_USER, certificate_mail("office@blueheron.example", [TEXT_OK], message_id="<busy1@x>"))
+    stop = threading.Event()
+    poller = ImapPoller(settings.inbound.imap[0], engine, store, processor, stop)
+    thread = threading.Thread(target=poller.run)
+    thread.start()
+    try:
+        wait_until(lambda: len(rows(engine, m.InboundMessage)) == 2 and dovecot.uids(IMAP_USER) == [],
+                   timeout=20, what="the second message")
+    finally:
+        stop.set()
+        thread.join(30)
+    assert {r.message_id for r in rows(engine, m.InboundMessage)} == {"<busy1@x>", "<busy2@x>"}
     engine.dispose()

@@ -198,7 +198,7 @@ service stats {{
   }}
 }}
 protocol imap {{
-  imap_idle_notify_interval = 1 secs
+  imap_idle_notify_interval = 2 mins
 }}
 """
 
