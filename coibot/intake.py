@@ -184,11 +184,15 @@ class Processor:
                 raise IntakeError(f"no inbound message {inbound_id}")
             if row.status != InboundStatus.RECEIVED:
                 return Outcome(inbound_id, InboundStatus(row.status), skipped=True)
-            raw_path, attempts = row.raw_path, row.attempts
+            raw_path, attempts, source = row.raw_path, row.attempts, row.source
+        if attempts >= MAX_ATTEMPTS:
+            # Earlier attempts ended without an answer (the process died while reading it): stop.
+            self.mark_failed(inbound_id, f"gave up after {attempts} attempts that did not finish")
+            return Outcome(inbound_id, InboundStatus.FAILED, error="too many attempts")
         self._bump_attempts(inbound_id)
         try:
             raw = Path(raw_path or "").read_bytes()
-            inbound = parse_message(raw, row.source)
+            inbound = parse_message(raw, source)
             return self._process(inbound_id, inbound)
         except Exception as exc:
             log.exception("processing inbound=%s failed (attempt %d)", inbound_id, attempts + 1)

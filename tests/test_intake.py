@@ -260,3 +260,22 @@ def test_html_reply_escapes_what_came_from_the_certificate() -> None:
     html = render("email/reply.html.j2", **context)
     assert "<script>" not in html and "&lt;script&gt;" in html and "&lt;b&gt;Evil" in html
     assert "A &amp; B" in html
+
+
+def test_a_message_whose_attempts_never_finish_is_set_aside(
+    lite: Engine, site: tuple[Processor, DocumentStore]
+) -> None:
+    proc, store = site
+    rec = receive(lite, store, certificate_mail("office@blueheron.example", [TEXT_OK]), "smtp")
+    with Session(lite) as s:
+        row = s.get(m.InboundMessage, rec.inbound_id)
+        assert row is not None
+        row.attempts = 3  # three processes died while reading it
+        s.add(row)
+        s.commit()
+    out = proc.process(rec.inbound_id)
+    assert out.status == InboundStatus.FAILED
+    with Session(lite) as s:
+        row = s.get(m.InboundMessage, rec.inbound_id)
+        assert row is not None and row.status == "failed" and "gave up after 3 attempts" in (row.error or "")
+    assert [o.idempotency_key for o in _outbox(lite)] == [f"email:staff_failed:{rec.inbound_id}"]
