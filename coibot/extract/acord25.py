@@ -9,24 +9,17 @@ rules that cross the POLICY NUMBER column.
 
 from __future__ import annotations
 
-import itertools
 import logging
 import re
-from collections.abc import Callable
-from dataclasses import dataclass, field
 from typing import Any
 
-from coibot.errors import ExtractionError
-from coibot.extract.layout import Box, Line, Page, box_of, is_mark, make_lines, marked_before
-from coibot.extract.limits_table import read_limits
+from coibot.extract.coverage_table import Draft, Reread, date_candidates, description_label, read_policies
+from coibot.extract.layout import Box, Page
 from coibot.extract.normalize import fold, iso_date, normalize_name
 from coibot.extract.parties import read_contact, read_party
-from coibot.extract.words import PageWords, Word
+from coibot.extract.words import PageWords
 
 log = logging.getLogger(__name__)
-
-# Reads one field of a scanned page again: (box in points, kind) -> the word read, or None.
-Reread = Callable[[tuple[float, float, float, float], str], Word | None]
 
 _SIGNATURE = (
     "certificateofliabilityinsurance", "typeofinsurance", "policynumber", "descriptionofoperations",
@@ -35,7 +28,6 @@ _SIGNATURE = (
 # Labels only the ACORD 25 coverage table and insurer block print; insurers' own layouts and
 # letters share the rest ("policy number", "certificate holder", "each occurrence").
 _ACORD_ONLY = ("insrltr", "addlinsd", "subrwvd", "insurera", "insurerb", "insurerc", "insurerd")
-_COLUMNS = ("ltr", "type", "addl", "subr", "number", "eff", "exp", "limits")
 
 
 def acord25_score(page: PageWords) -> tuple[int, int]:
@@ -50,23 +42,6 @@ def is_acord25(page: PageWords) -> bool:
     return common >= 4 and own >= 2
 
 
-@dataclass(slots=True)
-class _Draft:
-    page: Page
-    warnings: list[str] = field(default_factory=list)
-    reread: Reread | None = None
-
-    def read_again(self, box: Box, kind: str) -> Word | None:
-        """A field OCR missed or misread, read again on a tight crop (scans only)."""
-        if self.reread is None:
-            return None
-        try:
-            return self.reread((box.x0, box.top, box.x1, box.bottom), kind)
-        except ExtractionError as exc:
-            log.warning("re-reading a %s field failed: %s", kind, exc)
-            return None
-
-
 def read_acord25(pw: PageWords, reread: Reread | None = None) -> dict[str, Any]:
     """A draft extraction (before assemble.finalize) from one ACORD 25 page.
 
@@ -74,7 +49,7 @@ def read_acord25(pw: PageWords, reread: Reread | None = None) -> dict[str, Any]:
     page again; the reader passes the OCR backend's for OCR pages.
     """
     page = Page(pw)
-    d = _Draft(page, reread=reread if page.ocr else None)
+    d = Draft(page, reread=reread if page.ocr else None)
     out: dict[str, Any] = {"form": "acord25"}
     out["certificate_date"] = _certificate_date(d)
     producer_label = _producer_label(page)
@@ -93,13 +68,13 @@ def read_acord25(pw: PageWords, reread: Reread | None = None) -> dict[str, Any]:
     holder_label = _holder_label(page)
     out["certificate_holder"] = read_party(page, holder_label, d.warnings, "certificate holder")
     out["description_of_operations"] = _description(d, holder_label)
-    out["policies"] = _policies(d)
+    out["policies"] = read_policies(d)
     out["warnings"] = d.warnings
     return out
 
 
 # ------------------------------------------------------------------------------------------ header
-def _certificate_date(d: _Draft) -> str | None:
+def _certificate_date(d: Draft) -> str | None:
     page = d.page
     top_area = Box(0, 0, page.width, page.height * 0.25)
     label = page.find_first("DATE (MM/DD/YYYY)", top_area) or page.find_first("DATE", top_area)
@@ -112,21 +87,12 @@ def _certificate_date(d: _Draft) -> str | None:
     for line in page.lines_in(region):
         words = [w for w in line.words if not (label.x0 - 0.5 <= w.x0 and w.x1 <= label.x1 + 0.5
                                                 and label.top - 0.5 <= w.top <= label.bottom)]
-        for text in _date_candidates(words):
+        for text in date_candidates(words):
             value = iso_date(text)
             if value:
                 return value
     d.warnings.append("certificate date not readable")
     return None
-
-
-def _date_candidates(words: list[Word]) -> list[str]:
-    """Each word, then runs of two and three words ("Jan 5, 2026" prints as three words)."""
-    texts = [w.text for w in words]
-    out = list(texts)
-    for n in (2, 3):
-        out += [" ".join(texts[i:i + n]) for i in range(len(texts) - n + 1)]
-    return out
 
 
 def _producer_label(page: Page) -> Box | None:
@@ -149,7 +115,7 @@ def _holder_label(page: Page) -> Box | None:
 
 
 # ------------------------------------------------------------------------------------------ insurers
-def _insurers(d: _Draft) -> list[dict[str, Any]]:
+def _insurers(d: Draft) -> list[dict[str, Any]]:
     page = d.page
     area = Box(page.width * 0.3, 0, page.width, page.height * 0.5)
     naic_hdr = page.find_first("NAIC #", area) or page.find_first("NAIC", area)
@@ -213,14 +179,7 @@ def _insurer_labels(page: Page, area: Box) -> dict[str, Box]:
     return out
 
 
-# ------------------------------------------------------------------------------------------ description
-def description_label(page: Page) -> Box | None:
-    """The box's own label: the last one on the page (the WC row also says "DESCRIPTION OF OPERATIONS")."""
-    found = page.find("DESCRIPTION OF OPERATIONS")
-    return found[-1] if found else None
-
-
-def _description(d: _Draft, holder_label: Box | None) -> str | None:
+def _description(d: Draft, holder_label: Box | None) -> str | None:
     page = d.page
     label = description_label(page)
     if label is None:
@@ -234,360 +193,3 @@ def _description(d: _Draft, holder_label: Box | None) -> str | None:
     lines = page.lines_in(region)
     text = " ".join(ln.text for ln in lines if ln.text.strip())
     return " ".join(text.split()) or None
-
-
-# ------------------------------------------------------------------------------------------ table
-@dataclass(slots=True)
-class _Table:
-    cols: dict[str, tuple[float, float]]
-    top: float
-    bottom: float
-    bands: list[tuple[float, float]]
-
-
-def _table(d: _Draft) -> _Table | None:
-    page = d.page
-    type_lbl = page.find_first("TYPE OF INSURANCE")
-    if type_lbl is None:
-        d.warnings.append("coverage table (TYPE OF INSURANCE) not found")
-        return None
-    band = Box(0, type_lbl.top - 14, page.width, type_lbl.bottom + 14)
-    hdr: dict[str, Box] = {"type": type_lbl}
-    for key, options in (
-        ("ltr", ("INSR LTR", "LTR", "INSR")), ("addl", ("ADDL INSD", "INSD", "ADDL")),
-        ("subr", ("SUBR WVD", "WVD", "SUBR")), ("number", ("POLICY NUMBER", "NUMBER")),
-        ("eff", ("POLICY EFF", "EFF")), ("exp", ("POLICY EXP", "EXP")), ("limits", ("LIMITS",)),
-    ):
-        for opt in options:
-            # Header labels stand alone in their cells; the same words inside the disclaimer
-            # paragraph just above the table ("LIMITS SHOWN MAY HAVE BEEN REDUCED") do not.
-            found = page.find(opt, band, isolated=5 if key in ("number", "eff", "exp", "limits") else 0)
-            if found:
-                hdr[key] = found[0]
-                break
-    if "limits" not in hdr:
-        # A misread LIMITS heading: the first limit label of the table marks the column.
-        rest = Box(0, type_lbl.bottom, page.width, page.height)
-        first = page.find_first("EACH OCCURRENCE", rest) or page.find_first("COMBINED SINGLE LIMIT", rest)
-        if first is not None and "exp" in hdr and first.x0 > hdr["exp"].x1:
-            hdr["limits"] = Box(first.x0, type_lbl.top, first.x0 + 20, type_lbl.bottom)
-    missing = [k for k in ("number", "eff", "exp", "limits") if k not in hdr]
-    if missing:
-        d.warnings.append(f"coverage table columns not found: {', '.join(missing)}")
-        return None
-    hdr_bottom = max(b.bottom for b in hdr.values())
-    desc = description_label(page)
-    bottom = desc.top - 1 if desc is not None and desc.top > hdr_bottom else page.height
-    below = page.hrules_across(hdr["number"].cx - 1, hdr["number"].cx + 1, hdr_bottom - 1, hdr_bottom + 20)
-    top = below[0] if below else hdr_bottom + 1
-    xs = page.vrules_across(type_lbl.cy - 1, type_lbl.cy + 1, 0, page.width)
-    if len(xs) < 4:
-        xs = page.vrules_across(top + 2, top + 6, 0, page.width)
-    cols = _columns(page, hdr, xs)
-    sep = page.hrules_across(cols["number"][0] + 3, cols["number"][1] - 3, top - 3, bottom + 3)
-    if len(sep) >= 2:
-        bands = [(a, b) for a, b in itertools.pairwise(sep) if b - a >= 6]
-        if sep[0] > top + 6:
-            bands.insert(0, (top, sep[0]))
-        if bottom - sep[-1] > 12:
-            bands.append((sep[-1], bottom))
-    else:
-        bands = _bands_from_headings(page, cols, top, bottom)
-    return _Table(cols=cols, top=top, bottom=bottom, bands=bands)
-
-
-def _columns(page: Page, hdr: dict[str, Box], xs: list[float]) -> dict[str, tuple[float, float]]:
-    present = sorted(((k, b) for k, b in hdr.items()), key=lambda kb: kb[1].cx)
-    cols: dict[str, tuple[float, float]] = {}
-    for i, (key, box) in enumerate(present):
-        # Without a rule, a column ends halfway to its neighbour's label.
-        left = (present[i - 1][1].x1 + box.x0) / 2 if i > 0 else 0.0
-        right = (box.x1 + present[i + 1][1].x0) / 2 if i + 1 < len(present) else page.width
-        lefts = [x for x in xs if x <= box.x0 + 2]
-        rights = [x for x in xs if x >= box.x1 - 2]
-        if lefts:
-            left = max(lefts)
-        if rights:
-            right = min(rights)
-        cols[key] = (left, right)
-    if "limits" in cols:
-        # LIMITS spans the label and amount cells: it runs to the table's right edge.
-        right_edge = max(xs) if xs else page.width
-        cols["limits"] = (cols["limits"][0], max(cols["limits"][1], right_edge))
-        if "exp" in cols:
-            cols["limits"] = (min(cols["limits"][0], max(cols["exp"][1], cols["exp"][0])), cols["limits"][1])
-    if "type" in cols and "ltr" not in cols:
-        cols["ltr"] = (0.0, cols["type"][0])
-    return cols
-
-
-_HEADINGS = (
-    ("GENERAL LIABILITY", "general_liability"), ("COMMERCIAL GENERAL LIABILITY", "general_liability"),
-    ("AUTOMOBILE LIABILITY", "automobile_liability"), ("AUTO LIABILITY", "automobile_liability"),
-    ("UMBRELLA LIAB", "umbrella"), ("WORKERS COMPENSATION", "workers_compensation"),
-)
-
-
-def _bands_from_headings(page: Page, cols: dict[str, tuple[float, float]], top: float,
-                         bottom: float) -> list[tuple[float, float]]:
-    """Coverage blocks when no rules cross the policy columns (scans): each starts at a heading."""
-    tx0, tx1 = cols.get("type", (0.0, cols["number"][0]))
-    area = Box(tx0 - 4, top, tx1 + 4, bottom)
-    starts: list[float] = []
-    for phrase, _ in _HEADINGS:
-        starts += [b.top - 2 for b in page.find(phrase, area)]
-    nx0, nx1 = cols["number"]
-    # A policy number far from every heading starts a block of its own ('other' rows).
-    for line in page.lines_in(Box(nx0, top, nx1, bottom)):
-        y = line.box.top - 2
-        if all(abs(y - s) > 3 * line.box.height + 8 for s in starts) and not any(
-            s <= y <= s + 6 * line.box.height for s in starts
-        ):
-            starts.append(y)
-    starts = sorted(set(starts))
-    if not starts:
-        return [(top, bottom)]
-    bounds = [*starts[1:], bottom]
-    return [(s, e) for s, e in zip(starts, bounds, strict=False) if e - s >= 6]
-
-
-# ------------------------------------------------------------------------------------------ policies
-def _policies(d: _Draft) -> list[dict[str, Any]]:
-    table = _table(d)
-    if table is None:
-        return []
-    out: list[dict[str, Any]] = []
-    prev_kind: str | None = None
-    for top, bottom in table.bands:
-        pols = _band(d, table, top, bottom, prev_kind)
-        if pols:
-            prev_kind = pols[-1]["coverage"]
-            out.extend(pols)
-    return out
-
-
-def _col_box(table: _Table, key: str, top: float, bottom: float) -> Box:
-    x0, x1 = table.cols.get(key, (0.0, 0.0))
-    return Box(x0, top, x1, bottom)
-
-
-def _text(lines: list[Line]) -> str:
-    return " ".join(ln.text for ln in lines).strip()
-
-
-def _conf(words: list[Word]) -> float:
-    return min((w.conf for w in words), default=1.0)
-
-
-def _band(d: _Draft, table: _Table, top: float, bottom: float, prev_kind: str | None) -> list[dict[str, Any]]:
-    page = d.page
-    type_box = _col_box(table, "type", top, bottom)
-    type_words = page.words_in(type_box)
-    type_fold = "".join(fold(w.text) for ln in make_lines(type_words) for w in ln.words)
-    kind = _kind(type_fold)
-    number_lines = [ln for ln in page.lines_in(_col_box(table, "number", top, bottom)) if fold(ln.text)]
-    eff_words = page.words_in(_col_box(table, "eff", top, bottom))
-    exp_words = page.words_in(_col_box(table, "exp", top, bottom))
-    limits_box = _col_box(table, "limits", top, bottom)
-    has_limits_values = any(any(ch.isdigit() for ch in w.text) for w in page.words_in(limits_box))
-    if not number_lines and not eff_words and not exp_words and not has_limits_values:
-        return []
-    if kind is None:
-        name_lines = [ln for ln in make_lines([w for w in type_words if not is_mark(w)]) if fold(ln.text)]
-        name = _text(name_lines)
-        kind = prev_kind if not name and prev_kind is not None and number_lines else "other"
-    if kind == "umbrella":
-        kind = _umbrella_or_excess(d, type_box)
-    rows = _policy_rows(page, table, number_lines)
-    policies: list[dict[str, Any]] = []
-    for i, (row_top, row_bottom) in enumerate(rows):
-        # With one policy per block every cell of the block belongs to it; with several, a row's
-        # own line does (letter, dates, flags), and the block's limits go to the first.
-        rtop, rbottom = (top, bottom) if len(rows) == 1 else (row_top, row_bottom)
-        pol = _policy(d, table, kind, top, bottom, rtop, rbottom, type_box, first=i == 0)
-        policies.append(pol)
-    return policies
-
-
-def _policy_rows(page: Page, table: _Table, number_lines: list[Line]) -> list[tuple[float, float]]:
-    """One row per policy of a block: several only when each number line has its own date beside it.
-
-    A long policy number wrapped onto a second line is one policy, not two.
-    """
-    rows = []
-    for ln in number_lines:
-        b = ln.box
-        top, bottom = b.top - 1.5, b.bottom + 1.5
-        dated = any(iso_date(w.text) for w in page.words_in(_col_box(table, "eff", top, bottom)))
-        if dated:
-            rows.append((top, bottom))
-    return rows if len(rows) > 1 else [(0.0, 0.0)]
-
-
-def _kind(type_fold: str) -> str | None:
-    if "generalliab" in type_fold or "commercialgeneral" in type_fold:
-        return "general_liability"
-    if "automobileliab" in type_fold or "autoliab" in type_fold or "businessauto" in type_fold:
-        return "automobile_liability"
-    if "umbrellaliab" in type_fold or "excessliab" in type_fold:
-        return "umbrella"
-    if "workerscomp" in type_fold or "employersliab" in type_fold:
-        return "workers_compensation"
-    return None
-
-
-def _umbrella_or_excess(d: _Draft, type_box: Box) -> str:
-    page = d.page
-    umb = page.find_first("UMBRELLA LIAB", type_box) or page.find_first("UMBRELLA", type_box)
-    exc = page.find_first("EXCESS LIAB", type_box) or page.find_first("EXCESS", type_box)
-    umb_marked = bool(umb and marked_before(page, umb))
-    exc_marked = bool(exc and marked_before(page, exc))
-    if exc_marked and not umb_marked:
-        return "excess_liability"
-    if umb_marked and not exc_marked:
-        return "umbrella_liability"
-    if exc is not None and umb is None:
-        return "excess_liability"
-    d.warnings.append("umbrella/excess: neither or both boxes are marked; read as umbrella")
-    return "umbrella_liability"
-
-
-def _policy(d: _Draft, table: _Table, kind: str, top: float, bottom: float, rtop: float, rbottom: float,
-            type_box: Box, first: bool) -> dict[str, Any]:
-    page = d.page
-    conf: dict[str, float] = {}
-    pol: dict[str, Any] = {"coverage": kind}
-    if kind == "other":
-        name_words = [w for w in page.words_in(type_box) if not is_mark(w)]
-        pol["coverage_name"] = normalize_name(_text(make_lines(name_words)))
-    ltr_words = [w for w in page.words_in(_col_box(table, "ltr", rtop, rbottom)) if fold(w.text)]
-    letter = None
-    for w in ltr_words:
-        t = w.text.strip(" .:_|'").upper()
-        if len(t) == 1 and t in "ABCDEF":
-            letter = t
-            conf["insurer_letter"] = w.conf
-            break
-    if letter is None and pol_has_value(page, table, rtop, rbottom):
-        # The letter prints on the policy number's line: a tight crop there reads best.
-        nums = [ln for ln in page.lines_in(_col_box(table, "number", rtop, rbottom)) if fold(ln.text)]
-        ytop, ybottom = (nums[0].box.top - 3, nums[0].box.bottom + 3) if nums else (rtop, rbottom)
-        again = d.read_again(_col_box(table, "ltr", ytop, ybottom), "code")
-        t = again.text.strip(" .:_|'").upper() if again is not None else ""
-        if len(t) == 1 and t in "ABCDEF" and again is not None:
-            letter = t
-            conf["insurer_letter"] = min(again.conf, 0.8)
-    if letter is None and ltr_words:
-        d.warnings.append(f"{kind}: insurer letter {' '.join(w.text for w in ltr_words)!r} not readable")
-    pol["insurer_letter"] = letter
-    num_words = page.words_in(_col_box(table, "number", rtop, rbottom))
-    num_lines = [ln for ln in make_lines(num_words) if fold(ln.text)]
-    if num_lines:
-        pol["policy_number"] = " ".join(num_lines[0].text.split())
-        conf["policy_number"] = num_lines[0].conf
-    else:
-        pol["policy_number"] = None
-    for key, col in (("effective_date", "eff"), ("expiration_date", "exp")):
-        words = page.words_in(_col_box(table, col, rtop, rbottom))
-        value = None
-        for text in _date_candidates(sorted(words, key=lambda w: (round(w.top), w.x0))):
-            value = iso_date(text)
-            if value:
-                break
-        if value is None and page.ocr and pol["policy_number"]:
-            again = d.read_again(_col_box(table, col, rtop, rbottom), "date")
-            value = iso_date(again.text) if again is not None else None
-            if value is not None and again is not None:
-                words = [again]
-        if value is None and words:
-            d.warnings.append(f"{kind} {pol['policy_number'] or ''}: {key} "
-                              f"{' '.join(w.text for w in words)!r} is not a date".replace("  ", " "))
-        pol[key] = value
-        if words:
-            conf[key] = _conf(words)
-    pol["basis"] = _basis(page, kind, type_box, d)
-    for key, col in (("additional_insured", "addl"), ("waiver_of_subrogation", "subr")):
-        if col not in table.cols:
-            pol[key] = None
-            continue
-        words = page.words_in(_col_box(table, col, rtop, rbottom))
-        if not words and page.ocr and pol["policy_number"]:
-            # Tesseract drops lone letters: an empty flag cell on a scan is looked at again.
-            again = d.read_again(_col_box(table, col, rtop, rbottom), "code")
-            if again is not None and fold(again.text) in ("y", "n", "x"):
-                words = [again]
-        pol[key] = _flag(words)
-        if words:
-            conf[key] = _conf(words)
-    limits_box = _col_box(table, "limits", top, bottom)
-    limits, lim_conf, lim_warn = read_limits(page, limits_box, kind) if first else ({}, 1.0, [])
-    pol["limits"] = limits
-    conf["limits"] = lim_conf
-    d.warnings.extend(f"{kind}: {w}" for w in lim_warn)
-    if kind == "workers_compensation":
-        pol["statutory"] = _statutory(page, limits_box)
-    pol["_conf"] = conf
-    return pol
-
-
-def pol_has_value(page: Page, table: _Table, top: float, bottom: float) -> bool:
-    """Whether the row prints a policy number or a date (so an insurer letter belongs there)."""
-    return any(page.words_in(_col_box(table, c, top, bottom)) for c in ("number", "eff", "exp"))
-
-
-def _flag(words: list[Word]) -> bool:
-    tokens = [fold(w.text) for w in words if fold(w.text) or is_mark(w)]
-    text = "".join(tokens)
-    return any(is_mark(w) for w in words) or text in ("y", "yes", "x")
-
-
-def _box_marked_again(d: _Draft, label: Box) -> bool:
-    """On a scan, the check box left of a label read again: an X or a tick inside means marked."""
-    h = max(4.0, label.height)
-    word = d.read_again(Box(label.x0 - 1.8 * h - 4, label.top - 2, label.x0 - 0.5, label.bottom + 2), "text")
-    if word is None:
-        return False
-    inner = word.text.strip("[](){}|_ ").lower()
-    return inner in ("x", "xx", "rx", "v", "✓", "✔", "×", "k", "xl", "x]")
-
-
-def _basis(page: Page, kind: str, type_box: Box, d: _Draft | None = None) -> str | None:
-    if kind in ("automobile_liability", "workers_compensation"):
-        return None
-    if kind == "other":
-        text = " ".join(w.text for w in page.words_in(type_box)).lower()
-        if re.search(r"claims?[\s\-]*made", text):
-            return "claims_made"
-        if re.search(r"\boccurr?(ence)?\b", text):
-            return "occurrence"
-        return None
-    claims = page.find_first("CLAIMS-MADE", type_box) or page.find_first("CLAIMS MADE", type_box)
-    occur = page.find_first("OCCUR", type_box) or page.find_first("OCCURRENCE", type_box)
-    c = bool(claims and marked_before(page, claims))
-    o = bool(occur and marked_before(page, occur))
-    if not c and not o and d is not None and d.reread is not None:
-        c = bool(claims and _box_marked_again(d, claims))
-        o = bool(occur and _box_marked_again(d, occur))
-    if c and not o:
-        return "claims_made"
-    if o and not c:
-        return "occurrence"
-    return None
-
-
-def _statutory(page: Page, limits_box: Box) -> bool:
-    label = page.find_first("PER STATUTE", limits_box)
-    if label is None:
-        statu = [w for w in page.words_in(limits_box) if fold(w.text).startswith("statu")]
-        if not statu:
-            return False
-        line = [w for w in page.words_in(limits_box)
-                if abs((w.top + w.bottom) / 2 - (statu[0].top + statu[0].bottom) / 2) < 2
-                and w.x1 <= statu[0].x1 and not is_mark(w)]
-        label = box_of(line) if line else box_of(statu[:1])
-        # "WC STATU-TORY LIMITS" prints "WC" first: the mark sits before the whole label.
-        left = [w for w in line if w.x1 <= statu[0].x0 + 0.5 and statu[0].x0 - w.x1 < 6]
-        if left:
-            label = box_of([*left, statu[0]])
-    return bool(marked_before(page, label))
-
