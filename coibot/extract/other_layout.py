@@ -269,7 +269,13 @@ def _basis(text: str) -> str | None:
 
 
 def _limit_key(coverage: str, label: str) -> str | None:
-    label = re.sub(r"(?i)^\s*limits?\s+of\s+(?:liability|insurance)\s*:?", "", label).strip(" :.-\u2013")
+    # "Limits of Liability:" / "Limits:" head a list of limits; they are not a limit's name.
+    # A lone "Limit:" is itself the limit's name ("Limit: $500,000").
+    lone = re.fullmatch(r"(?i)\s*(limit)\s*:?\s*", label)
+    label = lone.group(1) if lone else re.sub(
+        r"(?i)^\s*limits?(?:\s+of\s+(?:liability|insurance))?\s*:\s*|^\s*limits?\s+of\s+(?:liability|insurance)\s*",
+        "", label,
+    ).strip(" :.-\u2013")
     if not label or not re.search(r"[A-Za-z]", label):
         return None
     if coverage == OTHER:

@@ -725,3 +725,36 @@ def test_retroactive_date_is_not_the_policy_term() -> None:
         "claims_made",
     )
     assert pol["limits"] == {"each_claim": 1000000}
+
+
+def test_block_with_its_own_insurer_and_a_limits_heading() -> None:
+    page = _page(
+        [
+            "Acme Insurance Company",
+            "CERTIFICATE OF INSURANCE",
+            "Named Insured: X Co",
+            "Type of Insurance: Cyber Liability",
+            "Insurer: Beta Casualty Co. NAIC: 12345",
+            "Policy Number: CY-1",
+            "Effective Date: 01/01/2026 Expiration Date: 01/01/2027",
+            "Limits: Each Claim $1,000,000",
+            "Aggregate $2,000,000",
+            "Limit: $5,000",
+        ]
+    )
+    draft = read_other([page])
+    assert draft is not None
+    (pol,) = draft["policies"]
+    assert (pol["coverage"], pol["coverage_name"], pol["carrier"], pol["naic"]) == (
+        "other",
+        "Cyber Liability",
+        "Beta Casualty Co.",
+        "12345",
+    )
+    assert (pol["policy_number"], pol["effective_date"], pol["expiration_date"]) == (
+        "CY-1",
+        "2026-01-01",
+        "2027-01-01",
+    )
+    assert pol["limits"] == {"each_claim": 1000000, "aggregate": 2000000, "limit": 5000}
+    assert draft["insurers"] == [{"letter": None, "name": "Beta Casualty Co.", "naic": "12345"}]
