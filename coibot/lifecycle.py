@@ -15,7 +15,7 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 from pydantic import ValidationError
-from sqlalchemy import and_, exists, func, or_
+from sqlalchemy import String, and_, cast, exists, func, or_
 from sqlalchemy import select as core_select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import aliased
@@ -30,7 +30,16 @@ from coibot.contacts import provider_recipients
 from coibot.errors import CoibotError
 from coibot.models import SubmissionStatus as S
 from coibot.outbox import enqueue_email
-from coibot.reminders import Due, Since, coverage_label, due_on, enqueue_due, reply_address, requires
+from coibot.reminders import (
+    CHANGE_MARGIN,
+    Due,
+    Since,
+    coverage_label,
+    due_on,
+    enqueue_due,
+    reply_address,
+    requires,
+)
 from coibot.render import render
 from coibot.requirements import RequirementSet
 
@@ -49,10 +58,11 @@ class LifecycleReport:
     emailed: list[int] = field(default_factory=list)
 
 
-def run_lifecycle(session: Session, settings: Settings, as_of: date, actor: str = ACTOR) -> LifecycleReport:
+def run_lifecycle(session: Session, settings: Settings, as_of: date, actor: str = ACTOR,
+                  since: Since | None = None) -> LifecycleReport:
     """Expire what lapsed, re-check against sets that became current; the caller commits."""
     report = LifecycleReport()
-    report.expired = expire_lapsed(session, as_of, actor)
+    report.expired = expire_lapsed(session, as_of, actor, since)
     recheck_current_sets(session, settings, as_of, report, actor)
     return report
 
@@ -79,18 +89,28 @@ def lapsed_coverages(spec: dict[str, Any] | None, policies: list[PolicyRow],
     return lapsed
 
 
-def expire_lapsed(session: Session, as_of: date, actor: str = ACTOR) -> list[int]:
-    """approved → expired for every submission with a required policy that expired before `as_of`."""
+def expire_lapsed(session: Session, as_of: date, actor: str = ACTOR, since: Since | None = None) -> list[int]:
+    """approved → expired for every submission with a required policy that expired before `as_of`.
+
+    With `since` (the previous run), only policies that lapsed after it and submissions changed
+    after it are looked at; everything older was settled by that run.
+    """
     p = m.Policy.__table__  # type: ignore[attr-defined]
     s = m.Submission.__table__  # type: ignore[attr-defined]
     v = m.RequirementSetVersion.__table__  # type: ignore[attr-defined]
-    p2 = aliased(p)
+    p2, s2, p3 = aliased(p), aliased(s), aliased(p)
     any_lapsed = exists().where(p2.c.certificate_id == s.c.certificate_id, p2.c.expiration_date < as_of)
+    where: list[Any] = [s.c.status == S.APPROVED.value, any_lapsed]
+    if since is not None:
+        newly = (core_select(s2.c.id).select_from(p3.join(s2, s2.c.certificate_id == p3.c.certificate_id))
+                 .where(p3.c.expiration_date >= since.as_of - timedelta(days=1), p3.c.expiration_date < as_of,
+                        s2.c.status == S.APPROVED.value))
+        where.append(or_(s.c.id.in_(newly), s.c.updated_at >= since.at - CHANGE_MARGIN))
     rows = session.connection().execute(
         core_select(s.c.id, v.c.spec, p.c.coverage, p.c.coverage_name, p.c.policy_number, p.c.expiration_date)
         .select_from(s.join(v, v.c.id == s.c.requirement_set_id)
                      .join(p, p.c.certificate_id == s.c.certificate_id))
-        .where(s.c.status == S.APPROVED.value, any_lapsed)
+        .where(*where)
         .order_by(s.c.id)
     ).all()
     grouped: dict[int, tuple[dict[str, Any], list[PolicyRow]]] = {}
@@ -138,49 +158,35 @@ def recheck_current_sets(session: Session, settings: Settings, as_of: date, repo
     current = current_versions(session, as_of)
     if not current:
         return
-    s = m.Submission
-    candidates = session.exec(
-        select(s).where(s.status == S.APPROVED, col(s.client_id).in_(list(current)),
-                        col(s.provider_id).is_not(None)).order_by(col(s.id))
-    ).all()
-    if not candidates:
-        return
-    done = _rechecked(session, [c.id for c in candidates if c.id is not None])
-    covered = _covered(session, current)
-    versions: dict[int, m.RequirementSetVersion | None] = {}
-    for sub in candidates:
-        cur = current[sub.client_id]
-        if sub.id is None or cur.id is None or sub.requirement_set_id == cur.id:
+    s = m.Submission.__table__  # type: ignore[attr-defined]
+    old = aliased(m.RequirementSetVersion.__table__)  # type: ignore[attr-defined]
+    s2 = aliased(s)
+    a = m.AuditLog.__table__  # type: ignore[attr-defined]
+    ids: list[int] = []
+    for cur in current.values():
+        if cur.id is None:
             continue
-        if sub.requirement_set_id not in versions:
-            versions[sub.requirement_set_id] = session.get(m.RequirementSetVersion, sub.requirement_set_id)
-        old = versions[sub.requirement_set_id]
-        if old is None or old.effective_from > cur.effective_from:
-            continue  # approved for a set that is still in the future
-        if (sub.id, cur.id) in done or (sub.provider_id, sub.client_id, cur.id) in covered:
-            continue
-        _recheck_one(session, settings, sub, cur, as_of, report, actor)
+        done = exists().where(a.c.entity == "submission", a.c.entity_id == cast(s.c.id, String),
+                              a.c.action == recheck_action(cur.id))
+        covered = exists().where(s2.c.provider_id == s.c.provider_id, s2.c.client_id == s.c.client_id,
+                                 s2.c.requirement_set_id == cur.id,
+                                 s2.c.status.in_([S.APPROVED.value, S.PENDING.value]))
+        ids += [row[0] for row in session.connection().execute(
+            core_select(s.c.id).select_from(s.join(old, old.c.id == s.c.requirement_set_id))
+            .where(s.c.client_id == cur.client_id, s.c.status == S.APPROVED.value,
+                   s.c.provider_id.is_not(None), s.c.requirement_set_id != cur.id,
+                   old.c.effective_from <= cur.effective_from,  # not approved for a set still in the future
+                   ~done, ~covered)
+            .order_by(s.c.id)).all()]
+    for sub_id in ids:
+        sub = session.get(m.Submission, sub_id)
+        if sub is not None:
+            _recheck_one(session, settings, sub, current[sub.client_id], as_of, report, actor)
 
 
-def _rechecked(session: Session, submission_ids: list[int]) -> set[tuple[int, int]]:
-    rows = session.exec(
-        select(m.AuditLog.entity_id, m.AuditLog.detail).where(
-            m.AuditLog.entity == "submission", m.AuditLog.action == RECHECKED,
-            col(m.AuditLog.entity_id).in_([str(i) for i in submission_ids]))
-    ).all()
-    return {(int(eid), int((detail or {}).get("requirement_set_id", -1))) for eid, detail in rows}
-
-
-def _covered(session: Session,
-             current: dict[str, m.RequirementSetVersion]) -> set[tuple[int | None, str, int]]:
-    """(provider, client, version) that already have an approved or pending submission for the version."""
-    ids = [v.id for v in current.values() if v.id is not None]
-    rows = session.exec(
-        select(m.Submission.provider_id, m.Submission.client_id, m.Submission.requirement_set_id).where(
-            col(m.Submission.requirement_set_id).in_(ids),
-            col(m.Submission.status).in_([S.APPROVED, S.PENDING]))
-    ).all()
-    return {(a, b, c) for a, b, c in rows}
+def recheck_action(version_id: int) -> str:
+    """The audit action of a re-check against one set version (so "done" is an index lookup)."""
+    return f"{RECHECKED}:{version_id}"
 
 
 def _gap_key(gap: dict[str, Any]) -> tuple[Any, Any, Any]:
@@ -205,7 +211,8 @@ def _recheck_one(session: Session, settings: Settings, sub: m.Submission, versio
     gaps: list[dict[str, Any]] = result.get("gaps") or []
     before = {_gap_key(g) for g in (sub.gaps or [])}
     new = [g for g in gaps if _gap_key(g) not in before]
-    record(session, actor, "submission", str(sub.id), RECHECKED, S.APPROVED.value, S.APPROVED.value,
+    record(session, actor, "submission", str(sub.id), recheck_action(version.id or 0), S.APPROVED.value,
+           S.APPROVED.value,
            {"requirement_set_id": version.id, "set": version.name, "status": result.get("status"),
             "gaps": gaps, "new_gaps": len(new), "as_of": as_of.isoformat()})
     report.rechecked.append((sub.id, version.id or 0, str(result.get("status"))))
@@ -257,7 +264,7 @@ def run_day(session: Session, settings: Settings, as_of: date, actor: str = ACTO
 
     started = m.utcnow()
     since = last_run(session, as_of)
-    lifecycle = run_lifecycle(session, settings, as_of, actor)
+    lifecycle = run_lifecycle(session, settings, as_of, actor, since)
     due = due_on(session, settings.reminders, as_of, since)
     sent = enqueue_due(session, settings, due, as_of, now)
     reviewed = notify_needs_review(session, settings)

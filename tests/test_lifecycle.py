@@ -104,7 +104,7 @@ def test_a_future_set_taking_effect_rechecks_and_emails_new_gaps_once(world: Eng
     assert "required $2,000,000, your certificate shows $1,000,000" in text
     with session_scope(world) as s:
         assert run_lifecycle(s, cfg, date(2027, 1, 2)).rechecked == []
-    assert len(_audit(world, sid, "rechecked")) == 1
+    assert len(_audit(world, sid, f"rechecked:{v2027}")) == 1
     assert outbox_keys(world, "email:recheck:") == [f"email:recheck:{sid}:{v2027}"]
     assert status_of(world, sid) == "approved"  # still on file until it expires or is replaced
 

@@ -65,7 +65,7 @@ def _backdate(engine: Engine) -> None:
 
 def test_a_policy_walks_through_every_milestone_once(world: Engine, cfg: Settings) -> None:
     cert = add_certificate(world, extraction(EXP))
-    submit(world, cert)
+    sid = submit(world, cert)
     gl = _policy_ids(world, cert)["general_liability"]
     _backdate(world)
     first_seen: dict[str, date] = {}
@@ -87,6 +87,11 @@ def test_a_policy_walks_through_every_milestone_once(world: Engine, cfg: Setting
     assert coverages == {str(i) for i in _policy_ids(world, cert).values()}
     reminders = [k for k in first_seen if k.startswith("reminder:")]
     assert len(outbox_keys(world, "email:reminder:")) == len(reminders)
+    # The daily runs (incremental) expired the certificate the day after its policies ran out.
+    with Session(world) as s:
+        [audit] = s.exec(select(m.AuditLog).where(m.AuditLog.entity_id == str(sid),
+                                                  m.AuditLog.action == "expired")).all()
+        assert audit.detail is not None and audit.detail["as_of"] == (EXP + timedelta(days=1)).isoformat()
 
 
 def test_reminder_says_which_policy_of_which_client_expires_when_and_what_to_send(
