@@ -384,8 +384,9 @@ def _line_quad(mask: npt.NDArray[np.bool_]) -> tuple[list[Point], list[Point]] |
 # ---------------------------------------------------------------- public steps
 
 
-def _out_size(dpi: float) -> tuple[int, int]:
-    return round(LETTER_IN[0] * dpi), round(LETTER_IN[1] * dpi)
+def _out_size(dpi: float, landscape: bool = False) -> tuple[int, int]:
+    w, h = round(LETTER_IN[0] * dpi), round(LETTER_IN[1] * dpi)
+    return (h, w) if landscape else (w, h)
 
 
 def _page_matrix(gray: Image.Image) -> tuple[F64, tuple[int, int], int]:
@@ -395,10 +396,13 @@ def _page_matrix(gray: Image.Image) -> tuple[F64, tuple[int, int], int]:
     corners, seen = find_page(small)
     (x0, y0), (x1, y1), (x2, y2), (x3, y3) = corners
     page_w = (math.hypot(x1 - x0, y1 - y0) + math.hypot(x2 - x3, y2 - y3)) / 2 / f
-    dpi = min(MAX_OUT_DPI, max(MIN_OUT_DPI, page_w / LETTER_IN[0]))
+    page_h = (math.hypot(x3 - x0, y3 - y0) + math.hypot(x2 - x1, y2 - y1)) / 2 / f
+    # A page photographed sideways stays a landscape page here; the OCR step turns it upright.
+    landscape = page_w > page_h
+    dpi = min(MAX_OUT_DPI, max(MIN_OUT_DPI, min(page_w, page_h) / LETTER_IN[0]))
     # Work at about 100 dpi first: the line refinement needs the page upright and evenly lit.
     wdpi = 100.0
-    ws = _out_size(wdpi)
+    ws = _out_size(wdpi, landscape)
     m1 = _homography([(0.0, 0.0), (ws[0], 0.0), (ws[0], ws[1]), (0.0, ws[1])], corners)
     rect_small = small.transform(
         ws, Image.Transform.PERSPECTIVE, _coeffs(m1), Image.Resampling.BILINEAR, fillcolor=255
@@ -408,7 +412,7 @@ def _page_matrix(gray: Image.Image) -> tuple[F64, tuple[int, int], int]:
     if quad is not None:
         m2 = _homography(quad[1], quad[0])
         m = m1 @ m2
-    out = _out_size(dpi)
+    out = _out_size(dpi, landscape)
     full = _scale(1 / f, 1 / f) @ m @ _scale(wdpi / dpi, wdpi / dpi)
     return full, out, seen
 
@@ -455,3 +459,12 @@ def prepare_photo(img: Image.Image) -> Image.Image:
     out = flatten_illumination(rectify(img))
     log.info("photo prepared in %.2f s: %dx%d -> %dx%d", time.perf_counter() - started, *img.size, *out.size)
     return out
+
+
+def prepare_page(img: Image.Image) -> tuple[Image.Image, float | None]:
+    """`prepare_photo` for the page loader: the image and, when it was a photo, the resolution of the
+    letter page it became (the photo's own declared resolution no longer applies); else None."""
+    out = prepare_photo(img)
+    if out is img:
+        return img, None
+    return out, min(out.size) / LETTER_IN[0]

@@ -189,23 +189,38 @@ def _grid_page() -> Image.Image:
     return page
 
 
-def test_rectify_undoes_a_known_keystone() -> None:
+def _keystoned() -> tuple[Image.Image, Image.Image]:
+    """The grid page, and a photo of it on a plain desk: narrower at the top, rotated a little."""
     page = _grid_page()
     desk = Image.new("L", (1000, 1300), 90)
-    # Page corners in the photo: narrower at the top, rotated a little.
     quad = [(150.0, 120.0), (840.0, 140.0), (930.0, 1230.0), (60.0, 1200.0)]
     to_page = _family().perspective_coeffs(quad, [(0.0, 0.0), (850.0, 0.0), (850.0, 1100.0), (0.0, 1100.0)])
     mask = Image.new("L", page.size, 255).transform(desk.size, Image.Transform.PERSPECTIVE, to_page)
     warped = Image.composite(page.transform(desk.size, Image.Transform.PERSPECTIVE, to_page), desk, mask)
+    return page, warped
+
+
+def _agreement(out: Image.Image, page: Image.Image) -> float:
+    back = np.asarray(out.resize(page.size, Image.Resampling.BILINEAR), dtype=np.float32)
+    return float(np.corrcoef(back.ravel(), np.asarray(page, dtype=np.float32).ravel())[0, 1])
+
+
+def test_rectify_undoes_a_known_keystone() -> None:
+    page, warped = _keystoned()
     out = rectify(warped)
     assert abs(out.width / out.height - 8.5 / 11) < 0.01
-    back = np.asarray(out.resize(page.size, Image.Resampling.BILINEAR), dtype=np.float32)
-    ref = np.asarray(page, dtype=np.float32)
     # Rules land where they were drawn: the two pages agree pixel for pixel (up to blur).
-    corr = np.corrcoef(back.ravel(), ref.ravel())[0, 1]
-    assert corr > 0.8, corr
+    assert _agreement(out, page) > 0.8
     h, v = _spreads(out)
     assert h < 0.3 and v < 0.3, (h, v)
+
+
+def test_a_page_photographed_sideways_stays_a_landscape_page() -> None:
+    page, warped = _keystoned()
+    out = rectify(warped.transpose(Image.Transpose.ROTATE_90))
+    # Not squeezed into portrait: the OCR step's orientation check turns it upright.
+    assert abs(out.height / out.width - 8.5 / 11) < 0.01
+    assert _agreement(out.transpose(Image.Transpose.ROTATE_270), page) > 0.8
 
 
 def test_flatten_removes_a_shadow_and_keeps_thin_strokes() -> None:
