@@ -40,7 +40,10 @@ _DATE = re.compile(
     rf"|\d{{1,2}}-{_MONTH}-\d{{2,4}})",
     re.IGNORECASE,
 )
-_AMOUNT = re.compile(r"\$\s?\d{1,3}(?:[,\s]\d{3})+(?:\.\d{2})?|\$\s?\d+(?:\.\d{2})?|\b\d{1,3}(?:,\d{3})+\b")
+_AMOUNT = re.compile(
+    r"\$\s?\d+(?:\.\d+)?\s?(?:MM|M|K)\b|\$\s?\d{1,3}(?:[,\s]\d{3})+(?:\.\d{2})?|\$\s?\d+(?:\.\d{2})?"
+    r"|\b\d{1,3}(?:,\d{3})+\b"
+)
 _NAIC = re.compile(r"NAIC(?:\s*(?:No\.?|#|Code|Number))?\s*[:#.]?\s*(\d{5})\b", re.IGNORECASE)
 # Separators as printed or as a scan spaces them: "(693)  555-0184", "515.555.0199", en dashes.
 _PHONE = re.compile(
@@ -392,7 +395,11 @@ def _read_block_line(pol: _Policy, text: str) -> None:
         pol.wos = wos
     if pol.coverage == WC and re.search(r"statut", text, re.IGNORECASE):
         pol.statutory = True
-    if re.search(r"^\s*basis\s*:", text, re.IGNORECASE):
+    # "Coverage Basis: Occurrence", or a line that only says the form ("Claims-Made Form").
+    if re.search(r"\bbasis\s*:", text, re.IGNORECASE) or re.fullmatch(
+        r"(?i)\s*(?:written\s+on\s+an?\s+)?(?:occurrence|claims[\s-]*made)(?:\s+(?:form|basis|coverage))?\s*\.?",
+        text,
+    ):
         pol.basis = pol.basis or _basis(text)
     carrier = _RE_CARRIER.match(text)
     if carrier:

@@ -758,3 +758,35 @@ def test_block_with_its_own_insurer_and_a_limits_heading() -> None:
     )
     assert pol["limits"] == {"each_claim": 1000000, "aggregate": 2000000, "limit": 5000}
     assert draft["insurers"] == [{"letter": None, "name": "Beta Casualty Co.", "naic": "12345"}]
+
+
+def test_basis_lines_and_short_amounts() -> None:
+    page = _page(
+        [
+            "Acme Insurance Company",
+            "CERTIFICATE OF INSURANCE",
+            "Named Insured: X Co",
+            "Coverage: Commercial General Liability",
+            "Occurrence Form",
+            "Policy Number: G-1",
+            "Each Occurrence: $1M",
+            "General Aggregate: $2M",
+            "Coverage: Excess Liability",
+            "Coverage Basis: Claims-Made",
+            "Policy Number: X-1",
+            "Each Occurrence $5,000,000",
+        ]
+    )
+    draft = read_other([page])
+    assert draft is not None
+    gl, xs = draft["policies"]
+    assert (gl["coverage"], gl["basis"], gl["limits"]) == (
+        "general_liability",
+        "occurrence",
+        {"each_occurrence": 1000000, "general_aggregate": 2000000},
+    )
+    assert (xs["coverage"], xs["basis"], xs["limits"]) == (
+        "excess_liability",
+        "claims_made",
+        {"each_occurrence": 5000000},
+    )
