@@ -404,3 +404,21 @@ def _is_box(glyph: Mask) -> bool:
     edge = max(1, min(h, w) // 8)
     sides = (glyph[:edge, :], glyph[-edge:, :], glyph[:, :edge], glyph[:, -edge:])
     return all(float(side.any(axis=0 if i < 2 else 1).mean()) > 0.8 for i, side in enumerate(sides))
+
+
+def checkbox_state(mask: Mask, box: Box, dpi: float) -> bool | None:
+    """For a glyph-sized pixel box: True when it frames a marked checkbox, False an empty one,
+    None when it is not a checkbox at all."""
+    x0, top, x1, bottom = (round(v) for v in box)
+    w, h = x1 - x0, bottom - top
+    if not (dpi * 0.05 <= h <= dpi * 0.16 and 0.7 <= w / max(h, 1) <= 1.4):
+        return None
+    pad = max(1, round(dpi / 150))
+    crop = mask[max(0, top - pad) : bottom + pad, max(0, x0 - pad) : x1 + pad]
+    rows, cols = np.nonzero(crop.any(axis=1))[0], np.nonzero(crop.any(axis=0))[0]
+    if rows.size == 0:
+        return None
+    glyph = crop[rows[0] : rows[-1] + 1, cols[0] : cols[-1] + 1]
+    if not _is_box(glyph):
+        return None
+    return _marked_inside(glyph)

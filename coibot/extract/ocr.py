@@ -182,15 +182,48 @@ def prepare(page: PageImage) -> tuple[PageImage, list[Box], list[Box]]:
 def _ocr_prepared(page: PageImage, rules: list[Box], limits: Limits) -> list[Word]:
     clean = images.erase_boxes(page.image, rules)
     data = _tesseract_data(clean, PAGE_PSM, timeout=limits.parse_timeout_seconds, dpi=page.dpi)
-    words = _words(data, page.scale)
-    return words + _lone_characters(page, clean, words, limits)
+    mask = images.ink_mask(clean)
+    words = _checkboxes_as_marks(page, mask, _words(data, page.scale))
+    return words + _lone_characters(page, mask, clean, words, limits)
 
 
-def _lone_characters(page: PageImage, clean: Image.Image, words: list[Word], limits: Limits) -> list[Word]:
+def _checkboxes_as_marks(page: PageImage, mask: images.Mask, words: list[Word]) -> list[Word]:
+    """Tesseract reads a checkbox as "[X]", "{XJ", "(J", "[]"...: let the pixels say which it is."""
+    s = page.dpi / 72.0
+    out: list[Word] = []
+    for w in words:
+        if len(w.text) > 4:
+            out.extend(_split_leading_box(page, mask, w))
+            continue
+        state = images.checkbox_state(mask, (w.x0 * s, w.top * s, w.x1 * s, w.bottom * s), page.dpi)
+        if state is None:
+            out.append(w)
+        elif state:
+            out.append(Word("X", w.x0, w.top, w.x1, w.bottom, max(w.conf, _CHECKBOX_CONF)))
+        # An empty box is no word at all.
+    return out
+
+
+def _split_leading_box(page: PageImage, mask: images.Mask, w: Word) -> list[Word]:
+    """A checkbox read as the first letter of the word beside it ("{occur"): the box and the word."""
+    if w.text[0] not in "{[(|" or not w.text[1:].strip("{[(|]})J"):
+        return [w]
+    s = page.dpi / 72.0
+    side = w.bottom - w.top
+    state = images.checkbox_state(mask, (w.x0 * s, w.top * s, (w.x0 + side) * s, w.bottom * s), page.dpi)
+    if state is None:
+        return [w]
+    rest = Word(w.text[1:].lstrip("{[(|]})J"), w.x0 + side + 1, w.top, w.x1, w.bottom, w.conf)
+    return [Word("X", w.x0, w.top, w.x0 + side, w.bottom, _CHECKBOX_CONF), rest] if state else [rest]
+
+
+def _lone_characters(
+    page: PageImage, mask: images.Mask, clean: Image.Image, words: list[Word], limits: Limits
+) -> list[Word]:
     """Single letters the sparse pass skipped (INSR LTR, ADDL/SUBR Y/N), read together on one strip."""
     s = page.dpi / 72.0
     taken = [(w.x0 * s, w.top * s, w.x1 * s, w.bottom * s) for w in words]
-    blobs, checked = images.ink_clusters(images.ink_mask(clean), page.dpi, taken)
+    blobs, checked = images.ink_clusters(mask, page.dpi, taken)
     blobs = blobs[:_MAX_LONE]
     # A marked checkbox that Tesseract skipped: the layout reads marks as "X".
     marks = [Word("X", b[0] / s, b[1] / s, b[2] / s, b[3] / s, _CHECKBOX_CONF) for b in checked]

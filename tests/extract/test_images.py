@@ -231,3 +231,17 @@ def test_ink_clusters_finds_lone_letters_and_marked_boxes() -> None:
     x0, top, x1, bottom = glyphs[0]
     assert 95 <= x0 < x1 <= 140 and 95 <= top < bottom <= 150
     assert len(checked) == 1 and 495 <= checked[0][0] <= 505
+
+
+def test_checkbox_state() -> None:
+    img = Image.new("L", (400, 200), 255)
+    d = ImageDraw.Draw(img)
+    d.rectangle((20, 20, 50, 50), outline=0, width=3)  # empty
+    d.rectangle((120, 20, 150, 50), outline=0, width=3)  # marked
+    d.line((124, 24, 146, 46), fill=0, width=4)
+    d.line((124, 46, 146, 24), fill=0, width=4)
+    d.ellipse((220, 20, 250, 50), outline=0, width=3)  # an O: not a box
+    mask = images.ink_mask(img)
+    assert images.checkbox_state(mask, (20, 20, 51, 51), 300.0) is False
+    assert images.checkbox_state(mask, (120, 20, 151, 51), 300.0) is True
+    assert images.checkbox_state(mask, (220, 20, 251, 51), 300.0) is None
