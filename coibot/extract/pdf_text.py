@@ -11,6 +11,7 @@ from __future__ import annotations
 import ctypes
 import logging
 import math
+from bisect import bisect_left
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -127,12 +128,12 @@ def read_page(page: pdfium.PdfPage, number: int) -> PageWords:
 
 def _read(page: pdfium.PdfPage, number: int) -> tuple[PageWords, float]:
     frame = _Frame(page)
+    rules, marks, image_share = _paths(page, frame)
     tp = page.get_textpage()
     try:
-        words = _words(tp, frame)
+        words = _words(tp, frame, _Walls(rules))
     finally:
         tp.close()
-    rules, marks, image_share = _paths(page, frame)
     if marks:
         words.extend(_drop_marks_on_text(marks, words))
     pw = PageWords(number=number, width=frame.width, height=frame.height, method="text",
@@ -162,7 +163,27 @@ def _symbol_font(raw: ctypes.c_void_p, i: int, buf: ctypes.Array[ctypes.c_char])
     return any(s in name for s in ("dingbat", "wingding", "symbol"))
 
 
-def _words(tp: pdfium.PdfTextPage, frame: _Frame) -> list[Word]:
+class _Walls:
+    """Vertical ruling lines, sorted by x: text on either side of one belongs to different cells."""
+
+    def __init__(self, rules: list[Rule]) -> None:
+        vertical = sorted(((r.x0 + r.x1) / 2, r.top, r.bottom) for r in rules
+                          if not r.horizontal and r.bottom - r.top >= 6.0)
+        self.xs = [v[0] for v in vertical]
+        self.spans = [(v[1], v[2]) for v in vertical]
+
+    def between(self, left: float, right: float, y: float) -> bool:
+        """Whether a wall stands between x = left and x = right at height y."""
+        i = bisect_left(self.xs, left)
+        while i < len(self.xs) and self.xs[i] <= right:
+            top, bottom = self.spans[i]
+            if top <= y <= bottom:
+                return True
+            i += 1
+        return False
+
+
+def _words(tp: pdfium.PdfTextPage, frame: _Frame, walls: _Walls | None = None) -> list[Word]:
     """The page's characters grouped into words in content order.
 
     A space, a jump back, a move to another line or a gap wider than 0.3 of the glyph height ends
@@ -221,7 +242,11 @@ def _words(tp: pdfium.PdfTextPage, frame: _Frame) -> list[Word]:
                 h = 1.0
             gap = x0 - px1
             if (abs((t + b) - (ptop + pbottom)) > h or gap > h * 0.3 or x1 < px0 + 0.5
-                    or glyph_mark or cur_mark):
+                    or glyph_mark or cur_mark
+                    # Text that runs into the next cell (values printed up to a border) splits
+                    # at the ruling line between the two glyphs' centres.
+                    or (walls is not None and walls.xs
+                        and walls.between((px0 + px1) / 2, (x0 + x1) / 2, (t + b) / 2))):
                 words.append(Word("".join(cur), wx0, wtop, wx1, wbottom))
                 cur = []
         if cur:

@@ -159,3 +159,34 @@ def test_module_entry_prints_json() -> None:
     bad = subprocess.run([sys.executable, "-m", "coibot.extract.reader", "/nonexistent.pdf"],
                          capture_output=True, text=True, timeout=120, check=False)
     assert bad.returncode == ExtractionError.exit_code and "unreadable_file" in bad.stderr
+
+
+def test_text_backend_words_marks_and_walls(tmp_path: Path) -> None:
+    """Words split at a ruling line even without a space; a tick glyph and a filled square read as X."""
+    from coibot.extract.pdf_text import open_pdf
+
+    path = tmp_path / "walls.pdf"
+    c = Canvas(str(path), pagesize=letter)
+    c.setFont("Helvetica", 10)
+    c.drawString(100, 700, "PREMISES")
+    width = c.stringWidth("PREMISES", "Helvetica", 10)
+    c.line(100 + width + 0.3, 690, 100 + width + 0.3, 715)
+    c.drawString(100 + width + 0.6, 700, "$100,000")
+    c.drawString(100, 650, "SAME")
+    c.drawString(100 + c.stringWidth("SAME", "Helvetica", 10) + 0.6, 650, "WORD")
+    c.setFont("ZapfDingbats", 8)
+    c.drawString(100, 600, "4")
+    c.rect(100, 560, 6, 6, stroke=0, fill=1)
+    c.save()
+    with open_pdf(path) as doc:
+        (page,) = doc.read_pages()
+    texts = sorted(w.text for w in page.words)
+    assert "PREMISES" in texts and "$100,000" in texts
+    assert "SAMEWORD" in texts  # no wall between them: one word
+    marks = [w for w in page.words if w.text == "X"]
+    assert len(marks) == 2
+    assert all(99 <= w.x0 <= 101.5 for w in marks)
+    # The tick sits on the baseline at y=600 (top-down 192), the square spans 560-566 (226-232).
+    tick, square = sorted(marks, key=lambda w: w.top)
+    assert 185 <= tick.top < tick.bottom <= 196
+    assert (round(square.top), round(square.bottom)) == (226, 232)
