@@ -24,7 +24,8 @@ from typing import Any, Literal
 from sqlalchemy import ColumnElement, and_, case, exists, func, literal, or_, select, union_all
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import aliased
-from sqlmodel import Session
+from sqlmodel import Session, col
+from sqlmodel import select as sm_select
 
 from coibot import models as m
 from coibot.clock import send_instant
@@ -454,6 +455,57 @@ def _insert_ignore(session: Session, table: Any, values: dict[str, Any], keys: S
     return session.connection().execute(stmt).first() is not None
 
 
+def _prefetch(session: Session, items: Sequence[Due]) -> list[Any]:
+    """Load the rows every message needs in three queries; session.get then finds them in memory.
+
+    The caller keeps the returned list: the session's identity map holds rows only weakly.
+    """
+    rows: list[Any] = []
+    providers = {d.provider_id for d in items}
+    clients = {d.client_id for d in items}
+    certificates = {d.certificate_id for d in items if d.certificate_id is not None}
+    if providers:
+        rows += session.exec(sm_select(m.Provider).where(col(m.Provider.id).in_(providers))).all()
+    if clients:
+        rows += session.exec(sm_select(m.Client).where(col(m.Client.id).in_(clients))).all()
+    if certificates:
+        rows += session.exec(sm_select(m.Certificate).where(col(m.Certificate.id).in_(certificates))).all()
+    return rows
+
+
+BATCH = 500  # rows per multi-row insert (SQLite allows 32,766 bound values)
+
+
+def mark_all_sent(session: Session, items: Sequence[Due], now: datetime) -> set[str]:
+    """Record many items in multi-row insert-or-ignore statements; returns the keys this call inserted."""
+    dialect = session.get_bind().dialect.name
+    inserts: dict[str, Any] = {"postgresql": postgresql.insert, "sqlite": sqlite.insert}
+    if dialect not in inserts:
+        raise ReminderError(f"unsupported database dialect {dialect}")
+    won: set[str] = set()
+    renewals = [d for d in items if d.kind == "renewal"]
+    missing = [d for d in items if d.kind == "missing"]
+    rs = m.ReminderSent.__table__  # type: ignore[attr-defined]
+    crs = m.CertificateRequestSent.__table__  # type: ignore[attr-defined]
+    for i in range(0, len(renewals), BATCH):
+        chunk = renewals[i:i + BATCH]
+        stmt = (inserts[dialect](rs).values([{"policy_id": d.policy_id, "client_id": d.client_id,
+                                              "milestone": d.milestone, "sent_at": now} for d in chunk])
+                .on_conflict_do_nothing(index_elements=["policy_id", "client_id", "milestone"])
+                .returning(rs.c.policy_id, rs.c.client_id, rs.c.milestone))
+        won |= {f"reminder:{a}:{b}:{c}" for a, b, c in session.connection().execute(stmt).all()}
+    for i in range(0, len(missing), BATCH):
+        chunk = missing[i:i + BATCH]
+        stmt = (inserts[dialect](crs).values([{"provider_id": d.provider_id, "client_id": d.client_id,
+                                               "requirement_set_id": d.requirement_set_id,
+                                               "milestone": d.milestone, "sent_at": now} for d in chunk])
+                .on_conflict_do_nothing(index_elements=["provider_id", "client_id", "requirement_set_id",
+                                                        "milestone"])
+                .returning(crs.c.provider_id, crs.c.client_id, crs.c.requirement_set_id, crs.c.milestone))
+        won |= {f"cert_request:{a}:{b}:{c}:{d}" for a, b, c, d in session.connection().execute(stmt).all()}
+    return won
+
+
 def mark_sent(session: Session, item: Due, now: datetime) -> bool:
     """Record that `item` goes out at `now`; False when another run already recorded it."""
     if item.kind == "renewal":
@@ -480,14 +532,22 @@ class Message:
     slack: dict[str, Any] | None = None
 
 
-def compose(session: Session, settings: Settings, item: Due, as_of: date) -> Message | None:
-    """The message for `item`; None when nobody can receive it (logged)."""
+Recipients = dict[tuple[int, int | None], tuple[list[str], list[str]]]
+
+
+def compose(session: Session, settings: Settings, item: Due, as_of: date,
+            recipients: Recipients | None = None) -> Message | None:
+    """The message for `item`; None when nobody can receive it (logged).
+
+    `recipients` caches (to, cc) per provider and certificate across the items of one run.
+    """
     client = session.get(m.Client, item.client_id)
     provider = session.get(m.Provider, item.provider_id)
     if client is None or provider is None:
         log.warning("reminder %s: client or provider row missing", item.key)
         return None
     cert = session.get(m.Certificate, item.certificate_id) if item.certificate_id is not None else None
+    holder = item.spec.get("certificate_holder") or {}
     context = {
         "client_name": client.name, "provider_name": provider.name,
         "insured_name": (cert.insured_name if cert else None) or provider.name,
@@ -495,7 +555,7 @@ def compose(session: Session, settings: Settings, item: Due, as_of: date) -> Mes
         "carrier": item.carrier or "", "deadline": item.deadline, "days_left": item.days_left,
         "when": _relative(item.days_left), "milestone": item.milestone,
         "set_name": item.set_name or "", "requirements": requirement_lines(item.spec),
-        "holder": (item.spec.get("certificate_holder") or {}),
+        "holder": {"name": holder.get("name"), "address": holder.get("address")},
         "description": item.spec.get("description_must_include") or [],
         "address": reply_address(settings),
     }
@@ -515,7 +575,13 @@ def compose(session: Session, settings: Settings, item: Due, as_of: date) -> Mes
         subject = f"Escalation: {what}"
         text = render(template, kind=item.kind, **context)
         return Message(f"email:{item.key}", to, [], subject, text, slack)
-    to, cc = provider_recipients(session, provider.id, cert.extraction if cert else None)
+    cache_key = (item.provider_id, item.certificate_id)
+    if recipients is not None and cache_key in recipients:
+        to, cc = recipients[cache_key]
+    else:
+        to, cc = provider_recipients(session, provider.id, cert.extraction if cert else None)
+        if recipients is not None:
+            recipients[cache_key] = (to, cc)
     if not to and cc:
         to, cc = cc, []
     if item.kind == "renewal":
@@ -538,14 +604,26 @@ def enqueue_due(session: Session, settings: Settings, items: Sequence[Due], as_o
     """
     cfg = settings.reminders
     at = now or send_instant(as_of, cfg.send_time, cfg.timezone)
-    sent: list[Due] = []
+    loaded = _prefetch(session, items)  # noqa: F841  (kept alive for session.get)
+    recipients: Recipients = {}
+    ready: list[tuple[Due, Message]] = []
     for item in items:
-        message = compose(session, settings, item, as_of)
+        try:
+            message = compose(session, settings, item, as_of, recipients)
+        except Exception:
+            # One message that cannot be rendered must not hold back every other reminder of the day;
+            # it stays due and is tried again by the next run.
+            log.exception("reminder %s could not be composed; left due", item.key)
+            continue
         if message is None or (not message.to and message.slack is None):
             log.warning("reminder %s has no recipient (no contact, broker, approver or staff); kept due",
                         item.key)
             continue
-        if not mark_sent(session, item, at):
+        ready.append((item, message))
+    won = mark_all_sent(session, [item for item, _ in ready], at)
+    sent: list[Due] = []
+    for item, message in ready:
+        if item.key not in won:
             log.info("reminder %s already sent by another run", item.key)
             continue
         if message.to:

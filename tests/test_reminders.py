@@ -214,3 +214,18 @@ def test_reminders_resume_when_the_pausing_renewal_is_rejected(world: Engine, cf
     # The 30-day milestone passed during the pause; the next run catches up with the latest due one.
     sent = [k for k in _run(world, cfg, EXP - timedelta(days=19)) if k.startswith(f"reminder:{gl}:")]
     assert sent == [f"reminder:{gl}:acme:before_30"]
+
+
+def test_a_set_without_certificate_holder_or_wording_still_renders(engine: Engine, tmp_path: Path) -> None:
+    cfg = settings(tmp_path)
+    acme = cfg.client("acme")
+    assert acme is not None
+    acme.requirement_sets[0].certificate_holder = None
+    acme.requirement_sets[0].description_must_include = []
+    sync(engine, cfg)
+    cert = add_certificate(engine, extraction(EXP))
+    submit(engine, cert)
+    gl = _policy_ids(engine, cert)["general_liability"]
+    assert f"reminder:{gl}:acme:before_30" in _run(engine, cfg, EXP - timedelta(days=30))
+    text = outbox_row(engine, f"email:reminder:{gl}:acme:before_30").payload["text"]
+    assert "Certificate holder" not in text and "expires on 2026-12-15" in text
