@@ -348,7 +348,7 @@ def ink_clusters(mask: Mask, dpi: float, exclude: list[Box]) -> tuple[list[Box],
     seen = np.zeros_like(grid)
     out: list[Box] = []
     checked: list[Box] = []
-    min_h, max_h = dpi * 0.07, dpi * 0.22
+    min_h, max_h = dpi * 0.045, dpi * 0.22  # a capital of 4.5-16 pt
     max_w = dpi * 0.25
     for gy, gx in zip(*np.nonzero(grid), strict=True):
         if seen[gy, gx]:

@@ -48,6 +48,8 @@ _MIN_TEXT_CHARS = 20
 _CACHE_SIZE = 4
 # At most this many lone ink blobs are re-read per page (a form has a few dozen letters and flags).
 _MAX_LONE = 80
+# A lone glyph read with less confidence is more likely a speck or a fragment than a letter.
+_LONE_MIN_CONF = 0.4
 # Confidence of a check mark found as ink inside a box frame (not read by Tesseract).
 _CHECKBOX_CONF = 0.9
 ReadKind = Literal["date", "amount", "code", "text"]
@@ -250,7 +252,7 @@ def _lone_characters(
         if len(text) == 2 and text[0].lower() == text[1].lower():
             # The LSTM doubles an isolated glyph ("Cc", "YY"); the blob holds one.
             text = text[0].upper()
-        if slot is None or len(text) > 2 or not any(c.isalnum() for c in text):
+        if slot is None or len(text) > 2 or not any(c.isalnum() for c in text) or w.conf < _LONE_MIN_CONF:
             continue
         x0, top, x1, bottom = slot
         found.append(Word(text, x0 / s, top / s, x1 / s, bottom / s, w.conf))
