@@ -268,7 +268,7 @@ def run_day(session: Session, settings: Settings, as_of: date, actor: str = ACTO
     due = due_on(session, settings.reminders, as_of, since)
     sent = enqueue_due(session, settings, due, as_of, now)
     reviewed = notify_needs_review(session, settings)
-    _record_run(session, as_of, started)
+    record_run(session, as_of, started)
     log.info("run for %s: %d expired, %d re-checked, %d due, %d enqueued, %d needs-review posted",
              as_of.isoformat(), len(lifecycle.expired), len(lifecycle.rechecked), len(due), len(sent),
              len(reviewed))
@@ -282,8 +282,9 @@ def last_run(session: Session, as_of: date) -> Since | None:
     return Since(row.as_of, row.started_at) if row is not None else None
 
 
-def _record_run(session: Session, as_of: date, started: datetime) -> None:
-    # In the run's transaction: a run that fails records nothing, so the next one covers its days.
+def record_run(session: Session, as_of: date, started: datetime) -> None:
+    """Record a completed run; last in the run, so a run that fails records nothing and the next
+    one covers its days again."""
     table = m.ReminderRun.__table__  # type: ignore[attr-defined]
     dialect = session.get_bind().dialect.name
     inserts: dict[str, Any] = {"postgresql": postgresql.insert, "sqlite": sqlite.insert}

@@ -2,8 +2,8 @@
 
 A daily run at `reminders.send_time` in `reminders.timezone`, a run at start-up (catch-up after
 downtime), an hourly retry (a leader that died mid-run is replaced within the hour), and a
-frequent needs-review poll. Each run takes the database lease "scheduler" in the transaction that
-does the work, so several serve processes on one database take turns; the work itself is
+frequent needs-review poll. Each transaction of a run first takes (or renews) the database lease
+"scheduler", so several serve processes on one database take turns; the work itself is
 idempotent (reminder_sent and outbox keys), so even two leaders could not double-send.
 Jobs are never pickled into the database: the schedule is rebuilt from the configuration on start.
 """
@@ -14,7 +14,7 @@ import logging
 import os
 import socket
 import uuid
-from datetime import timedelta
+from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from apscheduler.executors.pool import ThreadPoolExecutor
@@ -28,14 +28,16 @@ from sqlalchemy.exc import OperationalError
 from coibot.clock import Clock, run_date, system_clock
 from coibot.config import Settings
 from coibot.db import session_scope
-from coibot.lifecycle import DayReport, try_lease
-from coibot.lifecycle import run_day as core_run_day
+from coibot.lifecycle import DayReport, last_run, record_run, run_lifecycle, try_lease
+from coibot.models import utcnow
+from coibot.reminders import due_on, enqueue_due
 from coibot.review import notify_needs_review
 
 log = logging.getLogger(__name__)
 
 LEASE_NAME = "scheduler"
 DEFAULT_LEASE = timedelta(minutes=10)
+CHUNK = 200  # messages enqueued per transaction
 
 
 def default_holder() -> str:
@@ -67,16 +69,46 @@ class ReminderScheduler:
         cfg = self.settings.reminders
         as_of = run_date(now, cfg.send_time, cfg.timezone)
         try:
-            with session_scope(self.engine) as session:
-                if not try_lease(session, LEASE_NAME, self.holder, now, self.lease):
-                    log.info("scheduler run for %s skipped: another process holds the lease", as_of)
-                    return None
-                return core_run_day(session, self.settings, as_of, now=now)
+            return self._run(as_of, now)
         except OperationalError as exc:
             # SQLite answers "database is locked" when the leader's run outlasts the busy timeout.
             log.warning("scheduler run for %s not done (database busy: %s); the next run catches up",
                         as_of, str(exc.orig).splitlines()[0] if exc.orig else exc)
             return None
+
+    def _run(self, as_of: date, now: datetime) -> DayReport | None:
+        """coibot.lifecycle.run_day in several short transactions, each under the lease.
+
+        Deciding is one transaction; the messages are then enqueued CHUNK at a time, so a large
+        day never holds SQLite's write lock for long (intake keeps answering). The run is recorded
+        last: if the process dies half-way, the next run decides again and enqueues the rest
+        (what was enqueued is recorded and not sent twice).
+        """
+        started = utcnow()
+        with session_scope(self.engine) as session:
+            if not try_lease(session, LEASE_NAME, self.holder, now, self.lease):
+                log.info("scheduler run for %s skipped: another process holds the lease", as_of)
+                return None
+            since = last_run(session, as_of)
+            lifecycle = run_lifecycle(session, self.settings, as_of, since=since)
+            due = due_on(session, self.settings.reminders, as_of, since)
+        sent = []
+        for i in range(0, len(due), CHUNK):
+            with session_scope(self.engine) as session:
+                if not try_lease(session, LEASE_NAME, self.holder, self.clock(), self.lease):
+                    log.warning("scheduler lost the lease during the run for %s; another process "
+                                "finishes it", as_of)
+                    return None
+                sent += enqueue_due(session, self.settings, due[i:i + CHUNK], as_of, now)
+        with session_scope(self.engine) as session:
+            if not try_lease(session, LEASE_NAME, self.holder, self.clock(), self.lease):
+                return None
+            reviewed = notify_needs_review(session, self.settings)
+            record_run(session, as_of, started)
+        log.info("run for %s: %d expired, %d re-checked, %d due, %d enqueued, %d needs-review posted",
+                 as_of.isoformat(), len(lifecycle.expired), len(lifecycle.rechecked), len(due), len(sent),
+                 len(reviewed))
+        return DayReport(as_of, lifecycle, due, sent, reviewed)
 
     def review_once(self) -> list[int]:
         """Post new needs-review certificates to staff (leader only)."""

@@ -212,3 +212,22 @@ def test_started_scheduler_runs_the_start_up_catch_up_with_jobs_in_memory(
     finally:
         sched.shutdown()
     assert not sched.running
+
+
+def test_a_large_day_is_enqueued_in_short_transactions(
+        world: Engine, cfg: Settings, monkeypatch: pytest.MonkeyPatch) -> None:
+    import handlers.scheduler as scheduler_module
+    from coibot.lifecycle import last_run
+
+    monkeypatch.setattr(scheduler_module, "CHUNK", 2)
+    cert = add_certificate(world, extraction(EXP))
+    submit(world, cert)
+    sched = ReminderScheduler(world, cfg, clock=ManualClock(at(EXP - timedelta(days=7), 10)), holder="one")
+    report = sched.run_once()
+    assert report is not None
+    milestones = [k.split(":")[-1] for k in _sent_keys(report) if k.startswith("reminder:")]
+    assert milestones == ["before_7"] * 3
+    assert len(outbox_keys(world, "email:reminder:")) == 3
+    with Session(world) as s:
+        run = last_run(s, EXP - timedelta(days=7))
+        assert run is not None and run.as_of == EXP - timedelta(days=7)
