@@ -73,9 +73,7 @@ def _print_summary(path: Path, cert: dict[str, Any]) -> None:
 
 
 def extract(
-    files: list[Path] = typer.Argument(
-        ..., help="Certificate files (PDF, PNG, JPEG, TIFF).", dir_okay=False
-    ),
+    files: list[Path] = typer.Argument(..., help="Certificate files (PDF, PNG, JPEG, TIFF).", dir_okay=False),
     as_json: bool = typer.Option(False, "--json", help="Print the extraction as contract JSON."),
 ) -> None:
     """Read certificates of insurance and print what they say."""
