@@ -25,7 +25,8 @@ def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
     cur.execute("PRAGMA journal_mode=WAL")
     cur.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
     cur.execute("PRAGMA foreign_keys=ON")
-    cur.execute("PRAGMA synchronous=NORMAL")
+    # FULL: a commit (e.g. the one before SMTP's 250) survives a power cut, not only a crash.
+    cur.execute("PRAGMA synchronous=FULL")
     cur.close()
 
 

@@ -34,10 +34,20 @@ def atomic_write(target: Path, data: bytes) -> Path:
             fh.flush()
             os.fsync(fh.fileno())
         Path(tmp).replace(target)
+        _fsync_dir(target.parent)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
     return target
+
+
+def _fsync_dir(directory: Path) -> None:
+    # The rename is durable only once the directory entry is on disk.
+    fd = os.open(directory, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
 
 
 class DocumentStore:
