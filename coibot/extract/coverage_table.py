@@ -266,6 +266,9 @@ def _umbrella_or_excess(d: Draft, type_box: Box) -> str:
     exc = page.find_first("EXCESS LIAB", type_box) or page.find_first("EXCESS", type_box)
     umb_marked = bool(umb and marked_before(page, umb))
     exc_marked = bool(exc and marked_before(page, exc))
+    if not umb_marked and not exc_marked and d.reread is not None:
+        umb_marked = bool(umb and _box_marked_again(d, umb))
+        exc_marked = bool(exc and _box_marked_again(d, exc))
     if exc_marked and not umb_marked:
         return "excess_liability"
     if umb_marked and not exc_marked:
@@ -349,7 +352,7 @@ def _policy(d: Draft, table: _Table, kind: str, top: float, bottom: float, rtop:
     conf["limits"] = lim_conf
     d.warnings.extend(f"{kind}: {w}" for w in lim_warn)
     if kind == "workers_compensation":
-        pol["statutory"] = _statutory(page, limits_box)
+        pol["statutory"] = _statutory(page, limits_box, d)
     pol["_conf"] = conf
     return pol
 
@@ -399,7 +402,7 @@ def _basis(page: Page, kind: str, type_box: Box, d: Draft | None = None) -> str 
     return None
 
 
-def _statutory(page: Page, limits_box: Box) -> bool:
+def _statutory(page: Page, limits_box: Box, d: Draft | None = None) -> bool:
     label = page.find_first("PER STATUTE", limits_box)
     if label is None:
         statu = [w for w in page.words_in(limits_box) if fold(w.text).startswith("statu")]
@@ -413,4 +416,6 @@ def _statutory(page: Page, limits_box: Box) -> bool:
         left = [w for w in line if w.x1 <= statu[0].x0 + 0.5 and statu[0].x0 - w.x1 < 6]
         if left:
             label = box_of([*left, statu[0]])
-    return bool(marked_before(page, label))
+    if marked_before(page, label):
+        return True
+    return d is not None and d.reread is not None and _box_marked_again(d, label)
