@@ -154,7 +154,7 @@ def find_existing(
 
 
 @dataclass
-class _Read:
+class ReadResult:
     """One attachment after the reader: its document and certificates, or why it was not read."""
 
     attachment: Attachment
@@ -255,7 +255,7 @@ class Processor:
             session.exec(update(m.InboundMessage).where(col(m.InboundMessage.id) == inbound_id)
                          .values(attempts=col(m.InboundMessage.attempts) + 1))
 
-    def _claim(self, session: Session, inbound_id: int, to: InboundStatus, error: str | None = None) -> bool:
+    def claim(self, session: Session, inbound_id: int, to: InboundStatus, error: str | None = None) -> bool:
         """received → `to`, only if still received; the loser of a race gets False and rolls back."""
         result = session.exec(update(m.InboundMessage).where(
             col(m.InboundMessage.id) == inbound_id,
@@ -269,7 +269,7 @@ class Processor:
     def _process(self, inbound_id: int, inbound: Inbound) -> Outcome:
         if self._ignorable(inbound):
             with session_scope(self.engine) as session:
-                self._claim(session, inbound_id, InboundStatus.PROCESSED, "automatic message; not answered")
+                self.claim(session, inbound_id, InboundStatus.PROCESSED, "automatic message; not answered")
             log.info("inbound=%s is an automatic message or has no sender; not answered", inbound_id)
             return Outcome(inbound_id, InboundStatus.PROCESSED)
         send = self._send_command(inbound)
@@ -278,7 +278,7 @@ class Processor:
         with Session(self.engine) as session:
             provider = provider_for_sender(session, inbound.sender)
             provider_id = provider.id if provider else None
-        reads = [self._read(att) for att in inbound.attachments]
+        reads = [self.read_attachment(att) for att in inbound.attachments]
         if not inbound.attachments:
             target, note = InboundStatus.PROCESSED, "no certificate attached"
         elif provider_id is None:
@@ -287,25 +287,25 @@ class Processor:
             target, note = InboundStatus.PROCESSED, None
         with session_scope(self.engine) as session:
             # Claim first: the loser of a race stops here, before writing anything.
-            if not self._claim(session, inbound_id, target, note):
+            if not self.claim(session, inbound_id, target, note):
                 session.rollback()
                 return Outcome(inbound_id, target, skipped=True)
             for r in reads:
-                self._document(session, r)
+                self.store_document(session, r)
             if not inbound.attachments:
                 return self._no_certificate(session, inbound_id, inbound)
             provider = session.get(m.Provider, provider_id) if provider_id is not None else None
             if provider is None:
                 return self._unknown_sender(session, inbound_id, inbound, reads)
-            return self._checked(session, inbound_id, inbound, provider, reads)
+            return self.record_checked(session, inbound_id, inbound, provider, reads)
 
     def _ignorable(self, inbound: Inbound) -> bool:
         own = self.settings.outbound.from_address.lower()
         return inbound.sender is None or inbound.auto_submitted or inbound.sender == own
 
-    def _read(self, att: Attachment) -> _Read:
+    def read_attachment(self, att: Attachment) -> ReadResult:
         sha, path = self.store.put(att.data)
-        r = _Read(att, sha)
+        r = ReadResult(att, sha)
         try:
             certs = self.extractor(path, self.settings.limits)
         except ExtractionError as exc:
@@ -319,7 +319,7 @@ class Processor:
         r.certificates = certs
         return r
 
-    def _document(self, session: Session, r: _Read) -> None:
+    def store_document(self, session: Session, r: ReadResult) -> None:
         # Insert-or-ignore: another message may carry the same file at the same moment.
         values = {"sha256": r.sha256, "size": len(r.attachment.data),
                   "content_type": r.attachment.content_type, "filename": r.attachment.filename,
@@ -391,7 +391,7 @@ class Processor:
         return Outcome(inbound_id, InboundStatus.PROCESSED, replied=replied)
 
     def _unknown_sender(
-        self, session: Session, inbound_id: int, inbound: Inbound, reads: list[_Read]
+        self, session: Session, inbound_id: int, inbound: Inbound, reads: list[ReadResult]
     ) -> Outcome:
         insured = next((c.get("insured", {}).get("name") for r in reads for c in r.certificates
                         if isinstance(c.get("insured"), dict)), None)
@@ -410,8 +410,8 @@ class Processor:
                  inbound_id, inbound.message_id, inbound.sender)
         return Outcome(inbound_id, InboundStatus.AWAITING_SENDER, replied=replied)
 
-    def _checked(self, session: Session, inbound_id: int, inbound: Inbound, provider: m.Provider,
-                 reads: list[_Read]) -> Outcome:
+    def record_checked(self, session: Session, inbound_id: int, inbound: Inbound, provider: m.Provider,
+                 reads: list[ReadResult]) -> Outcome:
         today = self.today()
         outcome = Outcome(inbound_id, InboundStatus.PROCESSED, provider=provider.key)
         certificates: list[dict[str, Any]] = []
@@ -485,7 +485,7 @@ class Processor:
 
     def _send_flow(self, inbound_id: int, inbound: Inbound, refs: list[str]) -> Outcome:
         with session_scope(self.engine) as session:
-            if not self._claim(session, inbound_id, InboundStatus.PROCESSED):
+            if not self.claim(session, inbound_id, InboundStatus.PROCESSED):
                 session.rollback()
                 return Outcome(inbound_id, InboundStatus.PROCESSED, skipped=True)
             provider = provider_for_sender(session, inbound.sender)

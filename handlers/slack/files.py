@@ -296,7 +296,7 @@ class FileIntake:
         """Read, check and record one certificate for a known provider, then answer in the thread."""
         proc = self._proc()
         with self._readers:
-            read = proc._read(att)  # stored by sha256, read in the isolated child
+            read = proc.read_attachment(att)  # stored by sha256, read in the isolated child
         inbound = Inbound(source=SOURCE, message_id=None, sender=None, sender_name=None, recipients=[],
                           subject=att.filename, attachments=[att])
         try:
@@ -312,7 +312,7 @@ class FileIntake:
                     session.flush()
                     inbound_id = row.id or 0
                     # The same steps as Processor._process for a mail whose sender is known.
-                    claimed = proc._claim(session, inbound_id, m.InboundStatus.PROCESSED)
+                    claimed = proc.claim(session, inbound_id, m.InboundStatus.PROCESSED)
                 else:
                     inbound_id = parked_id
                     claimed = self._claim_parked(session, inbound_id, f"slack:{shared.user}")
@@ -323,8 +323,8 @@ class FileIntake:
                 provider = session.get(m.Provider, provider_id)
                 if provider is None:
                     raise RuntimeError(f"provider {provider_id} vanished")
-                proc._document(session, read)
-                outcome = proc._checked(session, inbound_id, inbound, provider, [read])
+                proc.store_document(session, read)
+                outcome = proc.record_checked(session, inbound_id, inbound, provider, [read])
         except IntegrityError:
             log.info("slack file %s of event %s already processed", att.filename, shared.event_id)
             return
