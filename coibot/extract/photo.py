@@ -380,6 +380,14 @@ def _line_quad(mask: npt.NDArray[np.bool_]) -> tuple[list[Point], list[Point]] |
     yt, yb = bands["top"][1], bands["bottom"][1]
     xl, xr = bands["left"][1], bands["right"][1]
     rect = [(xl, yt), (xr, yt), (xr, yb), (xl, yb)]
+    # The page was already found roughly: a correction that moves a corner far is a misreading.
+    if xr - xl < 0.3 * w or yb - yt < 0.3 * h:
+        return None
+    if any(
+        math.hypot(qx - rx, qy - ry) > 0.08 * max(w, h) for (qx, qy), (rx, ry) in zip(quad, rect, strict=True)
+    ):
+        log.debug("line refinement moves a corner too far: %s -> %s", rect, quad)
+        return None
     return quad, rect
 
 
@@ -405,15 +413,26 @@ def _page_matrix(gray: Image.Image) -> tuple[F64, tuple[int, int], int]:
     # Work at about 100 dpi first: the line refinement needs the page upright and evenly lit.
     wdpi = 100.0
     ws = _out_size(wdpi, landscape)
-    m1 = _homography([(0.0, 0.0), (ws[0], 0.0), (ws[0], ws[1]), (0.0, ws[1])], corners)
+    try:
+        m1 = _homography([(0.0, 0.0), (ws[0], 0.0), (ws[0], ws[1]), (0.0, ws[1])], corners)
+    except np.linalg.LinAlgError:  # corners on one line: use the whole picture
+        whole = [
+            (0.0, 0.0),
+            (float(small.width), 0.0),
+            (float(small.width), float(small.height)),
+            (0.0, float(small.height)),
+        ]
+        m1 = _homography([(0.0, 0.0), (ws[0], 0.0), (ws[0], ws[1]), (0.0, ws[1])], whole)
     rect_small = small.transform(
         ws, Image.Transform.PERSPECTIVE, _coeffs(m1), Image.Resampling.BILINEAR, fillcolor=255
     )
     quad = _line_quad(_ink(flatten_illumination(rect_small)))
     m = m1
     if quad is not None:
-        m2 = _homography(quad[1], quad[0])
-        m = m1 @ m2
+        try:
+            m = m1 @ _homography(quad[1], quad[0])
+        except np.linalg.LinAlgError:
+            log.debug("line refinement gives a degenerate quadrilateral; page edges only")
     out = _out_size(dpi, landscape)
     full = _scale(1 / f, 1 / f) @ m @ _scale(wdpi / dpi, wdpi / dpi)
     return full, out, seen
@@ -441,7 +460,8 @@ def flatten_illumination(img: Image.Image) -> Image.Image:
     paper = _percentile(arr, 90)
     ink = _percentile(arr, 0.5)
     if paper - ink < 8:
-        return even.point(lambda v: 255 if v >= paper else v)
+        # A blank page: nothing to stretch, only lift the paper to white.
+        return even.point(lambda v: min(255, round(v * 255 / max(paper, 1.0))))
     # Stretch: ink to black, paper (and anything a little darker, e.g. JPEG noise) to white.
     white = ink + 0.92 * (paper - ink)
     lut = [

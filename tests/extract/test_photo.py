@@ -236,3 +236,32 @@ def test_flatten_removes_a_shadow_and_keeps_thin_strokes() -> None:
     assert np.percentile(arr[np.asarray(page) > 200], 5) < 150
     assert np.percentile(paper, 5) > 220
     assert np.percentile(ink, 95) < 100
+
+
+@pytest.mark.parametrize(
+    "img",
+    [
+        Image.new("L", (1, 1), 255),
+        Image.new("L", (40, 60), 200),
+        Image.new("L", (800, 1000), 0),
+        Image.new("L", (800, 1000), 255),
+        Image.new("RGBA", (500, 600), (10, 20, 30, 0)),
+        Image.new("1", (500, 600), 1),
+    ],
+    ids=["one-pixel", "tiny", "black", "white", "transparent", "bilevel"],
+)
+def test_odd_pictures_are_left_alone(img: Image.Image) -> None:
+    assert not looks_like_photo(img)
+    assert prepare_photo(img) is img
+
+
+def test_a_blank_page_on_a_desk_comes_out_as_a_white_page() -> None:
+    arr = np.full((1300, 1000), 60.0)
+    arr[100:1200, 100:900] = 240
+    ys = np.arange(1300, dtype=np.float64)[:, None]
+    arr *= 1 - 0.45 / (1 + np.exp(-(ys - 650) / 25))  # a soft shadow over the lower half
+    img = Image.fromarray(arr.astype(np.uint8), "L")
+    assert looks_like_photo(img)
+    out = np.asarray(prepare_photo(img))
+    assert out.shape == (3300, 2550)
+    assert float(np.percentile(out, 2)) > 200  # no desk left, no shadow edge
