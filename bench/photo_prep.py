@@ -130,8 +130,8 @@ def main(argv: list[str] | None = None) -> int:
             rows.append((acc0, acc1, f10, f11, prep_s, prep_cpu))
             flag = "" if detected else "  (not detected as a photo)"
             print(
-                f"{path.name:18} {acc0:10.3f} {acc1:10.3f} {f10:9.3f} {f11:9.3f} {prep_s:7.2f} "
-                f"{t_before:9.1f}/{t_after:<9.1f}{flag}",
+                f"{path.name:18} {acc0:10.3f} {acc1:10.3f} {f10:9.3f} {f11:9.3f} "
+                f"{prep_s:7.2f} {prep_cpu:8.2f} {t_before:9.1f}/{t_after:<9.1f}{flag}",
                 flush=True,
             )
         cols = list(zip(*rows, strict=True))
