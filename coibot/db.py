@@ -17,6 +17,9 @@ from coibot.errors import DatabaseUnavailableError
 log = logging.getLogger(__name__)
 
 SQLITE_BUSY_TIMEOUT_MS = 30_000
+# Index probes (reminders, status) touch pages all over a large file: map it, cache more pages.
+SQLITE_MMAP_BYTES = 256 * 1024 * 1024
+SQLITE_CACHE_KIB = 64 * 1024
 
 
 def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
@@ -25,6 +28,8 @@ def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
     cur.execute("PRAGMA journal_mode=WAL")
     cur.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
     cur.execute("PRAGMA foreign_keys=ON")
+    cur.execute(f"PRAGMA mmap_size={SQLITE_MMAP_BYTES}")
+    cur.execute(f"PRAGMA cache_size=-{SQLITE_CACHE_KIB}")
     # FULL: a commit (e.g. the one before SMTP's 250) survives a power cut, not only a crash.
     cur.execute("PRAGMA synchronous=FULL")
     cur.close()

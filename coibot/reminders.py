@@ -77,8 +77,6 @@ class Since:
 
 
 # SQLite connection settings for the decision queries (memory, not correctness).
-SQLITE_MMAP_BYTES = 256 * 1024 * 1024
-SQLITE_CACHE_KIB = 64 * 1024
 # Clock skew and transactions still open when the previous run started.
 CHANGE_MARGIN = timedelta(hours=1)
 
@@ -415,10 +413,6 @@ def due_on(session: Session, cfg: Reminders, as_of: date, since: Since | None = 
     if dialect == "postgresql":
         # Compiling these short queries costs more than running them (JIT kicks in on large tables).
         session.connection().exec_driver_sql("SET LOCAL jit = off")
-    elif dialect == "sqlite":
-        # The index probes hit pages all over a large file: read it mapped, keep more pages cached.
-        session.connection().exec_driver_sql(f"PRAGMA mmap_size={SQLITE_MMAP_BYTES}")
-        session.connection().exec_driver_sql(f"PRAGMA cache_size=-{SQLITE_CACHE_KIB}")
     items = due_renewals(session, cfg, as_of, since) + due_requests(session, cfg, as_of, since)
     return sorted(items, key=lambda d: (d.client_id, d.provider_id, d.kind, d.deadline, d.policy_id or 0,
                                         d.milestone))
