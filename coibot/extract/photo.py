@@ -46,6 +46,7 @@ _MAX_ANGLE = 8.0
 
 
 def _gray(img: Image.Image) -> Image.Image:
+    """Grayscale; a colour photo is turned as its EXIF orientation says (the loader's are already)."""
     if img.mode == "L":
         return img
     return (ImageOps.exif_transpose(img) or img).convert("L")
@@ -111,9 +112,9 @@ def _side_points(a: F32, paper: float, depth: float = 0.45) -> tuple[F64, F64]:
     """Where the page starts along each row, scanning from column 0 inwards (a desk-to-paper step).
 
     Returns (rows, columns) of the accepted edge points. A page edge is the first sharp step from
-    darker to brighter with smooth desk before it and paper after it: a pale desk is only a few
-    percent darker than the paper, but a ruling line or a glyph never has a smooth run before its
-    bright side (paper shows before it), and a shadow's edge is soft.
+    darker to brighter with nothing as bright as paper just before it: a pale desk is only a few
+    percent darker than the paper, but paper shows just before the bright side of a ruling line or
+    a glyph, and a shadow's edge is soft.
     """
     h, w = a.shape
     n = max(32, int(w * depth))
@@ -442,7 +443,16 @@ def rectify(img: Image.Image) -> Image.Image:
     """The page upright at US-Letter proportions, the desk cut away and the keystone undone (grayscale)."""
     gray = _gray(img)
     m, size, seen = _page_matrix(gray)
-    log.debug("rectify: %d page edges seen, output %dx%d", seen, *size)
+    # Photo pixels per output pixel, along the page's top edge.
+    left, right = m @ np.array([0.0, 0.0, 1.0]), m @ np.array([float(size[0]), 0.0, 1.0])
+    ratio = math.dist(left[:2] / left[2], right[:2] / right[2]) / size[0]
+    if ratio >= 1.5:
+        # A page shot (or rendered) far above 300 dpi: the transform samples without a low-pass
+        # filter, so shrink first or thin strokes alias away.
+        k = int(ratio)
+        gray = gray.reduce(k)
+        m = _scale(1 / k, 1 / k) @ m
+    log.debug("rectify: %d page edges seen, output %dx%d, %.2f photo px per output px", seen, *size, ratio)
     return gray.transform(size, Image.Transform.PERSPECTIVE, _coeffs(m), _RESAMPLE, fillcolor=255)
 
 
