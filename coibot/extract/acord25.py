@@ -39,7 +39,11 @@ def acord25_score(page: PageWords) -> tuple[int, int]:
 def is_acord25(page: PageWords) -> bool:
     """True when the page prints the ACORD 25 labels, including its table's and insurer block's own."""
     common, own = acord25_score(page)
-    return common >= 4 and own >= 2
+    if common >= 4 and own >= 2:
+        return True
+    # On a scan the small INSR LTR / INSURER A labels are the first to be misread; most of the
+    # form's other labels still are (insurers' own layouts print five of them at most).
+    return common >= 7 and any(w.conf < 1.0 for w in page.words)
 
 
 def read_acord25(pw: PageWords, reread: Reread | None = None) -> dict[str, Any]:

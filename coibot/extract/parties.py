@@ -144,8 +144,12 @@ def _contact_by_shape(page: Page, producer: Box, out: dict[str, Any]) -> None:
             out["email"] = m.group(0)
         elif out["phone"] is None and (m := _PHONE.search(text)):
             out["phone"] = format_phone(m.group(0))
+    # The values start at one x (right of the small labels): what lies left of it is a label.
+    starts = [w.x0 for ln in lines for w in ln.words if "@" in w.text or _PHONE.search(w.text)]
+    value_x = min(starts) - 2 if starts else left
     first = lines[0] if lines else None
     if out["contact_name"] is None and first is not None and abs(first.box.cy - producer.cy) < 6:
-        words = first.text.split()
-        if 2 <= len(words) <= 4 and not any(ch.isdigit() or ch == "@" for ch in first.text):
-            out["contact_name"] = normalize_name(first.text)
+        words = [w.text for w in first.words if w.x0 >= value_x]
+        text = " ".join(words)
+        if 2 <= len(words) <= 4 and not any(ch.isdigit() or ch == "@" for ch in text):
+            out["contact_name"] = normalize_name(text)
