@@ -48,6 +48,9 @@ _MIN_TEXT_CHARS = 20
 _CACHE_SIZE = 4
 # At most this many lone ink blobs are re-read per page (a form has a few dozen letters and flags).
 _MAX_LONE = 80
+# Numbers read with less confidence than this are read again on their own crop (a call each).
+_UNSURE_CONF = 0.6
+_MAX_REREAD = 6
 # A lone glyph read with less confidence is more likely a speck or a fragment than a letter.
 _LONE_MIN_CONF = 0.4
 # Confidence of a check mark found as ink inside a box frame (not read by Tesseract).
@@ -186,7 +189,32 @@ def _ocr_prepared(page: PageImage, rules: list[Box], limits: Limits) -> list[Wor
     data = _tesseract_data(clean, PAGE_PSM, timeout=limits.parse_timeout_seconds, dpi=page.dpi)
     mask = images.ink_mask(clean)
     words = _checkboxes_as_marks(page, mask, _words(data, page.scale))
+    words = _reread_numbers(page, words)
     return words + _lone_characters(page, mask, clean, words, limits)
+
+
+def _doubtful_number(w: Word) -> bool:
+    """A policy number, date or amount Tesseract was unsure of, or that holds a stray character."""
+    digits = sum(c.isdigit() for c in w.text)
+    if digits < 4 or len(w.text) < 6:
+        return False
+    odd = any(not (c.isalnum() or c in ",./-()#:") for c in w.text.lstrip("$"))
+    return odd or w.conf < _UNSURE_CONF
+
+
+def _reread_numbers(page: PageImage, words: list[Word]) -> list[Word]:
+    """Doubtful numbers read again, one by one, on a tight enlarged crop (a block pass misreads them)."""
+    out = list(words)
+    doubtful = [i for i, w in enumerate(words) if _doubtful_number(w)][:_MAX_REREAD]
+    for i in doubtful:
+        old = words[i]
+        new = reread(page, (old.x0, old.top, old.x1, old.bottom), "text")
+        if new is None or " " in new.text or new.text == old.text or new.conf < _LONE_MIN_CONF:
+            continue
+        if all(c.isalnum() or c in ",./-()$" for c in new.text):
+            log.debug("re-read %r as %r (conf %.2f -> %.2f)", old.text, new.text, old.conf, new.conf)
+            out[i] = Word(new.text, old.x0, old.top, old.x1, old.bottom, new.conf)
+    return out
 
 
 def _checkboxes_as_marks(page: PageImage, mask: images.Mask, words: list[Word]) -> list[Word]:
