@@ -120,7 +120,10 @@ def _side_points(a: F32, paper: float, depth: float = 0.45) -> tuple[F64, F64]:
     n = max(32, int(w * depth))
     k, wide = 3, 8
     rows = np.arange(0, h, 2)
-    p = a[rows, :n].astype(np.float64)
+    # The first column repeated outwards: a sliver of desk only a pixel or two wide at the border
+    # (a photo cropped close to the page) still reads as desk before the step.
+    p = np.pad(a[rows, :n].astype(np.float64), ((0, 0), (wide, 0)), mode="edge")
+    n += wide
     zero = np.zeros((p.shape[0], 1))
     cs = np.concatenate([zero, np.cumsum(p, axis=1)], axis=1)
     t = np.arange(wide, n - wide)
@@ -145,7 +148,7 @@ def _side_points(a: F32, paper: float, depth: float = 0.45) -> tuple[F64, F64]:
     r_idx = np.arange(p.shape[0])[:, None]
     window = np.clip(first[:, None] + np.arange(k + 1)[None, :], 0, t.size - 1)
     best = window[r_idx[:, 0], np.argmax(step[r_idx, window], axis=1)]
-    cols = t[best].astype(np.float64)
+    cols = t[best].astype(np.float64) - wide
     return rows[has].astype(np.float64), cols[has]
 
 
