@@ -95,6 +95,13 @@ def _certificate_date(d: Draft) -> str | None:
             value = iso_date(text)
             if value:
                 return value
+    if page.ocr:
+        # The date sits under its label, right-aligned in the cell: read that strip again.
+        strip = Box(region.x0, label.bottom, region.x1, min(region.bottom, label.bottom + 14))
+        again = d.read_again(strip, "date")
+        value = iso_date(again.text) if again is not None else None
+        if value:
+            return value
     d.warnings.append("certificate date not readable")
     return None
 

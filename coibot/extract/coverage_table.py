@@ -338,8 +338,9 @@ def _policy(d: Draft, table: _Table, kind: str, top: float, bottom: float, rtop:
             pol[key] = None
             continue
         words = page.words_in(_col_box(table, col, rtop, rbottom))
-        if not words and page.ocr and pol["policy_number"]:
-            # Tesseract drops lone letters: an empty flag cell on a scan is looked at again.
+        readable = fold("".join(w.text for w in words)) in ("y", "n", "x", "yes", "no", "na")
+        if not readable and page.ocr and pol["policy_number"]:
+            # Tesseract drops or garbles lone letters: such a flag cell on a scan is read again.
             again = d.read_again(_col_box(table, col, rtop, rbottom), "code")
             if again is not None and fold(again.text) in ("y", "n", "x"):
                 words = [again]
