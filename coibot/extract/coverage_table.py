@@ -213,7 +213,13 @@ def _band(d: Draft, table: _Table, top: float, bottom: float, prev_kind: str | N
     eff_words = page.words_in(_col_box(table, "eff", top, bottom))
     exp_words = page.words_in(_col_box(table, "exp", top, bottom))
     limits_box = _col_box(table, "limits", top, bottom)
-    has_limits_values = any(any(ch.isdigit() for ch in w.text) for w in page.words_in(limits_box))
+    has_limits_values = any(sum(ch.isdigit() for ch in w.text) >= 3 for w in page.words_in(limits_box))
+    if page.ocr:
+        # Specks in an empty block are not a policy: a scan's block needs a number with a digit,
+        # a date or an amount.
+        number_lines = [ln for ln in number_lines if any(ch.isdigit() for ch in ln.text)]
+        eff_words = [w for w in eff_words if iso_date(w.text)]
+        exp_words = [w for w in exp_words if iso_date(w.text)]
     if not number_lines and not eff_words and not exp_words and not has_limits_values:
         return []
     if kind is None:
