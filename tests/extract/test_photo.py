@@ -135,6 +135,7 @@ def test_photo_lines_come_out_straight_and_the_desk_goes(
         assert out.mode == "L"
         assert abs(out.width / out.height - 8.5 / 11) < 0.01
         assert out.width == 2550  # 300 dpi, the OCR step's resolution: no second resampling
+        assert not looks_like_photo(out)  # prepared once: a second pass leaves it alone
         h, v = _spreads(out)
         assert h < 0.3 and v < 0.3, (truth["file"], h, v)
         # The page fills the picture: the form's frame spans it, a paper-white ring surrounds it.
