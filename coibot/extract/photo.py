@@ -3,7 +3,7 @@
 A photo shows the page on a desk (or cropped close), tilted in 3-D (keystone), rotated and lit
 unevenly. Tesseract reads such a picture poorly: ruling lines and columns are not straight, and
 shadows and vignetting push parts of the page below any global ink threshold. `prepare_photo`
-finds the page's quadrilateral, maps it onto an upright US-Letter page (refined with the form's
+finds the page's quadrilateral, maps it onto an upright 300 dpi page (refined with the form's
 ruling lines, so a page cropped close is straightened as well) and divides out the illumination.
 Flat scans are recognised by `looks_like_photo` and left alone.
 """
@@ -26,6 +26,11 @@ Point = tuple[float, float]
 Line = tuple[float, float]  # c = slope * r + offset, in a side's own (row, column) frame
 
 LETTER_IN = (8.5, 11.0)
+# Paper sizes a certificate is printed on (inches, portrait); the page's own shape picks one.
+PAPER_IN = {"letter": LETTER_IN, "a4": (8.27, 11.69), "legal": (8.5, 14.0)}
+# How far (relative) the page's measured shape may be from a paper size's: a tilt of up to 8 degrees
+# foreshortens a side by 1%, the camera's distance a little more.
+_PAPER_TOLERANCE = 0.04
 # Output resolution: the OCR step's own. Resampling once here, rather than once here and again when
 # the OCR enlarges the page, read 0.83 of the fields instead of 0.68 on seed-99 photos.
 OUT_DPI = 300.0
@@ -398,13 +403,32 @@ def _line_quad(mask: npt.NDArray[np.bool_]) -> tuple[list[Point], list[Point]] |
 # ---------------------------------------------------------------- public steps
 
 
-def _out_size(dpi: float, landscape: bool = False) -> tuple[int, int]:
-    w, h = round(LETTER_IN[0] * dpi), round(LETTER_IN[1] * dpi)
+def _out_size(dpi: float, landscape: bool = False, paper: tuple[float, float] = LETTER_IN) -> tuple[int, int]:
+    w, h = round(paper[0] * dpi), round(paper[1] * dpi)
     return (h, w) if landscape else (w, h)
 
 
+def _paper(corners: list[Point], seen: int) -> tuple[float, float]:
+    """The paper size whose shape the page's has; US Letter unless all four edges were seen and the
+    perspective is mild (a strong keystone makes the mean side lengths a poor measure of shape)."""
+    (x0, y0), (x1, y1), (x2, y2), (x3, y3) = corners
+    top, bottom = math.hypot(x1 - x0, y1 - y0), math.hypot(x2 - x3, y2 - y3)
+    left, right = math.hypot(x3 - x0, y3 - y0), math.hypot(x2 - x1, y2 - y1)
+    if min(top, bottom, left, right) <= 0:
+        return LETTER_IN
+    keystone = max(abs(1 - top / bottom), abs(1 - left / right))
+    short, long = sorted((top + bottom, left + right))
+    if seen == 4 and keystone <= 0.12:
+        ratio = short / long
+        name, size = min(PAPER_IN.items(), key=lambda kv: abs(kv[1][0] / kv[1][1] - ratio))
+        if abs(size[0] / size[1] - ratio) <= _PAPER_TOLERANCE * ratio:
+            log.debug("page shape %.3f: %s", ratio, name)
+            return size
+    return LETTER_IN
+
+
 def _page_matrix(gray: Image.Image) -> tuple[F64, tuple[int, int], int]:
-    """Matrix from an upright letter page (output pixels) to the photo's pixels, the output size, and
+    """Matrix from the upright page (output pixels) to the photo's pixels, the output size, and
     how many page edges were seen."""
     small, f = _shrink(gray, _WORK_LONG)
     corners, seen = find_page(small)
@@ -413,10 +437,11 @@ def _page_matrix(gray: Image.Image) -> tuple[F64, tuple[int, int], int]:
     page_h = math.hypot(x3 - x0, y3 - y0) + math.hypot(x2 - x1, y2 - y1)
     # A page photographed sideways stays a landscape page here; the OCR step turns it upright.
     landscape = page_w > page_h
+    paper = _paper(corners, seen)
     dpi = OUT_DPI
     # Work at about 100 dpi first: the line refinement needs the page upright and evenly lit.
     wdpi = 100.0
-    ws = _out_size(wdpi, landscape)
+    ws = _out_size(wdpi, landscape, paper)
     try:
         m1 = _homography([(0.0, 0.0), (ws[0], 0.0), (ws[0], ws[1]), (0.0, ws[1])], corners)
     except np.linalg.LinAlgError:  # corners on one line: use the whole picture
@@ -437,13 +462,14 @@ def _page_matrix(gray: Image.Image) -> tuple[F64, tuple[int, int], int]:
             m = m1 @ _homography(quad[1], quad[0])
         except np.linalg.LinAlgError:
             log.debug("line refinement gives a degenerate quadrilateral; page edges only")
-    out = _out_size(dpi, landscape)
+    out = _out_size(dpi, landscape, paper)
     full = _scale(1 / f, 1 / f) @ m @ _scale(wdpi / dpi, wdpi / dpi)
     return full, out, seen
 
 
 def rectify(img: Image.Image) -> Image.Image:
-    """The page upright at US-Letter proportions, the desk cut away and the keystone undone (grayscale)."""
+    """The page upright at 300 dpi (US Letter, or A4 or Legal when its edges show that shape), the desk
+    cut away and the keystone undone (grayscale)."""
     gray = _gray(img)
     m, size, seen = _page_matrix(gray)
     # Photo pixels per output pixel, along the page's top edge.
@@ -484,7 +510,7 @@ def flatten_illumination(img: Image.Image) -> Image.Image:
 
 
 def prepare_photo(img: Image.Image) -> Image.Image:
-    """A photographed page as a flat grayscale scan (upright letter page, even light); other images
+    """A photographed page as a flat grayscale scan (upright 300 dpi page, even light); other images
     come back as they were."""
     started = time.perf_counter()
     if not looks_like_photo(img):
@@ -496,8 +522,8 @@ def prepare_photo(img: Image.Image) -> Image.Image:
 
 def prepare_page(img: Image.Image) -> tuple[Image.Image, float | None]:
     """`prepare_photo` for the page loader: the image and, when it was a photo, the resolution of the
-    letter page it became (the photo's own declared resolution no longer applies); else None."""
+    page it became (the photo's own declared resolution no longer applies); else None."""
     out = prepare_photo(img)
     if out is img:
         return img, None
-    return out, min(out.size) / LETTER_IN[0]
+    return out, OUT_DPI

@@ -258,7 +258,7 @@ def test_odd_pictures_are_left_alone(img: Image.Image) -> None:
 
 def test_a_blank_page_on_a_desk_comes_out_as_a_white_page() -> None:
     arr = np.full((1300, 1000), 60.0)
-    arr[100:1200, 100:900] = 240
+    arr[100:1200, 75:925] = 240  # a letter page
     ys = np.arange(1300, dtype=np.float64)[:, None]
     arr *= 1 - 0.45 / (1 + np.exp(-(ys - 650) / 25))  # a soft shadow over the lower half
     img = Image.fromarray(arr.astype(np.uint8), "L")
@@ -266,3 +266,15 @@ def test_a_blank_page_on_a_desk_comes_out_as_a_white_page() -> None:
     out = np.asarray(prepare_photo(img))
     assert out.shape == (3300, 2550)
     assert float(np.percentile(out, 2)) > 200  # no desk left, no shadow edge
+
+
+def test_an_a4_page_keeps_its_shape() -> None:
+    page = _grid_page().resize((827, 1169))  # A4 at 100 dpi
+    desk = Image.new("L", (1000, 1350), 90)
+    quad = [(110.0, 100.0), (900.0, 115.0), (920.0, 1250.0), (90.0, 1240.0)]  # a mild keystone
+    to_page = _family().perspective_coeffs(quad, [(0.0, 0.0), (827.0, 0.0), (827.0, 1169.0), (0.0, 1169.0)])
+    mask = Image.new("L", page.size, 255).transform(desk.size, Image.Transform.PERSPECTIVE, to_page)
+    warped = Image.composite(page.transform(desk.size, Image.Transform.PERSPECTIVE, to_page), desk, mask)
+    out = rectify(warped)
+    assert out.size == (2481, 3507)  # A4 at 300 dpi, not stretched to US Letter
+    assert _agreement(out, page) > 0.8
