@@ -85,6 +85,17 @@ def _to_gray(img: Image.Image) -> Image.Image:
     return img.convert("L")
 
 
+def _flatten_photo(img: Image.Image) -> tuple[Image.Image, float | None]:
+    """A phone photo of a page made flat (coibot.extract.photo), with the resolution it now has."""
+    try:
+        from coibot.extract import photo
+    except ImportError as exc:
+        if exc.name != "coibot.extract.photo":
+            raise
+        return img, None
+    return photo.prepare_page(img)
+
+
 def load_image_pages(path: Path, limits: Limits) -> list[PageImage]:
     """Every page of a PNG, JPEG or (multi-page) TIFF as grayscale with its resolution."""
     Image.MAX_IMAGE_PIXELS = limits.max_image_pixels
@@ -100,8 +111,8 @@ def load_image_pages(path: Path, limits: Limits) -> list[PageImage]:
             for i, frame in enumerate(ImageSequence.Iterator(img), start=1):
                 guard_pixels(frame.width, frame.height, limits, f"{path.name} page {i}")
                 declared = _declared_dpi(frame)
-                gray = _to_gray(frame)
-                dpi = infer_dpi(gray.width, gray.height, declared)
+                gray, photo_dpi = _flatten_photo(_to_gray(frame))
+                dpi = photo_dpi or infer_dpi(gray.width, gray.height, declared)
                 pages.append(PageImage(number=i, image=gray, dpi=dpi))
     except ExtractionError:
         raise
