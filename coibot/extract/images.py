@@ -150,8 +150,8 @@ def render_pdf_page(
     """Render one pypdfium2 page to grayscale."""
     dpi = pdf_page_dpi(page, limits, f"{label} page {number}", target_dpi)
     bitmap = page.render(scale=dpi / 72.0, grayscale=True)
-    img = bitmap.to_pil().convert("L")
-    return PageImage(number=number, image=img, dpi=dpi)
+    img, photo_dpi = _flatten_photo(bitmap.to_pil().convert("L"))
+    return PageImage(number=number, image=img, dpi=photo_dpi or dpi)
 
 
 # ---------------------------------------------------------------- analysis
