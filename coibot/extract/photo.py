@@ -485,6 +485,16 @@ def rectify(img: Image.Image) -> Image.Image:
     return gray.transform(size, Image.Transform.PERSPECTIVE, _coeffs(m), _RESAMPLE, fillcolor=255)
 
 
+def sharpen(img: Image.Image) -> Image.Image:
+    """Undo some of a phone's blur (focus, motion, the enlargement to 300 dpi) on the unwarped page.
+
+    The reader's field accuracy rose from 0.78 to 0.89 on 12 seed-99 photos (a badly focused one
+    from 0.16 to 0.84) and from 0.82 to 0.86 on 8 seed-42 photos checked afterwards; milder
+    settings (radius 1.2, 100%) gained half as much.
+    """
+    return img.filter(ImageFilter.UnsharpMask(radius=1.5, percent=120, threshold=2))
+
+
 def flatten_illumination(img: Image.Image) -> Image.Image:
     """Grayscale with shadows, gradients and vignetting divided out; paper white, ink dark, strokes kept."""
     gray = _gray(img)
@@ -515,7 +525,7 @@ def prepare_photo(img: Image.Image) -> Image.Image:
     started = time.perf_counter()
     if not looks_like_photo(img):
         return img
-    out = flatten_illumination(rectify(img))
+    out = flatten_illumination(sharpen(rectify(img)))
     log.info("photo prepared in %.2f s: %dx%d -> %dx%d", time.perf_counter() - started, *img.size, *out.size)
     return out
 
