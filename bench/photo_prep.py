@@ -4,11 +4,11 @@
 
 Generates `--count` photos of the corpus's `photo` family with `--seed` (never 7331: that seed is
 the hold-out), then runs the real reader (`coibot.extract.reader.extract_document`) on (a) each
-photo as it is and (b) the photo after `prepare_page` (detect, unwarp, flatten), saved as a PNG with
-its resolution, and scores both against the truth with ../shared/tools/score.py. Prints per file
-and mean field accuracy (correct / slots where truth or output has a value) and F1 before and
-after, and the time preparing takes, wall and CPU (single process; Tesseract with
-OMP_THREAD_LIMIT=1).
+photo as it is, with the page loader's own call of prepare_page switched off, and (b) the photo
+after `prepare_page` (detect, unwarp, sharpen, flatten) saved as a PNG with its resolution, and
+scores both against the truth with ../shared/tools/score.py. Prints per file and mean field
+accuracy (correct / slots where truth or output has a value) and F1 before and after, and the
+time preparing takes, wall and CPU (single process; Tesseract with OMP_THREAD_LIMIT=1).
 """
 
 from __future__ import annotations
@@ -25,6 +25,7 @@ import time
 from pathlib import Path
 from types import ModuleType
 from typing import Any
+from unittest import mock
 
 os.environ["OMP_THREAD_LIMIT"] = "1"
 
@@ -72,6 +73,10 @@ def photo_image(path: Path) -> Image.Image:
         return rendered
     finally:
         doc.close()
+
+
+def _unchanged(img: Image.Image) -> tuple[Image.Image, float | None]:
+    return img, None
 
 
 def read(path: Path) -> tuple[dict[str, Any], float]:
@@ -123,7 +128,9 @@ def main(argv: list[str] | None = None) -> int:
             dpi = page_dpi or 72.0  # a picture left as it was keeps a phone's usual header
             prepared = out / (path.stem + ".prepared.png")
             flat.save(prepared, dpi=(dpi, dpi))
-            before, t_before = read(path)
+            # The page loader calls prepare_page itself now: switch it off for the "before" reading.
+            with mock.patch("coibot.extract.photo.prepare_page", _unchanged):
+                before, t_before = read(path)
             after, t_after = read(prepared)
             acc0, f10 = scores(score, truth, before)
             acc1, f11 = scores(score, truth, after)
