@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from coibot.errors import ExtractionError
+from coibot.extract.sniff import precheck_file
 from coibot.limits import Limits
 
 log = logging.getLogger(__name__)
@@ -126,22 +127,6 @@ def _memory_reply(limits: Limits) -> dict[str, Any]:
     }
 
 
-def _precheck(path: Path, limits: Limits) -> None:
-    """Refuse what need not be parsed at all: missing, empty or oversized files."""
-    try:
-        size = path.stat().st_size
-    except OSError as exc:
-        raise ExtractionError("unreadable_file", f"{path.name}: {exc.strerror or exc}") from exc
-    if not path.is_file():
-        raise ExtractionError("unreadable_file", f"{path.name} is not a regular file")
-    if size == 0:
-        raise ExtractionError("empty_file", f"{path.name} is empty")
-    if size > limits.max_attachment_bytes:
-        raise ExtractionError(
-            "too_large", f"{path.name} is {size:,} bytes, over the limit of {limits.max_attachment_bytes:,}"
-        )
-
-
 def _kill_group(proc: subprocess.Popen[bytes]) -> None:
     try:
         os.killpg(proc.pid, signal.SIGKILL)
@@ -169,7 +154,7 @@ def extract_isolated_result(path: Path, limits: Limits | None = None) -> Isolate
     """Parse `path` in a capped child; the certificates and the resources used."""
     limits = limits or Limits()
     path = Path(path)
-    _precheck(path, limits)
+    precheck_file(path, limits)
     job = json.dumps(
         {
             "path": str(path.resolve()),

@@ -19,6 +19,7 @@ from PIL import Image
 from coibot.errors import ExtractionError
 from coibot.extract import images
 from coibot.extract.images import Box, PageImage
+from coibot.extract.sniff import precheck_file
 from coibot.extract.words import PageWords, Rule, Word
 from coibot.limits import Limits
 
@@ -341,19 +342,6 @@ def page_image(path: Path, number: int) -> PageImage | None:
     return _pages.get((str(path), number))
 
 
-def _check_size(path: Path, limits: Limits) -> None:
-    try:
-        size = path.stat().st_size
-    except OSError as exc:
-        raise ExtractionError("unreadable_file", f"{path.name}: {exc.strerror or exc}") from exc
-    if size > limits.max_attachment_bytes:
-        raise ExtractionError(
-            "too_large", f"{path.name} is {size:,} bytes, over the limit of {limits.max_attachment_bytes:,}"
-        )
-    if size == 0:
-        raise ExtractionError("empty_file", f"{path.name} is empty")
-
-
 def open_pdf(path: Path, limits: Limits) -> Any:
     """A pypdfium2 document, with its page count checked; an empty user password is tried by pdfium."""
     import pypdfium2 as pdfium
@@ -379,7 +367,7 @@ def open_pdf(path: Path, limits: Limits) -> Any:
 
 def ocr_pdf(path: Path, limits: Limits, pages: Sequence[int] | None = None) -> list[PageWords]:
     """OCR the given 1-based pages of a PDF (default: every page without a text layer)."""
-    _check_size(path, limits)
+    precheck_file(path, limits)
     doc = open_pdf(path, limits)
     try:
         out: list[PageWords] = []
@@ -402,7 +390,7 @@ def ocr_pdf(path: Path, limits: Limits, pages: Sequence[int] | None = None) -> l
 
 def ocr_image(path: Path, limits: Limits) -> list[PageWords]:
     """OCR every page of a PNG, JPEG or TIFF."""
-    _check_size(path, limits)
+    precheck_file(path, limits)
     return [ocr_page(p, limits, key=str(path)) for p in images.load_image_pages(path, limits)]
 
 

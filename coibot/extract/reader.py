@@ -20,7 +20,7 @@ from coibot.errors import ExtractionError
 from coibot.extract.acord25 import acord25_score, is_acord25, read_acord25
 from coibot.extract.acord101 import is_acord101, merge_remarks, read_acord101
 from coibot.extract.assemble import finalize
-from coibot.extract.sniff import sniff_bytes
+from coibot.extract.sniff import precheck_file, sniff_bytes
 from coibot.extract.words import PageWords
 from coibot.limits import Limits
 
@@ -52,18 +52,12 @@ def extract_document(path: Path, limits: Limits | None = None) -> list[dict[str,
     """Read every certificate in `path`; raises ExtractionError with a stable code."""
     limits = limits or Limits()
     path = Path(path)
+    precheck_file(path, limits)
     try:
-        size = path.stat().st_size
         with path.open("rb") as fh:
             head = fh.read(1024)
     except OSError as exc:
         raise ExtractionError("unreadable_file", f"{path.name}: {exc.strerror or exc}") from exc
-    if size == 0:
-        raise ExtractionError("empty_file", f"{path.name} is empty")
-    if size > limits.max_attachment_bytes:
-        raise ExtractionError(
-            "too_large", f"{path.name} is {size} bytes; the limit is {limits.max_attachment_bytes}"
-        )
     kind = sniff_bytes(head)
     if kind == "pdf":
         return _extract_pdf(path, limits)

@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Literal
 
 from coibot.errors import ExtractionError
+from coibot.limits import Limits
 
 log = logging.getLogger(__name__)
 
@@ -54,3 +55,23 @@ def sniff(path: Path) -> Kind:
     kind = sniff_bytes(head)
     log.debug("sniffed %s as %s", path.name, kind)
     return kind
+
+
+def precheck_file(path: Path, limits: Limits) -> int:
+    """Refuse what need not be parsed at all: missing, non-regular, empty or oversized files.
+
+    Returns the size in bytes.
+    """
+    try:
+        size = path.stat().st_size
+    except OSError as exc:
+        raise ExtractionError("unreadable_file", f"{path.name}: {exc.strerror or exc}") from exc
+    if not path.is_file():
+        raise ExtractionError("unreadable_file", f"{path.name} is not a regular file")
+    if size == 0:
+        raise ExtractionError("empty_file", f"{path.name} is empty")
+    if size > limits.max_attachment_bytes:
+        raise ExtractionError(
+            "too_large", f"{path.name} is {size:,} bytes, over the limit of {limits.max_attachment_bytes:,}"
+        )
+    return size
