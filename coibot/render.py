@@ -9,6 +9,8 @@ from typing import Any
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
+from coibot.check.messages import money as dollars
+
 _SOURCE_TREE = Path(__file__).resolve().parent.parent / "templates"
 
 
@@ -20,13 +22,13 @@ def templates_dir() -> Path:
 
 
 def money(value: object) -> str:
-    """`1000000` → `$1,000,000`; anything else as text ("not shown" for None)."""
-    if value is None:
-        return "not shown"
+    """The gap messages' dollars (`$1,000,000`, "not shown"); yes/no for flags, else the text."""
     if isinstance(value, bool):
         return "yes" if value else "no"
-    if isinstance(value, int | float):
-        return f"${value:,.0f}"
+    if value is None or isinstance(value, int):
+        return dollars(value)
+    if isinstance(value, float):
+        return dollars(round(value))
     return str(value)
 
 
