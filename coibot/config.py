@@ -12,12 +12,11 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
-from rapidfuzz import process as fuzz_process
 
 from coibot.errors import ConfigError
 from coibot.limits import Limits
 from coibot.requirements import ClientRequirements
-from coibot.validation import validation_problems
+from coibot.validation import suggest, validation_problems
 
 log = logging.getLogger(__name__)
 
@@ -224,8 +223,8 @@ def slugify(name: str) -> str:
 
 
 def _did_you_mean(word: str, choices: list[str]) -> str:
-    match = fuzz_process.extractOne(word, choices, score_cutoff=70) if choices else None
-    return f", did you mean {match[0]!r}?" if match else ""
+    match = suggest(word, choices, cutoff=70)
+    return f", did you mean {match!r}?" if match else ""
 
 
 def _reference_problems(raw: dict[str, Any]) -> list[str]:

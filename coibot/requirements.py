@@ -20,10 +20,9 @@ from pydantic import (
     model_validator,
 )
 from pydantic_core import PydanticCustomError
-from rapidfuzz import fuzz, process
 
 from coibot.errors import ConfigError
-from coibot.validation import problems_error, validation_problems
+from coibot.validation import problems_error, suggest, validation_problems
 
 log = logging.getLogger(__name__)
 
@@ -100,11 +99,6 @@ def parse_best_rating(text: str) -> tuple[int, int | None]:
     return BEST_GRADES.index(grade), SIZE_CLASSES.index(size) + 1
 
 
-def _did_you_mean(word: str, choices: tuple[str, ...]) -> str | None:
-    best = process.extractOne(word, choices, scorer=fuzz.ratio, score_cutoff=80)
-    return str(best[0]) if best else None
-
-
 class _Model(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -154,7 +148,7 @@ class CoverageRequirement(_Model):
                     {"given": str(given), "key": key},
                 )
         elif given is None:
-            hint = _did_you_mean(str(key), STANDARD_COVERAGES)
+            hint = suggest(str(key), STANDARD_COVERAGES)
             extra = f" (did you mean {hint}?)" if hint else ""
             raise PydanticCustomError(
                 "unknown_coverage",
@@ -179,7 +173,7 @@ class CoverageRequirement(_Model):
                 if not SNAKE_KEY.match(limit):
                     problems.append((limit, "a limit key is lowercase words joined by underscores"))
             elif limit not in allowed:
-                hint = _did_you_mean(limit, allowed)
+                hint = suggest(limit, allowed)
                 text = f"did you mean {hint}?" if hint else f"expected one of {', '.join(allowed)}"
                 problems.append((limit, f"unknown limit, {text}"))
         if problems:
@@ -300,14 +294,14 @@ def _waiver_problem(requirement: str, kinds: dict[str, set[str]]) -> str | None:
     key, _, rest = requirement.partition(".")
     if key not in kinds:
         choices = tuple(sorted(kinds)) + WAIVABLE_TOP_LEVEL
-        hint = _did_you_mean(requirement if not rest else key, choices)
+        hint = suggest(requirement if not rest else key, choices)
         text = f"did you mean {hint}?" if hint else f"expected a coverage key or one of {', '.join(choices)}"
         return f"{requirement!r} is not a requirement, {text}"
     if not rest:
         return None
     field, _, limit = rest.partition(".")
     if field not in WAIVABLE_FIELDS:
-        hint = _did_you_mean(field, WAIVABLE_FIELDS)
+        hint = suggest(field, WAIVABLE_FIELDS)
         text = f"did you mean {key}.{hint}?" if hint else f"expected one of {', '.join(WAIVABLE_FIELDS)}"
         return f"{requirement!r}: unknown field {field!r}, {text}"
     if limit and field != "limits":
@@ -315,7 +309,7 @@ def _waiver_problem(requirement: str, kinds: dict[str, set[str]]) -> str | None:
     if limit:
         allowed = sorted({k for kind in kinds[key] for k in LIMIT_KEYS.get(kind, ())})
         if allowed and limit not in allowed:
-            hint = _did_you_mean(limit, tuple(allowed))
+            hint = suggest(limit, tuple(allowed))
             text = f"did you mean {hint}?" if hint else f"expected one of {', '.join(allowed)}"
             return f"{requirement!r}: unknown limit, {text}"
     return None

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import difflib
 import re
 import types
 import typing
@@ -12,6 +11,7 @@ from typing import Any, Union
 import yaml
 from pydantic import BaseModel, ValidationError
 from pydantic_core import PydanticCustomError
+from rapidfuzz import fuzz, process
 
 # A validator that finds several problems deeper than its own field raises this error type;
 # ctx["problems"] holds (sub-path, message) pairs so each one becomes its own line.
@@ -126,9 +126,10 @@ def _model_at(model: type[BaseModel] | None, loc: Sequence[int | str]) -> type[B
     return None
 
 
-def _suggest(word: str, choices: Sequence[str]) -> str | None:
-    close = difflib.get_close_matches(word, list(choices), n=1, cutoff=0.6)
-    return close[0] if close else None
+def suggest(word: str, choices: Sequence[str], cutoff: float = 80) -> str | None:
+    """The choice closest to `word` (similarity 0..100 at least `cutoff`), for "did you mean" hints."""
+    best = process.extractOne(word, list(choices), scorer=fuzz.ratio, score_cutoff=cutoff)
+    return str(best[0]) if best else None
 
 
 def _describe(err: Any, model: type[BaseModel] | None) -> str:
@@ -140,7 +141,7 @@ def _describe(err: Any, model: type[BaseModel] | None) -> str:
         parent = _model_at(model, loc[:-1])
         if parent is not None and isinstance(loc[-1], str):
             allowed = list(parent.model_fields)
-            hint = _suggest(loc[-1], allowed)
+            hint = suggest(loc[-1], allowed, cutoff=60)
             if hint:
                 return f"unknown key, did you mean {hint}?"
             return f"unknown key; expected one of {', '.join(allowed)}"
