@@ -56,7 +56,8 @@ class TransitionConflict(WorkflowError):
 
 
 def get_submission(session: Session, submission_id: int) -> m.Submission:
-    sub = session.get(m.Submission, submission_id)
+    # Always the row as stored now, never a stale copy from the session's identity map.
+    sub = session.get(m.Submission, submission_id, populate_existing=True)
     if sub is None:
         raise SubmissionNotFound(f"no submission {submission_id}")
     return sub
@@ -74,7 +75,6 @@ def transition(
 ) -> m.Submission:
     """Move one submission to `to` if allowed from its current state; exactly one caller wins a race."""
     sub = get_submission(session, submission_id)
-    session.refresh(sub)
     frm = S(sub.status)
     if to not in ALLOWED[frm]:
         raise TransitionConflict(sub, to)
