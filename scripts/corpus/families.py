@@ -481,28 +481,48 @@ def scan(out: Path, n: int, r: random.Random) -> list[str]:
         path = out / name
         save(degraded, path, fmt, dpi, quality=r.choice([50, 55]) if dpi >= 300 else r.choice([62, 66, 70]))
         cert.policies += extras
-        truth = truth_of(
-            cert,
-            family="scan",
-            file=name,
-            sha256=sha256(path),
-            pages=len(degraded),
-            method="ocr",
-            form=form,
-            description=desc,
-            generator={
-                "client": None,
-                "profile": "random",
-                "defects": [],
-                "smudged": smudged,
-                "scan": {"dpi": dpi, "format": fmt, "from": method_src, **params},
-                "layout": render_meta(style) if form == "acord25" else {"name": layout},
-            },
-        )
-        if form == "other" and layout:
-            _fix_other_truth(truth, layout)
-        for k in smudged:
-            _null_smudged(truth, k)
-        write_truth(path, truth)
+        write_image_truth(path, cert, family="scan", pages=len(degraded), form=form, layout=layout,
+                          style=style, smudged=smudged, kind="scan",
+                          info={"dpi": dpi, "format": fmt, "from": method_src, **params}, description=desc)
         names.append(name)
     return names
+
+
+def write_image_truth(
+    path: Path,
+    cert: Cert,
+    *,
+    family: str,
+    pages: int,
+    form: str,
+    layout: str | None,
+    style: Style,
+    smudged: list[str],
+    kind: str,
+    info: dict[str, Any],
+    description: str | None = None,
+) -> None:
+    """Truth of a rasterised certificate (scan or photo): values under a blot or glare are null."""
+    truth = truth_of(
+        cert,
+        family=family,
+        file=path.name,
+        sha256=sha256(path),
+        pages=pages,
+        method="ocr",
+        form=form,
+        description=description,
+        generator={
+            "client": None,
+            "profile": "random",
+            "defects": [],
+            "smudged": smudged,
+            kind: info,
+            "layout": render_meta(style) if form == "acord25" else {"name": layout},
+        },
+    )
+    if form == "other" and layout:
+        _fix_other_truth(truth, layout)
+    for k in smudged:
+        _null_smudged(truth, k)
+    write_truth(path, truth)

@@ -18,10 +18,9 @@ from typing import Any
 import numpy as np
 from PIL import Image, ImageChops, ImageDraw, ImageFilter
 
-from .acord25 import Style, draw_certificate, new_canvas, render_meta
-from .common import sha256, write_truth
-from .data import make_cert, truth_of
-from .families import _draw_other, _fix_other_truth, _null_smudged
+from .acord25 import Style, draw_certificate, new_canvas
+from .data import make_cert
+from .families import _draw_other, write_image_truth
 from .scans import BLOT_TARGETS, rasterise
 
 MAX_BYTES = 490_000  # keep each file under ~500 KB
@@ -325,27 +324,8 @@ def photo(out: Path, n: int, r: random.Random) -> list[str]:
         path = out / name
         quality, saved_size = _save(img, path, fmt, r.randint(60, 80))
         params["width"], params["height"] = saved_size
-        truth = truth_of(
-            cert,
-            family="photo",
-            file=name,
-            sha256=sha256(path),
-            pages=1,
-            method="ocr",
-            form=form,
-            generator={
-                "client": None,
-                "profile": "random",
-                "defects": [],
-                "smudged": smudged,
-                "photo": {"from": source, "format": fmt, "jpeg_quality": quality, **params},
-                "layout": render_meta(style) if form == "acord25" else {"name": layout},
-            },
-        )
-        if form == "other" and layout:
-            _fix_other_truth(truth, layout)
-        for k in smudged:
-            _null_smudged(truth, k)
-        write_truth(path, truth)
+        write_image_truth(path, cert, family="photo", pages=1, form=form, layout=layout, style=style,
+                          smudged=smudged, kind="photo",
+                          info={"from": source, "format": fmt, "jpeg_quality": quality, **params})
         names.append(name)
     return names
