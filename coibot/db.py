@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import logging
+import sqlite3
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -24,15 +26,32 @@ SQLITE_CACHE_KIB = 64 * 1024
 
 def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
     cur = dbapi_conn.cursor()
-    # WAL lets the poller, the sender and the CLI read while one of them writes.
-    cur.execute("PRAGMA journal_mode=WAL")
     cur.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+    _enable_wal(cur)
     cur.execute("PRAGMA foreign_keys=ON")
     cur.execute(f"PRAGMA mmap_size={SQLITE_MMAP_BYTES}")
     cur.execute(f"PRAGMA cache_size=-{SQLITE_CACHE_KIB}")
     # FULL: a commit (e.g. the one before SMTP's 250) survives a power cut, not only a crash.
     cur.execute("PRAGMA synchronous=FULL")
     cur.close()
+
+
+def _enable_wal(cur: Any) -> None:
+    """WAL lets the poller, the sender and the CLI read while one of them writes.
+
+    Turning a new file to WAL needs an exclusive lock and may answer "locked" at once, without
+    waiting, when another process opens the same new file (two `db upgrade` at once); once the
+    file is in WAL the pragma takes no lock, so a short retry is enough.
+    """
+    deadline = time.monotonic() + SQLITE_BUSY_TIMEOUT_MS / 1000
+    while True:
+        try:
+            cur.execute("PRAGMA journal_mode=WAL")
+            return
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) or time.monotonic() > deadline:
+                raise
+            time.sleep(0.05)
 
 
 def is_sqlite(url: str) -> bool:
