@@ -3,21 +3,18 @@
 from __future__ import annotations
 
 import logging
-import os
 import re
-import shutil
 import statistics
-import tempfile
 import time
 from collections import OrderedDict
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any, Literal
 
 from PIL import Image
 
 from coibot.errors import ExtractionError
-from coibot.extract import images
+from coibot.extract import images, tesseract
 from coibot.extract.images import Box, PageImage
 from coibot.extract.sniff import precheck_file
 from coibot.extract.words import PageWords, Rule, Word
@@ -25,16 +22,13 @@ from coibot.limits import Limits
 
 log = logging.getLogger(__name__)
 
-# Tesseract's OpenMP threads fight each other on small machines: 8x slower on 2 cores.
-os.environ["OMP_THREAD_LIMIT"] = "1"
-
 # Resolution the page is OCR'd at: the form's 4-6 pt labels need it (200 dpi loses a label in six);
 # lower-resolution scans are enlarged to it.
 OCR_DPI = 300.0
 # Sparse text: the form's stacked two-line labels beside large values defeat line-based modes (3, 4, 6).
 PAGE_PSM = 11
 # tessedit_do_invert=0 skips a second pass over every line looking for white-on-black text.
-_BASE_CONFIG = "-c tessedit_do_invert=0"
+_BASE_VARIABLES = {"tessedit_do_invert": "0"}
 # A page a human would call unreadable: below this median word confidence, orientation is rechecked.
 _LOW_PAGE_CONF = 0.55
 # Words any certificate (or letter) prints; a page read upside down has almost none of them.
@@ -71,34 +65,16 @@ _pages: OrderedDict[tuple[str, int], PageImage] = OrderedDict()
 
 
 def is_available() -> bool:
-    """Whether the tesseract binary (with English data) can be run."""
-    return shutil.which("tesseract") is not None
+    """Whether Tesseract (with English data) can be run."""
+    return tesseract.is_available()
 
 
 def _tesseract_data(
-    img: Image.Image, psm: int, extra: str = "", timeout: float = 0, dpi: float = 0
-) -> dict[str, list[Any]]:
-    import pytesseract
-
-    os.environ["OMP_THREAD_LIMIT"] = "1"
-    config = f"--psm {psm} {_BASE_CONFIG} {extra}".strip()
-    if dpi:
-        config += f" --dpi {round(dpi)}"
-    try:
-        with tempfile.TemporaryDirectory(prefix="coibot-ocr-") as tmp:
-            # An uncompressed file: pytesseract's own PNG encoding costs a third of a page's OCR time.
-            source = Path(tmp) / "page.bmp"
-            img.save(source, format="BMP")
-            data: dict[str, list[Any]] = pytesseract.image_to_data(
-                str(source), lang="eng", config=config, output_type=pytesseract.Output.DICT, timeout=timeout
-            )
-    except RuntimeError as exc:  # pytesseract signals its own timeout so
-        raise ExtractionError("timeout", f"OCR took longer than {timeout:.0f} s") from exc
-    except pytesseract.TesseractNotFoundError as exc:
-        raise ExtractionError("ocr_unavailable", "the tesseract program is not installed") from exc
-    except pytesseract.TesseractError as exc:
-        raise ExtractionError("ocr_failed", f"tesseract failed: {exc}") from exc
-    return data
+    img: Image.Image, psm: int, variables: Mapping[str, str] | None = None, timeout: float = 0, dpi: float = 0
+) -> tesseract.WordTable:
+    return tesseract.image_to_data(
+        img, psm, {**_BASE_VARIABLES, **(variables or {})}, dpi=dpi, timeout=timeout
+    )
 
 
 def _words(data: dict[str, list[Any]], scale: float, dx: float = 0.0, dy: float = 0.0) -> list[Word]:
@@ -418,8 +394,8 @@ def reread(page: PageImage, box: Box, kind: ReadKind = "text") -> Word | None:
     # A white border: Tesseract misreads glyphs touching the image edge.
     canvas = Image.new("L", (crop.width + 40, crop.height + 40), 255)
     canvas.paste(crop, (20, 20))
-    extra = f"-c tessedit_char_whitelist={_WHITELIST[kind]}" if kind in _WHITELIST else ""
-    data = _tesseract_data(canvas, 7, extra, timeout=20, dpi=page.dpi * factor)
+    variables = {"tessedit_char_whitelist": _WHITELIST[kind]} if kind in _WHITELIST else {}
+    data = _tesseract_data(canvas, 7, variables, timeout=20, dpi=page.dpi * factor)
     words = _words(data, 1.0)
     if not words:
         return None
