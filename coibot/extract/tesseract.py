@@ -23,6 +23,7 @@ from typing import Any, Protocol
 from PIL import Image
 
 from coibot.errors import ExtractionError
+from coibot.extract.words import Word
 
 log = logging.getLogger(__name__)
 
@@ -32,6 +33,10 @@ os.environ["OMP_THREAD_LIMIT"] = "1"
 WordTable = dict[str, list[Any]]
 _COLUMNS = ("level", "left", "top", "width", "height", "conf", "text")
 _WORD_LEVEL = 5  # Tesseract's TSV level of a word
+# tessedit_do_invert=0 skips a second pass over every line looking for white-on-black text.
+_BASE_VARIABLES = {"tessedit_do_invert": "0"}
+# Single characters that mean something on a form: check marks and Y/N flags.
+_MARKS = frozenset({"X", "Y", "N"})
 # Where distributions put the language data (the tesserocr wheel brings the engine, not the data).
 _TESSDATA_DIRS = (
     "/usr/share/tesseract-ocr/5/tessdata",
@@ -214,4 +219,39 @@ def image_to_data(
     img: Image.Image, psm: int, variables: Mapping[str, str] | None = None, dpi: float = 0, timeout: float = 0
 ) -> WordTable:
     """Tesseract's word table for `img` with page segmentation mode `psm` and the given variables."""
-    return engine().words(img, psm, variables or {}, dpi, timeout)
+    return engine().words(img, psm, {**_BASE_VARIABLES, **(variables or {})}, dpi, timeout)
+
+
+def table_words(data: WordTable, scale: float, dx: float = 0.0, dy: float = 0.0) -> list[Word]:
+    """Word-level rows of Tesseract's TSV, mapped from pixels to points by `scale` (points per pixel)."""
+    out: list[Word] = []
+    for i, text in enumerate(data["text"]):
+        # Underscores and bars at a word's edge are what is left of a ruling line.
+        text = str(text).strip().strip("_|")
+        if not text or int(data["level"][i]) != 5:
+            continue
+        conf = max(0.0, min(1.0, float(data["conf"][i]) / 100.0))
+        if len(text) == 2 and text[0].isupper() and text[1] == text[0].lower():
+            # The LSTM doubles an isolated capital ("Cc"); a real word is never spelt so.
+            text = text[0]
+        if _is_speck(text, conf):
+            continue
+        left, top = float(data["left"][i]) + dx, float(data["top"][i]) + dy
+        out.append(
+            Word(
+                text=text,
+                x0=left * scale,
+                top=top * scale,
+                x1=(left + float(data["width"][i])) * scale,
+                bottom=(top + float(data["height"][i])) * scale,
+                conf=round(conf, 3),
+            )
+        )
+    return out
+
+
+def _is_speck(text: str, conf: float) -> bool:
+    """Noise that Tesseract read as a word: punctuation or a letter or two it has no faith in."""
+    if not any(c.isalnum() for c in text):
+        return conf < 0.5 and text != "$"
+    return conf < 0.1 and len(text) <= 2 and text.upper() not in _MARKS

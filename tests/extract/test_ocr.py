@@ -12,7 +12,7 @@ import pytest
 from PIL import Image
 
 from coibot.errors import ExtractionError
-from coibot.extract import ocr
+from coibot.extract import ocr, reread
 from coibot.extract.words import PageWords
 from coibot.limits import Limits
 
@@ -92,7 +92,7 @@ def test_reread_a_date_on_a_tight_crop(photo_pages: list[PageWords]) -> None:
     date = _word(page, "08/29/2026")
     image = ocr.page_image(PHOTO_JPG, 1)
     assert image is not None
-    again = ocr.reread(image, (date.x0, date.top, date.x1, date.bottom), "date")
+    again = reread.reread(image, (date.x0, date.top, date.x1, date.bottom), "date")
     assert again is not None and again.text == "08/29/2026" and again.conf > 0.5
     amount = next(w for w in page.words if w.text.lstrip("$") == "1,000,000")
     money = ocr.reread_field(PHOTO_JPG, 1, (amount.x0, amount.top, amount.x1, amount.bottom), "amount")
@@ -103,7 +103,7 @@ def test_reread_of_blank_paper_reads_nothing(photo_pages: list[PageWords]) -> No
     image = ocr.page_image(PHOTO_JPG, 1)
     assert image is not None
     # Paper below the form: nothing to read, nothing invented.
-    blank = ocr.reread(image, (300, 765, 420, 780), "amount")
+    blank = reread.reread(image, (300, 765, 420, 780), "amount")
     assert blank is None or blank.conf < 0.5
 
 
@@ -140,11 +140,3 @@ def test_blank_page_gives_no_words(tmp_path: Path) -> None:
     Image.new("L", (1700, 2200), 250).save(path, dpi=(200, 200))
     (page,) = ocr.ocr_image(path, Limits())
     assert page.words == []
-
-
-def test_specks_are_dropped_but_marks_kept() -> None:
-    assert ocr._is_speck("‘", 0.2)
-    assert ocr._is_speck("oe", 0.05)
-    assert not ocr._is_speck("X", 0.05)
-    assert not ocr._is_speck("$", 0.1)
-    assert not ocr._is_speck("42798", 0.05)

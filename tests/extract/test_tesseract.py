@@ -107,3 +107,20 @@ def test_a_missing_model_falls_back_to_the_program(
 ) -> None:
     monkeypatch.setattr(tesseract, "find_tessdata", lambda: None)
     assert isinstance(tesseract.engine(), tesseract.CliEngine)
+
+
+def test_table_words_drop_specks_but_keep_marks() -> None:
+    rows = [("‘", 20), ("oe", 5), ("X", 5), ("$", 10), ("42798", 5), ("Cc", 90), ("__AUTO|", 90)]
+    table: tesseract.WordTable = {
+        "level": [5] * len(rows),
+        "left": [10 * i for i in range(len(rows))],
+        "top": [0] * len(rows),
+        "width": [8] * len(rows),
+        "height": [12] * len(rows),
+        "conf": [conf for _, conf in rows],
+        "text": [text for text, _ in rows],
+    }
+    words = tesseract.table_words(table, 0.5, dx=4)
+    assert [w.text for w in words] == ["X", "$", "42798", "C", "AUTO"]
+    # Pixels to points: (left + dx) * scale.
+    assert (words[0].x0, words[0].x1, words[0].bottom) == (12.0, 16.0, 6.0)

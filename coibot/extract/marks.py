@@ -1,0 +1,195 @@
+"""Check boxes and lone letters on a scanned form: judged from the pixels, read by Tesseract one by one.
+
+Tesseract reads a check box as "[X]", "{XJ", "(J" or nothing, and skips the single letters of the
+INSR LTR and ADDL INSD / SUBR WVD columns in a sparse pass; these functions find both as ink.
+"""
+
+from __future__ import annotations
+
+import logging
+
+import numpy as np
+from PIL import Image
+
+from coibot.extract import tesseract
+from coibot.extract.images import Box, Mask, PageImage
+from coibot.extract.words import Word
+from coibot.limits import Limits
+
+log = logging.getLogger(__name__)
+
+# At most this many lone ink blobs are re-read per page (a form has a few dozen letters and flags).
+_MAX_LONE = 80
+# A lone glyph read with less confidence is more likely a speck or a fragment than a letter.
+_LONE_MIN_CONF = 0.4
+# Confidence of a check mark found as ink inside a box frame (not read by Tesseract).
+_CHECKBOX_CONF = 0.9
+
+
+def checkboxes_as_marks(page: PageImage, mask: Mask, words: list[Word]) -> list[Word]:
+    """Tesseract reads a checkbox as "[X]", "{XJ", "(J", "[]"...: let the pixels say which it is."""
+    s = page.dpi / 72.0
+    out: list[Word] = []
+    for w in words:
+        if len(w.text) > 4:
+            out.extend(_split_leading_box(page, mask, w))
+            continue
+        state = checkbox_state(mask, (w.x0 * s, w.top * s, w.x1 * s, w.bottom * s), page.dpi)
+        if state is None:
+            out.append(w)
+        elif state:
+            out.append(Word("X", w.x0, w.top, w.x1, w.bottom, max(w.conf, _CHECKBOX_CONF)))
+        # An empty box is no word at all.
+    return out
+
+
+def _split_leading_box(page: PageImage, mask: Mask, w: Word) -> list[Word]:
+    """A checkbox read as the first letter of the word beside it ("{occur"): the box and the word."""
+    if w.text[0] not in "{[(|" or not w.text[1:].strip("{[(|]})J"):
+        return [w]
+    s = page.dpi / 72.0
+    side = w.bottom - w.top
+    state = checkbox_state(mask, (w.x0 * s, w.top * s, (w.x0 + side) * s, w.bottom * s), page.dpi)
+    if state is None:
+        return [w]
+    rest = Word(w.text[1:].lstrip("{[(|]})J"), w.x0 + side + 1, w.top, w.x1, w.bottom, w.conf)
+    return [Word("X", w.x0, w.top, w.x0 + side, w.bottom, _CHECKBOX_CONF), rest] if state else [rest]
+
+
+def lone_characters(
+    page: PageImage, mask: Mask, clean: Image.Image, words: list[Word], limits: Limits
+) -> list[Word]:
+    """Single letters the sparse pass skipped (INSR LTR, ADDL/SUBR Y/N), read together on one strip."""
+    s = page.dpi / 72.0
+    taken = [(w.x0 * s, w.top * s, w.x1 * s, w.bottom * s) for w in words]
+    blobs, checked = ink_clusters(mask, page.dpi, taken)
+    blobs = blobs[:_MAX_LONE]
+    # A marked checkbox that Tesseract skipped: the layout reads marks as "X".
+    marks = [Word("X", b[0] / s, b[1] / s, b[2] / s, b[3] / s, _CHECKBOX_CONF) for b in checked]
+    if not blobs:
+        return marks
+    # One above the other, a line each: Tesseract reads a column of letters it drops one by one.
+    gap = round(page.dpi * 0.1)
+    width = round(max(b[2] - b[0] for b in blobs)) + 2 * gap
+    height = round(sum(b[3] - b[1] for b in blobs)) + gap * (len(blobs) + 1)
+    stack = Image.new("L", (width, height), 255)
+    slots: list[tuple[float, float, Box]] = []
+    y = gap
+    for box in blobs:
+        crop = clean.crop((round(box[0]), round(box[1]), round(box[2]), round(box[3])))
+        stack.paste(crop, (gap, y))
+        slots.append((y - gap / 2, y + crop.height + gap / 2, box))
+        y += crop.height + gap
+    data = tesseract.image_to_data(stack, 6, timeout=limits.parse_timeout_seconds, dpi=page.dpi)
+    found: list[Word] = []
+    for w in tesseract.table_words(data, 1.0):
+        cy = (w.top + w.bottom) / 2
+        slot = next((b for lo, hi, b in slots if lo <= cy < hi), None)
+        text = w.text
+        if len(text) == 2 and text[0].lower() == text[1].lower():
+            # The LSTM doubles an isolated glyph ("Cc", "YY"); the blob holds one.
+            text = text[0].upper()
+        if slot is None or len(text) > 2 or not any(c.isalnum() for c in text) or w.conf < _LONE_MIN_CONF:
+            continue
+        x0, top, x1, bottom = slot
+        found.append(Word(text, x0 / s, top / s, x1 / s, bottom / s, w.conf))
+    log.debug(
+        "page %d: %d lone characters read of %d blobs, %d marked boxes",
+        page.number,
+        len(found),
+        len(blobs),
+        len(marks),
+    )
+    return found + marks
+
+
+def ink_clusters(mask: Mask, dpi: float, exclude: list[Box]) -> tuple[list[Box], list[Box]]:
+    """Glyph-sized clusters of ink outside the `exclude` boxes (pixel boxes): lone letters, and
+    checkboxes with a mark inside (empty ones are left out)."""
+    mask = mask.copy()
+    h, w = mask.shape
+    for x0, top, x1, bottom in exclude:
+        mask[max(0, int(top) - 2) : min(h, int(bottom) + 3), max(0, int(x0) - 2) : min(w, int(x1) + 3)] = (
+            False
+        )
+    cell = max(2, round(dpi / 30))
+    gh, gw = h // cell, w // cell
+    counts = mask[: gh * cell, : gw * cell].reshape(gh, cell, gw, cell).sum(axis=(1, 3))
+    grid = counts >= max(2, cell // 2)  # a few stray noise pixels do not make a cell inky
+    seen = np.zeros_like(grid)
+    out: list[Box] = []
+    checked: list[Box] = []
+    min_h, max_h = dpi * 0.045, dpi * 0.22  # a capital of 4.5-16 pt
+    max_w = dpi * 0.25
+    for gy, gx in zip(*np.nonzero(grid), strict=True):
+        if seen[gy, gx]:
+            continue
+        stack = [(int(gy), int(gx))]
+        seen[gy, gx] = True
+        y0, y1, x0, x1 = gy, gy, gx, gx
+        size = 0
+        while stack and size < 400:
+            cy, cx = stack.pop()
+            size += 1
+            y0, y1, x0, x1 = min(y0, cy), max(y1, cy), min(x0, cx), max(x1, cx)
+            for ny in (cy - 1, cy, cy + 1):
+                for nx in (cx - 1, cx, cx + 1):
+                    if 0 <= ny < gh and 0 <= nx < gw and grid[ny, nx] and not seen[ny, nx]:
+                        seen[ny, nx] = True
+                        stack.append((ny, nx))
+        if size >= 400:
+            continue  # a picture or a logo, not a letter
+        # Tighten to the ink inside the cells.
+        sub = mask[y0 * cell : (y1 + 1) * cell, x0 * cell : (x1 + 1) * cell]
+        rows, cols = np.nonzero(sub.any(axis=1))[0], np.nonzero(sub.any(axis=0))[0]
+        if rows.size == 0:
+            continue
+        top, bottom = y0 * cell + int(rows[0]), y0 * cell + int(rows[-1]) + 1
+        left, right = x0 * cell + int(cols[0]), x0 * cell + int(cols[-1]) + 1
+        bh, bw = bottom - top, right - left
+        if not (min_h <= bh <= max_h and 0.25 * bh <= bw <= 1.4 * bh and bw <= max_w):
+            continue  # not shaped like one glyph
+        box = (float(left), float(top), float(right), float(bottom))
+        glyph = mask[top:bottom, left:right]
+        if _is_box(glyph):
+            if _marked_inside(glyph):
+                checked.append(box)
+            continue
+        out.append(box)
+    return out, checked
+
+
+def _marked_inside(glyph: Mask) -> bool:
+    """Ink inside a checkbox's frame: an X, a tick or a filled square."""
+    h, w = glyph.shape
+    inset = max(2, min(h, w) // 5)
+    inner = glyph[inset : h - inset, inset : w - inset]
+    return inner.size > 0 and float(inner.mean()) > 0.12
+
+
+def _is_box(glyph: Mask) -> bool:
+    """A square outline: ink along all four edges (a letter never closes all four)."""
+    h, w = glyph.shape
+    if h < 4 or w < 4 or not 0.7 <= w / h <= 1.4:
+        return False
+    edge = max(1, min(h, w) // 8)
+    sides = (glyph[:edge, :], glyph[-edge:, :], glyph[:, :edge], glyph[:, -edge:])
+    return all(float(side.any(axis=0 if i < 2 else 1).mean()) > 0.8 for i, side in enumerate(sides))
+
+
+def checkbox_state(mask: Mask, box: Box, dpi: float) -> bool | None:
+    """For a glyph-sized pixel box: True when it frames a marked checkbox, False an empty one,
+    None when it is not a checkbox at all."""
+    x0, top, x1, bottom = (round(v) for v in box)
+    w, h = x1 - x0, bottom - top
+    if not (dpi * 0.05 <= h <= dpi * 0.16 and 0.7 <= w / max(h, 1) <= 1.4):
+        return None
+    pad = max(1, round(dpi / 150))
+    crop = mask[max(0, top - pad) : bottom + pad, max(0, x0 - pad) : x1 + pad]
+    rows, cols = np.nonzero(crop.any(axis=1))[0], np.nonzero(crop.any(axis=0))[0]
+    if rows.size == 0:
+        return None
+    glyph = crop[rows[0] : rows[-1] + 1, cols[0] : cols[-1] + 1]
+    if not _is_box(glyph):
+        return None
+    return _marked_inside(glyph)
