@@ -22,7 +22,7 @@ os.environ["OMP_THREAD_LIMIT"] = "1"
 
 import pytesseract
 
-from coibot.extract import images, ocr
+from coibot.extract import images, ocr, tesseract
 from coibot.extract.isolate import IsolatedPool, IsolatedResult
 from coibot.extract.sniff import sniff
 from coibot.limits import Limits
@@ -57,7 +57,7 @@ def ocr_file(path: Path, limits: Limits) -> int:
 
 
 def reference_seconds(repeat: int = 3) -> tuple[float, float]:
-    """One full-page Tesseract pass, 300 dpi, psm 3, on sample_004 (the notes' reference)."""
+    """One full-page pass of the tesseract program, 300 dpi, psm 3, on sample_004 (the notes' reference)."""
     import pypdfium2 as pdfium
 
     doc = pdfium.PdfDocument(SHARED / "samples" / "sample_004.pdf")
@@ -88,7 +88,8 @@ def main() -> int:
     if not files:
         print("no scanned files found")
         return 1
-    print(f"{len(files)} scanned files; OCR at {ocr.OCR_DPI:g} dpi, psm {ocr.PAGE_PSM}")
+    engine = tesseract.engine().name
+    print(f"{len(files)} scanned files; OCR at {ocr.OCR_DPI:g} dpi, psm {ocr.PAGE_PSM}, engine {engine}")
 
     ocr_file(files[0], limits)  # warm: imports and Tesseract's model in the page cache
     ref_before, ref_cpu_before = reference_seconds()
@@ -138,8 +139,9 @@ def main() -> int:
     )
     if results:
         print(
-            f"peak RSS per worker: parser {max(r.peak_rss_mb for r in results):.0f} MiB, "
-            f"Tesseract {max(r.children_peak_rss_mb for r in results):.0f} MiB "
+            f"peak RSS per worker: parser {max(r.peak_rss_mb for r in results):.0f} MiB "
+            f"({'Tesseract inside' if engine == 'tesserocr' else 'without Tesseract'}), "
+            f"child processes {max(r.children_peak_rss_mb for r in results):.0f} MiB "
             f"(median parser {statistics.median(r.peak_rss_mb for r in results):.0f} MiB)"
         )
     return 0
