@@ -82,7 +82,9 @@ def default_extractor() -> Extractor:
     """The isolated reader when it is installed, else the in-process reader."""
     try:
         mod = importlib.import_module("coibot.extract.isolate")
-        fn: Extractor = mod.extract_isolated
+        # A processor lives as long as its service: pre-started children hide each document's
+        # interpreter start and imports (still one fresh child per document).
+        fn: Extractor = mod.extract_warm
     except (ImportError, AttributeError):
         from coibot.extract.reader import extract_document
 

@@ -17,6 +17,7 @@ from sqlalchemy.engine import Engine
 
 from coibot.config import Settings
 from coibot.errors import CoibotError
+from coibot.extract.isolate import close_warm
 from coibot.intake import Extractor, Processor
 from coibot.storage import DocumentStore, ensure_writable_dir
 from handlers.imap_poller import start_pollers
@@ -169,6 +170,9 @@ class Service:
                 await asyncio.to_thread(scheduler.shutdown)
             if slack is not None:
                 await asyncio.to_thread(slack.stop)
+            # Last, after everything that reads documents: the spare reader children would
+            # otherwise wait until the interpreter exits.
+            await asyncio.to_thread(close_warm)
             log.info("stopped")
 
     def _start_slack(self) -> Any:
