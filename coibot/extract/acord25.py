@@ -9,12 +9,14 @@ rules that cross the POLICY NUMBER column.
 
 from __future__ import annotations
 
+import itertools
 import logging
 import re
+import statistics
 from typing import Any
 
 from coibot.extract.coverage_table import Draft, Reread, date_candidates, description_label, read_policies
-from coibot.extract.layout import Box, Page
+from coibot.extract.layout import Box, Page, box_of
 from coibot.extract.normalize import fold, iso_date, normalize_name
 from coibot.extract.parties import read_contact, read_party
 from coibot.extract.words import PageWords
@@ -149,7 +151,15 @@ def _insurers(d: Draft) -> list[dict[str, Any]]:
         naic_words = [w for w in words if (w.x0 + w.x1) / 2 >= naic_left]
         name = normalize_name(" ".join(w.text for w in sorted(name_words, key=lambda w: w.x0)).lstrip(":"))
         naic_text = re.sub(r"\D", "", "".join(w.text for w in naic_words))
+        if naic_words and len(naic_text) != 5 and page.ocr:
+            # A code of five digits: a misread one is read again on its own.
+            b = box_of(naic_words)
+            again = d.read_again(Box(b.x0 - 2, row.top, b.x1 + 2, row.bottom), "digits")
+            if again is not None and re.fullmatch(r"\d{5}", again.text):
+                naic_text = again.text
         naic = naic_text or None
+        if name is not None and page.ocr and sum(ch.isalnum() for ch in name) < 3:
+            name = None  # a speck ("Il", "=") on an empty row, not an insurer
         if naic is not None and len(naic) != 5:
             d.warnings.append(f"insurer {letter}: NAIC {naic!r} is not five digits")
         if name is None and naic is None:
@@ -161,7 +171,8 @@ def _insurers(d: Draft) -> list[dict[str, Any]]:
 
 
 def _insurer_labels(page: Page, area: Box) -> dict[str, Box]:
-    """INSURER A..F labels; on scans the letter may sit a little off the word's line or be fused."""
+    """INSURER A..F labels; on scans the letter may sit a little off the word's line, be fused,
+    misread ("INSURER 6:", "NSURERA:") or lost: the labels' order down the block tells it then."""
     out: dict[str, Box] = {}
     for letter in "ABCDEF":
         found = page.find(f"INSURER {letter}", area, fuzzy=False)
@@ -170,23 +181,66 @@ def _insurer_labels(page: Page, area: Box) -> dict[str, Box]:
     if len(out) == 6:
         return out
     words = page.words_in(area)
+    # INSURER(S) AFFORDING COVERAGE heads the block: not a label, though it starts like one.
+    heading = page.find("AFFORDING", area)
+    rows: list[tuple[Box, str]] = []
     for w in words:
         f = fold(w.text)
-        if not f.startswith("insurer") or len(f) > 8:
+        # The I is the letter scans lose most ("NSURERA"), a misread one reads as l or 1.
+        stem = next((p for p in ("insurer", "lnsurer", "1nsurer", "nsurer") if f.startswith(p)), None)
+        if stem is None or len(f) > len(stem) + 1:
             continue
-        letter = f[7:].upper()
+        if any(abs(h.cy - (w.top + w.bottom) / 2) < 3 for h in heading):
+            continue
+        letter = f[len(stem):].upper()
         box = Box(w.x0, w.top, w.x1, w.bottom)
         if not letter:
             h = max(2.0, w.bottom - w.top)
             near = [v for v in words if v is not w and 0 <= v.x0 - w.x1 <= 14
-                    and abs((v.top + v.bottom) / 2 - box.cy) <= 0.8 * h
-                    and len(fold(v.text)) == 1 and fold(v.text) in "abcdef"]
+                    and abs((v.top + v.bottom) / 2 - box.cy) <= 0.8 * h and len(v.text.strip(":;.,")) == 1]
             if near:
                 v = min(near, key=lambda v: v.x0)
                 letter = fold(v.text).upper()
                 box = box.union(Box(v.x0, v.top, v.x1, v.bottom))
-        if letter and letter in "ABCDEF" and letter not in out:
+        if any(abs(b.cy - box.cy) < 2 for b, _ in rows):
+            continue
+        rows.append((box, letter if len(letter) == 1 and letter in "ABCDEF" else ""))
+    rows.sort(key=lambda r: r[0].top)
+    read = [t for _, t in rows]
+    letters = _letters_by_place([b for b, _ in rows], read) if page.ocr else read
+    for (box, _), letter in zip(rows, letters, strict=True):
+        if letter and letter not in out:
             out[letter] = box
+    return out
+
+
+def _letters_by_place(boxes: list[Box], read: list[str]) -> list[str]:
+    """Letters for INSURER labels stacked top to bottom, some read ("" when not): the form prints
+    A-F in order at one pitch, so each unread label's letter follows from its place."""
+    ys = [b.cy for b in boxes]
+    steps = [b - a for a, b in itertools.pairwise(ys)]
+    if len(ys) == 6 and max(steps) <= 1.3 * min(steps):
+        return list("ABCDEF")
+    known = [(y, "ABCDEF".index(t)) for y, t in zip(ys, read, strict=True) if t]
+    pitches = [(y2 - y1) / (i2 - i1) for (y1, i1), (y2, i2) in itertools.combinations(known, 2) if i2 > i1]
+    if not pitches:
+        return read
+    pitch = statistics.median(pitches)
+    # Read letters that disagree with one another (a misread among them), or that would put two
+    # rows closer than a line of text, settle nothing.
+    if max(pitches) - min(pitches) > 0.15 * pitch or pitch < 1.5 * statistics.median(b.height for b in boxes):
+        return read
+    out = list(read)
+    taken = {t for t in read if t}
+    for k, y in enumerate(ys):
+        if out[k]:
+            continue
+        y0, i0 = min(known, key=lambda yi: abs(yi[0] - y))
+        place = i0 + (y - y0) / pitch
+        n = round(place)
+        if abs(place - n) <= 0.25 and 0 <= n < 6 and "ABCDEF"[n] not in taken:
+            out[k] = "ABCDEF"[n]
+            taken.add(out[k])
     return out
 
 

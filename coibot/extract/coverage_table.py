@@ -16,6 +16,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from rapidfuzz.fuzz import partial_ratio, ratio
+
 from coibot.errors import ExtractionError
 from coibot.extract.layout import Box, Line, Page, box_of, is_mark, make_lines, marked_before
 from coibot.extract.limits_table import read_limits
@@ -56,7 +58,13 @@ def date_candidates(words: list[Word]) -> list[str]:
 
 def description_label(page: Page) -> Box | None:
     """The box's own label: the last one on the page (the WC row also says "DESCRIPTION OF OPERATIONS")."""
+    # The box's label goes on "/ LOCATIONS / VEHICLES"; the WC row's does not. On a scan whose box
+    # label was misread, a clean reading of the WC row's would otherwise win over it.
+    full = page.find("DESCRIPTION OF OPERATIONS / LOCATIONS")
     found = page.find("DESCRIPTION OF OPERATIONS")
+    if full:
+        own = [b for b in found if abs(b.cy - full[-1].cy) < 2 and b.x0 <= full[-1].cx]
+        return own[-1] if own else Box(full[-1].x0, full[-1].top, full[-1].cx, full[-1].bottom)
     return found[-1] if found else None
 
 
@@ -142,7 +150,27 @@ def _columns(page: Page, hdr: dict[str, Box], xs: list[float]) -> dict[str, tupl
             cols["limits"] = (min(cols["limits"][0], max(cols["exp"][1], cols["exp"][0])), cols["limits"][1])
     if "type" in cols and "ltr" not in cols:
         cols["ltr"] = (0.0, cols["type"][0])
+    if "type" in cols and "number" in cols:
+        _flag_columns(cols, xs)
     return cols
+
+
+def _flag_columns(cols: dict[str, tuple[float, float]], xs: list[float]) -> None:
+    """A misread ADDL INSD or SUBR WVD heading: its column is the narrow one the rules leave
+    between TYPE OF INSURANCE and POLICY NUMBER beside the other flag column."""
+    lo, hi = cols["type"][1], cols["number"][0]
+
+    def narrow(a: float, b: float) -> bool:
+        return 8.0 <= b - a <= 45.0
+
+    if "addl" in cols and "subr" not in cols and narrow(cols["addl"][1], hi):
+        cols["subr"] = (cols["addl"][1], hi)
+    elif "subr" in cols and "addl" not in cols and narrow(lo, cols["subr"][0]):
+        cols["addl"] = (lo, cols["subr"][0])
+    elif "addl" not in cols and "subr" not in cols:
+        inner = [x for x in xs if lo + 6 < x < hi - 6]
+        if len(inner) == 1 and narrow(lo, inner[0]) and narrow(inner[0], hi):
+            cols["addl"], cols["subr"] = (lo, inner[0]), (inner[0], hi)
 
 
 _HEADINGS = (
@@ -176,6 +204,10 @@ def _bands_from_headings(page: Page, cols: dict[str, tuple[float, float]], top: 
 
 
 # ------------------------------------------------------------------------------------------ policies
+_NUMBER_JUNK = "‘’'\"“”`|_.,:;~!"
+# A letter forced to A-F from unreadable ink must be read this clearly to count.
+_LETTER_MIN_CONF = 0.6
+
 def read_policies(d: Draft) -> list[dict[str, Any]]:
     table = _table(d)
     if table is None:
@@ -208,7 +240,7 @@ def _band(d: Draft, table: _Table, top: float, bottom: float, prev_kind: str | N
     type_box = _col_box(table, "type", top, bottom)
     type_words = page.words_in(type_box)
     type_fold = "".join(fold(w.text) for ln in make_lines(type_words) for w in ln.words)
-    kind = _kind(type_fold)
+    kind = _kind(type_fold, page.ocr, [fold(w.text) for w in type_words])
     number_lines = [ln for ln in page.lines_in(_col_box(table, "number", top, bottom)) if fold(ln.text)]
     eff_words = page.words_in(_col_box(table, "eff", top, bottom))
     exp_words = page.words_in(_col_box(table, "exp", top, bottom))
@@ -254,15 +286,54 @@ def _policy_rows(page: Page, table: _Table, number_lines: list[Line]) -> list[tu
     return rows if len(rows) > 1 else [(0.0, 0.0)]
 
 
-def _kind(type_fold: str) -> str | None:
-    if "generalliab" in type_fold or "commercialgeneral" in type_fold:
-        return "general_liability"
-    if "automobileliab" in type_fold or "autoliab" in type_fold or "businessauto" in type_fold:
-        return "automobile_liability"
-    if "umbrellaliab" in type_fold or "excessliab" in type_fold:
-        return "umbrella"
-    if "workerscomp" in type_fold or "employersliab" in type_fold:
-        return "workers_compensation"
+_KINDS = (
+    ("generalliab", "general_liability"), ("commercialgeneral", "general_liability"),
+    ("automobileliab", "automobile_liability"), ("autoliab", "automobile_liability"),
+    ("businessauto", "automobile_liability"), ("umbrellaliab", "umbrella"), ("excessliab", "umbrella"),
+    ("workerscomp", "workers_compensation"), ("employersliab", "workers_compensation"),
+)
+# A heading OCR misread by a letter or two ("UMBRELLA LAB", "AUTOMOBILE UABILITY") still names its
+# coverage: no two headings are this close to each other.
+_KIND_FUZZY = 85.0
+
+
+# The printed options of each standard block (its check-box labels and sub-labels): a block whose
+# heading OCR garbled ("umpretta vias") is still known by several of them.
+_BLOCK_WORDS: dict[str, frozenset[str]] = {
+    "general_liability": frozenset({"commercial", "general", "aggregate", "applies", "project"}),
+    "automobile_liability": frozenset({"automobile", "owned", "scheduled", "hired", "nonowned"}),
+    "umbrella": frozenset({"umbrella", "excess", "retention", "deductible", "claimsmade"}),
+    "workers_compensation": frozenset({"workers", "compensation", "employers", "proprietor", "partner",
+                                       "executive", "excluded", "mandatory"}),
+}
+_BLOCK_WORD_MIN = 3  # distinct option words: an 'other' coverage's name has one or two at most
+_WORD_FUZZY = 80.0
+
+
+def _kind(type_fold: str, ocr: bool = False, type_words: list[str] | None = None) -> str | None:
+    """The coverage of a block from its TYPE OF INSURANCE text (folded, and its folded words)."""
+    for frag, kind in _KINDS:
+        if frag in type_fold:
+            return kind
+    if not ocr:
+        return None
+    # (A text shorter than the heading would match any heading that contains it.)
+    scored = [(partial_ratio(frag, type_fold), kind) for frag, kind in _KINDS
+              if len(frag) >= 10 and len(type_fold) >= len(frag)]
+    score, kind = max(scored, default=(0.0, ""))
+    if score >= _KIND_FUZZY:
+        return kind
+    return _kind_by_options(type_words or [])
+
+
+def _kind_by_options(words: list[str]) -> str | None:
+    hits: dict[str, int] = {}
+    for kind, options in _BLOCK_WORDS.items():
+        found = {o for o in options for w in words if len(w) >= 5 and ratio(w, o) >= _WORD_FUZZY}
+        hits[kind] = len(found)
+    ranked = sorted(hits.values(), reverse=True)
+    if ranked[0] >= _BLOCK_WORD_MIN and ranked[0] > ranked[1]:
+        return max(hits, key=lambda k: hits[k])
     return None
 
 
@@ -270,19 +341,44 @@ def _umbrella_or_excess(d: Draft, type_box: Box) -> str:
     page = d.page
     umb = page.find_first("UMBRELLA LIAB", type_box) or page.find_first("UMBRELLA", type_box)
     exc = page.find_first("EXCESS LIAB", type_box) or page.find_first("EXCESS", type_box)
+    if page.ocr and (umb is None) != (exc is None):
+        # One label garbled ("umpretta vias"): the form prints UMBRELLA LIAB right above EXCESS LIAB.
+        umb, exc = _stacked_label(page, type_box, umb, exc)
     umb_marked = bool(umb and marked_before(page, umb))
     exc_marked = bool(exc and marked_before(page, exc))
     if not umb_marked and not exc_marked and d.reread is not None:
-        umb_marked = bool(umb and _box_marked_again(d, umb))
-        exc_marked = bool(exc and _box_marked_again(d, exc))
+        umb_state = _box_marked_again(d, umb) if umb else None
+        exc_state = _box_marked_again(d, exc) if exc else None
+        umb_marked = bool(umb_state) or (umb_state is None and exc_state is False and umb is None)
+        exc_marked = bool(exc_state) or (exc_state is None and umb_state is False and exc is None)
     if exc_marked and not umb_marked:
         return "excess_liability"
     if umb_marked and not exc_marked:
         return "umbrella_liability"
-    if exc is not None and umb is None:
+    if exc is not None and umb is None and not page.ocr:
         return "excess_liability"
     d.warnings.append("umbrella/excess: neither or both boxes are marked; read as umbrella")
     return "umbrella_liability"
+
+
+def _stacked_label(page: Page, type_box: Box, umb: Box | None,
+                   exc: Box | None) -> tuple[Box | None, Box | None]:
+    """The garbled one of UMBRELLA LIAB / EXCESS LIAB: the first words of the line right above
+    EXCESS LIAB (or below UMBRELLA LIAB) that start where the found label starts."""
+    found = umb or exc
+    if found is None:
+        return umb, exc
+    lines = [ln for ln in page.lines_in(type_box) if abs(ln.words[0].x0 - found.x0) < 3
+             and not is_mark(ln.words[0])]
+    if umb is None:
+        above = [ln for ln in lines if found.top - 3 * found.height <= ln.box.cy < found.top]
+        if above:
+            umb = box_of(above[-1].words[:1])
+    else:
+        below = [ln for ln in lines if found.bottom < ln.box.cy <= found.bottom + 3 * found.height]
+        if below:
+            exc = box_of(below[0].words[:1])
+    return umb, exc
 
 
 def _policy(d: Draft, table: _Table, kind: str, top: float, bottom: float, rtop: float, rbottom: float,
@@ -304,10 +400,12 @@ def _policy(d: Draft, table: _Table, kind: str, top: float, bottom: float, rtop:
     if letter is None and pol_has_value(page, table, rtop, rbottom):
         # The letter prints on the policy number's line: a tight crop there reads best.
         nums = [ln for ln in page.lines_in(_col_box(table, "number", rtop, rbottom)) if fold(ln.text)]
-        ytop, ybottom = (nums[0].box.top - 3, nums[0].box.bottom + 3) if nums else (rtop, rbottom)
-        again = d.read_again(_col_box(table, "ltr", ytop, ybottom), "code")
+        ytop, ybottom = (nums[0].box.top - 5, nums[0].box.bottom + 5) if nums else (rtop, rbottom)
+        # The cell's one glyph (ink the page pass skipped, or read as "8" for B) read alone as A-F;
+        # a cell without a glyph-sized blot of ink gives nothing.
+        again = d.read_again(_col_box(table, "ltr", ytop, ybottom), "letter")
         t = again.text.strip(" .:_|'").upper() if again is not None else ""
-        if len(t) == 1 and t in "ABCDEF" and again is not None:
+        if len(t) == 1 and t in "ABCDEF" and again is not None and again.conf >= _LETTER_MIN_CONF:
             letter = t
             conf["insurer_letter"] = min(again.conf, 0.8)
     if letter is None and ltr_words:
@@ -316,7 +414,11 @@ def _policy(d: Draft, table: _Table, kind: str, top: float, bottom: float, rtop:
     num_words = page.words_in(_col_box(table, "number", rtop, rbottom))
     num_lines = [ln for ln in make_lines(num_words) if fold(ln.text)]
     if num_lines:
-        pol["policy_number"] = " ".join(num_lines[0].text.split())
+        number = " ".join(num_lines[0].text.split())
+        if page.ocr:
+            # Quotes, bars and dots OCR reads from specks at either end are no part of a number.
+            number = number.strip(_NUMBER_JUNK) or number
+        pol["policy_number"] = number
         conf["policy_number"] = num_lines[0].conf
     else:
         pol["policy_number"] = None
@@ -375,14 +477,21 @@ def _flag(words: list[Word]) -> bool:
     return any(is_mark(w) for w in words) or text in ("y", "yes", "x")
 
 
-def _box_marked_again(d: Draft, label: Box) -> bool:
-    """On a scan, the check box left of a label read again: an X or a tick inside means marked."""
+def _box_marked_again(d: Draft, label: Box) -> bool | None:
+    """On a scan, the check box left of a label judged again from its pixels (or, when no box is
+    found there, read again): True when marked, False when empty, None when it cannot be told."""
     h = max(4.0, label.height)
+    # The box is about twice the label's cap height, centred on its line, a few points left of it;
+    # the boxes of the lines above and below stay out.
+    region = Box(label.x0 - 2.5 * h - 4, label.cy - 1.1 * h - 1, label.x0 - 0.3, label.cy + 1.1 * h + 1)
+    seen = d.read_again(region, "checkbox")
+    if seen is not None:
+        return seen.text == "X"
     word = d.read_again(Box(label.x0 - 1.8 * h - 4, label.top - 2, label.x0 - 0.5, label.bottom + 2), "text")
     if word is None:
-        return False
+        return None
     inner = word.text.strip("[](){}|_ ").lower()
-    return inner in ("x", "xx", "rx", "v", "✓", "✔", "×", "k", "xl", "x]")
+    return True if inner in ("x", "xx", "rx", "v", "✓", "✔", "×", "k", "xl", "x]") else None
 
 
 def _basis(page: Page, kind: str, type_box: Box, d: Draft | None = None) -> str | None:
@@ -425,4 +534,4 @@ def _statutory(page: Page, limits_box: Box, d: Draft | None = None) -> bool:
             label = box_of([*left, statu[0]])
     if marked_before(page, label):
         return True
-    return d is not None and d.reread is not None and _box_marked_again(d, label)
+    return d is not None and d.reread is not None and bool(_box_marked_again(d, label))

@@ -174,8 +174,8 @@ class Page:
             if i < next_free.get(li, 0):
                 continue
             folded = self._folded[li]
-            if not folded[i]:
-                continue
+            if not folded[i] or (fuzzy and is_mark(self.lines[li].words[i])):
+                continue  # (a check mark's "X" before a label is not the label's first letter)
             hit = self._match(folded, i, target, fuzzy, self.ocr)
             if hit < 0:
                 continue
@@ -320,6 +320,10 @@ def marked_before(page: Page, label: Box, reach: float = 22.0) -> bool | None:
         if label.x0 - reach <= (w.x0 + w.x1) / 2 <= label.x0 + 1 and (best is None or w.x1 > best.x1):
             best = w
     if best is None:
+        return False
+    # A ruling line between them: the mark is in another column (a letter misread as a mark).
+    if any(best.x1 - 0.5 <= (r.x0 + r.x1) / 2 <= label.x0 + 0.5 and r.top <= label.cy <= r.bottom
+           for r in page.vrules):
         return False
     # Another word between the mark and the label means the mark belongs to something else.
     for w in page.words_in(Box(best.x1 - 1, label.top - 1, label.x0, label.bottom + 1)):

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import re
 
+from rapidfuzz.fuzz import partial_ratio
+
 from coibot.extract.layout import Box, Line, Page, make_lines
 from coibot.extract.normalize import fold, label_key, parse_amount
 from coibot.extract.words import Word
@@ -36,16 +38,33 @@ _NUMERIC = re.compile(r"^\$?[\d][\d,.]*$|^\$$")
 _GROUP = re.compile(r"^\d{3}(?:[.,]\d{2})?$")
 
 
-def key_for(kind: str, label: str) -> str | None:
+# On a scan, a label misread by a letter or two ("COMBINED SINSLE LIMIT") is still known when its
+# closest fragment is this near and clearly nearer than any other key's.
+_FUZZY_MIN = 85.0
+_FUZZY_MARGIN = 6.0
+_FUZZY_LEN = 9  # shorter fragments are too alike ("perperson", "eaemployee") to tell apart fuzzily
+
+
+def key_for(kind: str, label: str, fuzzy: bool = False) -> str | None:
     """The contract key of a printed limit label for a coverage kind (None when unknown)."""
     f = fold(label)
     if kind == "other":
         cleaned = re.sub(r"\$", " ", label).strip(" :-/")
         key = label_key(cleaned)
-        return key or None
+        # A label is words: a date or a number beside the amount (a scan's stray reading) is none.
+        return key if sum(ch.isalpha() for ch in cleaned) >= 2 else None
     for frag, key in _KEYS.get(kind, ()):
         if frag in f:
             return key
+    if not fuzzy:
+        return None
+    best: dict[str, float] = {}
+    for frag, key in _KEYS.get(kind, ()):
+        if len(frag) >= _FUZZY_LEN and len(f) >= len(frag) - 1:
+            best[key] = max(best.get(key, 0.0), partial_ratio(frag, f))
+    ranked = sorted(best.values(), reverse=True)
+    if ranked and ranked[0] >= _FUZZY_MIN and (len(ranked) < 2 or ranked[0] - ranked[1] >= _FUZZY_MARGIN):
+        return max(best, key=lambda k: best[k])
     return None
 
 
@@ -104,6 +123,10 @@ def read_limits(page: Page, box: Box, kind: str) -> tuple[dict[str, int | None],
     warnings: list[str] = []
     parsed = [(ln, _amount_runs(ln)) for ln in lines]
     label_only = [ln for ln, runs in parsed if all(not a for _, a in runs)]
+    # A label line between two amounts belongs to the nearer one: "PROPERTY DAMAGE" printed just
+    # below the amount of the row above must not name that amount.
+    amount_ys = [(a[0].top + a[0].bottom) / 2 for _, runs in parsed for _, a in runs if a]
+    nearest = {id(ln): min(amount_ys, key=lambda y: abs(y - ln.box.cy)) for ln in label_only if amount_ys}
     # (y, key or None, value, label, confidence) for each amount printed in the block.
     found: list[tuple[float, str | None, int, str, float]] = []
     for ln, runs in parsed:
@@ -115,12 +138,14 @@ def read_limits(page: Page, box: Box, kind: str) -> tuple[dict[str, int | None],
                 continue
             value = parse_amount(" ".join(clean_token(w.text) for w in amount_words).replace("$", "").strip())
             label = " ".join(w.text for w in label_words if w.text != "$")
-            key = key_for(kind, label) if fold(label) else None
+            key = key_for(kind, label, page.ocr) if fold(label) else None
             if kind != "other" or key is None:
                 # A label may take two lines ("PROPERTY DAMAGE" / "(Per accident)") with the amount
                 # beside either: the whole row's label decides, the amount's own line is a fallback.
-                row = _row_label(page, ln, amount_words[0], label_only)
-                row_key = key_for(kind, row) if fold(row) else None
+                y = (amount_words[0].top + amount_words[0].bottom) / 2
+                own = [lo for lo in label_only if nearest.get(id(lo)) == y]
+                row = _row_label(page, ln, amount_words[0], own)
+                row_key = key_for(kind, row, page.ocr) if fold(row) else None
                 if row_key is not None:
                     key, label = row_key, row
             if value is None:

@@ -112,15 +112,41 @@ def ink_clusters(mask: Mask, dpi: float, exclude: list[Box]) -> tuple[list[Box],
         mask[max(0, int(top) - 2) : min(h, int(bottom) + 3), max(0, int(x0) - 2) : min(w, int(x1) + 3)] = (
             False
         )
-    cell = max(2, round(dpi / 30))
+    out: list[Box] = []
+    checked: list[Box] = []
+    for box in _clusters(mask, max(2, round(dpi / 30))):
+        if _glyph_shaped(box, dpi):
+            state = _box_state(mask, box)
+            if state is None:
+                out.append(box)
+            elif state:
+                checked.append(box)
+            continue
+        # Two boxes one above the other (OCCUR / CLAIMS-MADE) or a box and its label a hair
+        # apart merge at the coarse grid: a finer one parts them. Only boxes are taken from it;
+        # a letter broken into strokes would make false letters.
+        x0, top, x1, bottom = (round(v) for v in box)
+        if (x1 - x0) > dpi * 0.6 or (bottom - top) > dpi * 0.6:
+            continue
+        for sub in _clusters(mask[top:bottom, x0:x1], max(2, round(dpi / 75))):
+            part = (sub[0] + x0, sub[1] + top, sub[2] + x0, sub[3] + top)
+            if _glyph_shaped(part, dpi) and _box_state(mask, part):
+                checked.append(part)
+    return out, checked
+
+
+def _clusters(mask: Mask, cell: int) -> list[Box]:
+    """Tight pixel boxes of the ink's connected clusters on a grid of `cell`-pixel squares (a
+    cluster is 8-connected over cells holding a few ink pixels); pictures and logos left out."""
+    h, w = mask.shape
     gh, gw = h // cell, w // cell
+    if gh == 0 or gw == 0:
+        return []
     counts = mask[: gh * cell, : gw * cell].reshape(gh, cell, gw, cell).sum(axis=(1, 3))
     grid = counts >= max(2, cell // 2)  # a few stray noise pixels do not make a cell inky
     seen = np.zeros_like(grid)
+    limit = 400 * (10 // min(cell, 10)) ** 2  # cells of a glyph-sized cluster at most
     out: list[Box] = []
-    checked: list[Box] = []
-    min_h, max_h = dpi * 0.045, dpi * 0.22  # a capital of 4.5-16 pt
-    max_w = dpi * 0.25
     for gy, gx in zip(*np.nonzero(grid), strict=True):
         if seen[gy, gx]:
             continue
@@ -128,7 +154,7 @@ def ink_clusters(mask: Mask, dpi: float, exclude: list[Box]) -> tuple[list[Box],
         seen[gy, gx] = True
         y0, y1, x0, x1 = gy, gy, gx, gx
         size = 0
-        while stack and size < 400:
+        while stack and size < limit:
             cy, cx = stack.pop()
             size += 1
             y0, y1, x0, x1 = min(y0, cy), max(y1, cy), min(x0, cx), max(x1, cx)
@@ -137,26 +163,60 @@ def ink_clusters(mask: Mask, dpi: float, exclude: list[Box]) -> tuple[list[Box],
                     if 0 <= ny < gh and 0 <= nx < gw and grid[ny, nx] and not seen[ny, nx]:
                         seen[ny, nx] = True
                         stack.append((ny, nx))
-        if size >= 400:
+        if size >= limit:
             continue  # a picture or a logo, not a letter
         # Tighten to the ink inside the cells.
         sub = mask[y0 * cell : (y1 + 1) * cell, x0 * cell : (x1 + 1) * cell]
         rows, cols = np.nonzero(sub.any(axis=1))[0], np.nonzero(sub.any(axis=0))[0]
         if rows.size == 0:
             continue
-        top, bottom = y0 * cell + int(rows[0]), y0 * cell + int(rows[-1]) + 1
-        left, right = x0 * cell + int(cols[0]), x0 * cell + int(cols[-1]) + 1
-        bh, bw = bottom - top, right - left
-        if not (min_h <= bh <= max_h and 0.25 * bh <= bw <= 1.4 * bh and bw <= max_w):
-            continue  # not shaped like one glyph
-        box = (float(left), float(top), float(right), float(bottom))
-        glyph = mask[top:bottom, left:right]
-        if _is_box(glyph):
-            if _marked_inside(glyph):
-                checked.append(box)
-            continue
-        out.append(box)
-    return out, checked
+        out.append(
+            (
+                float(x0 * cell + int(cols[0])),
+                float(y0 * cell + int(rows[0])),
+                float(x0 * cell + int(cols[-1]) + 1),
+                float(y0 * cell + int(rows[-1]) + 1),
+            )
+        )
+    return out
+
+
+def _glyph_shaped(box: Box, dpi: float) -> bool:
+    """The size and shape of one capital of 4.5-16 pt, or of a check box."""
+    bw, bh = box[2] - box[0], box[3] - box[1]
+    return dpi * 0.045 <= bh <= dpi * 0.22 and 0.25 * bh <= bw <= 1.4 * bh and bw <= dpi * 0.25
+
+
+def _box_state(mask: Mask, box: Box) -> bool | None:
+    """True for a marked checkbox, False for an empty one, None when the ink is no checkbox."""
+    x0, top, x1, bottom = (round(v) for v in box)
+    frame = _frame(mask[top:bottom, x0:x1])
+    return None if frame is None else _marked_inside(frame)
+
+
+def _frame(glyph: Mask) -> Mask | None:
+    """The square outline within a glyph's ink, or None. A tick drawn past the frame's edge
+    (a common hand or font mark) widens the ink beyond the frame: its rows and columns are cut."""
+    if _is_box(glyph):
+        return glyph
+    h, w = glyph.shape
+    if h < 4 or w < 4:
+        return None
+    # The frame's sides are the outermost rows and columns with ink along most of the ink's extent.
+    rows = np.nonzero(glyph.mean(axis=1) >= 0.55)[0]
+    cols = np.nonzero(glyph.mean(axis=0) >= 0.55)[0]
+    if rows.size < 2 or cols.size < 2:
+        return None
+    top, bottom, left, right = int(rows[0]), int(rows[-1]) + 1, int(cols[0]), int(cols[-1]) + 1
+    if bottom - top < 0.6 * h or right - left < 0.6 * w or not 0.8 <= (right - left) / (bottom - top) <= 1.25:
+        return None
+    # A stroke leaves the frame on one side or two adjacent ones; ink cut away on opposite sides
+    # is a letter's rounded parts (a bold B trimmed this way looks like a marked box).
+    cut = {side for side, px in (("t", top), ("b", h - bottom), ("l", left), ("r", w - right)) if px > 1}
+    if not cut or {"t", "b"} <= cut or {"l", "r"} <= cut:
+        return None
+    inner = glyph[top:bottom, left:right]
+    return inner if _is_box(inner) else None
 
 
 def _marked_inside(glyph: Mask) -> bool:
@@ -174,7 +234,33 @@ def _is_box(glyph: Mask) -> bool:
         return False
     edge = max(1, min(h, w) // 8)
     sides = (glyph[:edge, :], glyph[-edge:, :], glyph[:, :edge], glyph[:, -edge:])
-    return all(float(side.any(axis=0 if i < 2 else 1).mean()) > 0.8 for i, side in enumerate(sides))
+    if not all(float(side.any(axis=0 if i < 2 else 1).mean()) > 0.8 for i, side in enumerate(sides)):
+        return False
+    # A frame has square corners; B, D, O and 0 come close on four sides but round two or four.
+    c = max(2, min(h, w) // 6)
+    corners = (glyph[:c, :c], glyph[:c, -c:], glyph[-c:, :c], glyph[-c:, -c:])
+    return all(bool(k.any()) for k in corners)
+
+
+def glyphs_in(mask: Mask, dpi: float) -> list[Box]:
+    """Pixel boxes of the glyph-shaped ink clusters in a small region that are not checkboxes
+    (ruling lines and specks left out), largest first."""
+    found = [b for b in _clusters(mask, max(2, round(dpi / 75)))
+             if _glyph_shaped(b, dpi) and _box_state(mask, b) is None]
+    return sorted(found, key=lambda b: -(b[2] - b[0]) * (b[3] - b[1]))
+
+
+def checkbox_in(mask: Mask, dpi: float) -> bool | None:
+    """For the small region left of a label: whether the checkbox nearest the label (the rightmost
+    one) is marked; None when the region holds no checkbox."""
+    best: tuple[float, bool] | None = None
+    for box in _clusters(mask, max(2, round(dpi / 75))):
+        if not _glyph_shaped(box, dpi):
+            continue
+        state = _box_state(mask, box)
+        if state is not None and (best is None or box[2] > best[0]):
+            best = (box[2], state)
+    return None if best is None else best[1]
 
 
 def checkbox_state(mask: Mask, box: Box, dpi: float) -> bool | None:
@@ -189,7 +275,5 @@ def checkbox_state(mask: Mask, box: Box, dpi: float) -> bool | None:
     rows, cols = np.nonzero(crop.any(axis=1))[0], np.nonzero(crop.any(axis=0))[0]
     if rows.size == 0:
         return None
-    glyph = crop[rows[0] : rows[-1] + 1, cols[0] : cols[-1] + 1]
-    if not _is_box(glyph):
-        return None
-    return _marked_inside(glyph)
+    frame = _frame(crop[rows[0] : rows[-1] + 1, cols[0] : cols[-1] + 1])
+    return None if frame is None else _marked_inside(frame)

@@ -5,16 +5,19 @@ from __future__ import annotations
 import logging
 from typing import Literal
 
+import numpy as np
 from PIL import Image
 
-from coibot.extract import images, tesseract
+from coibot.extract import images, marks, tesseract
 from coibot.extract.images import Box, PageImage
 from coibot.extract.words import Word
 
 log = logging.getLogger(__name__)
 
-ReadKind = Literal["date", "amount", "code", "text"]
+ReadKind = Literal["date", "amount", "code", "digits", "letter", "text", "checkbox"]
 _WHITELIST: dict[str, str] = {
+    "digits": "0123456789",
+    "letter": "ABCDEF",  # an INSR LTR cell names an insurer A-F
     "date": "0123456789/-.",
     "amount": "0123456789,$.",
     "code": "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ-/.",
@@ -52,7 +55,14 @@ def reread_numbers(page: PageImage, words: list[Word]) -> list[Word]:
 
 
 def reread(page: PageImage, box: Box, kind: ReadKind = "text") -> Word | None:
-    """Read one field again on a tight, enlarged crop (box in points); None when nothing is read."""
+    """Read one field again on a tight, enlarged crop (box in points); None when nothing is read.
+
+    Kind "checkbox" judges the checkbox in the box from its pixels: "X" when marked, "" when empty.
+    """
+    if kind == "checkbox":
+        return _checkbox(page, box)
+    if kind == "letter":
+        return _letter(page, box)
     s = page.dpi / 72.0
     pad = 2.0
     x0, top, x1, bottom = box
@@ -84,3 +94,57 @@ def reread(page: PageImage, box: Box, kind: ReadKind = "text") -> Word | None:
     conf = min(w.conf for w in words)
     log.debug("re-read %s at %s: %r (conf %.2f)", kind, box, text, conf)
     return Word(text=text, x0=x0, top=top, x1=x1, bottom=bottom, conf=conf)
+
+
+def _checkbox(page: PageImage, box: Box) -> Word | None:
+    s = page.dpi / 72.0
+    x0, top, x1, bottom = box
+    px = (max(0, round(x0 * s)), max(0, round(top * s)),
+          min(page.image.width, round(x1 * s)), min(page.image.height, round(bottom * s)))
+    if px[2] - px[0] < 4 or px[3] - px[1] < 4:
+        return None
+    state = marks.checkbox_in(images.ink_mask(page.image.crop(px)), page.dpi)
+    log.debug("checkbox at %s: %s", box, state)
+    if state is None:
+        return None
+    return Word(text="X" if state else "", x0=x0, top=top, x1=x1, bottom=bottom, conf=0.9)
+
+
+def _letter(page: PageImage, box: Box) -> Word | None:
+    """The one letter in a cell (INSR LTR), read alone: the cell's ruling lines and specks, which
+    a line read takes for characters, are left out of the crop."""
+    s = page.dpi / 72.0
+    x0, top, x1, bottom = box
+    px = (max(0, round(x0 * s)), max(0, round(top * s)),
+          min(page.image.width, round(x1 * s)), min(page.image.height, round(bottom * s)))
+    if px[2] - px[0] < 4 or px[3] - px[1] < 4:
+        return None
+    crop = page.image.crop(px)
+    glyphs = marks.glyphs_in(images.ink_mask(crop), page.dpi)
+    if not glyphs:
+        return None
+    g = glyphs[0]
+    pad = max(2, round(page.dpi / 50))
+    glyph = crop.crop((max(0, round(g[0]) - pad), max(0, round(g[1]) - pad),
+                       min(crop.width, round(g[2]) + pad), min(crop.height, round(g[3]) + pad)))
+    factor = max(1.0, min(4.0, _REREAD_HEIGHT_PX / max(g[3] - g[1], 1)))
+    if factor > 1.05:
+        glyph = glyph.resize((round(glyph.width * factor), round(glyph.height * factor)),
+                             Image.Resampling.BICUBIC)
+    # Black on white, three times in a row: the LSTM reads a lone light glyph poorly (often not
+    # at all), a short word of it well, and three readings must agree.
+    ink = Image.fromarray(np.where(images.ink_mask(glyph), 0, 255).astype(np.uint8), mode="L")
+    gap = ink.width // 3 + 4
+    canvas = Image.new("L", (3 * ink.width + 2 * gap + 40, ink.height + 40), 255)
+    for i in range(3):
+        canvas.paste(ink, (20 + i * (ink.width + gap), 20))
+    # (A serif C reads as a small c; the column prints capitals only.)
+    letters = _WHITELIST["letter"] + _WHITELIST["letter"].lower()
+    data = tesseract.image_to_data(canvas, 8, {"tessedit_char_whitelist": letters},
+                                   timeout=20, dpi=page.dpi * factor)
+    text = "".join(w.text for w in tesseract.table_words(data, 1.0)).upper()
+    conf = min((w.conf for w in tesseract.table_words(data, 1.0)), default=0.0)
+    log.debug("re-read letter at %s: %r (conf %.2f)", box, text, conf)
+    if len(text) != 3 or len(set(text)) != 1:
+        return None
+    return Word(text=text[0], x0=x0, top=top, x1=x1, bottom=bottom, conf=conf)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 
 from coibot.extract import images, marks
@@ -36,3 +37,69 @@ def test_checkbox_state() -> None:
     assert marks.checkbox_state(mask, (20, 20, 51, 51), 300.0) is False
     assert marks.checkbox_state(mask, (120, 20, 151, 51), 300.0) is True
     assert marks.checkbox_state(mask, (220, 20, 251, 51), 300.0) is None
+
+
+def test_a_tick_drawn_past_the_frame_still_marks_the_box() -> None:
+    img = Image.new("L", (300, 200), 255)
+    d = ImageDraw.Draw(img)
+    d.rectangle((40, 60, 72, 92), outline=0, width=3)
+    # A check mark whose long stroke runs out of the box's top right corner.
+    d.line((46, 76, 54, 86), fill=0, width=5)
+    d.line((54, 86, 82, 48), fill=0, width=5)
+    mask = images.ink_mask(img)
+    assert marks.checkbox_state(mask, (40, 46, 84, 93), 300.0) is True
+    glyphs, checked = marks.ink_clusters(mask, 300.0, exclude=[])
+    assert glyphs == [] and len(checked) == 1
+
+
+def test_two_boxes_one_above_the_other_are_judged_apart() -> None:
+    # OCCUR over CLAIMS-MADE: a few pixels apart, they merge on the coarse grid of glyph clusters.
+    img = Image.new("L", (300, 300), 255)
+    d = ImageDraw.Draw(img)
+    d.rectangle((100, 60, 132, 92), outline=0, width=3)  # marked
+    d.line((105, 65, 127, 87), fill=0, width=4)
+    d.line((105, 87, 127, 65), fill=0, width=4)
+    d.rectangle((100, 100, 132, 132), outline=0, width=3)  # empty, 8 px below
+    glyphs, checked = marks.ink_clusters(images.ink_mask(img), 300.0, exclude=[])
+    assert glyphs == []
+    assert len(checked) == 1 and 98 <= checked[0][0] <= 102 and 58 <= checked[0][1] <= 62
+
+
+# A bold B from a scan's INSR LTR column (300 dpi): nearly closed on four sides.
+_SCANNED_B = [
+    "......##########..........",
+    "....##############........",
+    "....################......",
+    "....####.....########.....",
+    "....####.........####.....",
+    "....###...........####....",
+    "....###...........####....",
+    "....###...........####....",
+    "...####...........####....",
+    "...####..........####.....",
+    "...######.....#######.....",
+    "...#################......",
+    "...################.......",
+    "...#################......",
+    "...#####.......######.....",
+    "...####..........#####....",
+    "...####...........#####...",
+    "...####............####...",
+    "...####............####...",
+    "...####............####...",
+    "...####...........#####...",
+    "...####...........####....",
+    "...###################....",
+    "....#################.....",
+    "....################......",
+    "....#############.........",
+    ".....##...................",
+]
+
+
+def test_a_bold_scanned_letter_is_no_checkbox() -> None:
+    glyph = np.array([[c == "#" for c in row] for row in _SCANNED_B])
+    mask = np.zeros((glyph.shape[0] + 20, glyph.shape[1] + 20), dtype=bool)
+    mask[10:-10, 10:-10] = glyph
+    box = (10.0, 10.0, 10.0 + glyph.shape[1], 10.0 + glyph.shape[0])
+    assert marks.checkbox_state(mask, box, 300.0) is None

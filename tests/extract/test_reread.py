@@ -1,0 +1,56 @@
+"""Fields read again on a tight crop of a scanned page: a cell's lone letter, a checkbox (real Tesseract)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from PIL import Image, ImageDraw, ImageFont
+
+from coibot.extract import reread, tesseract
+from coibot.extract.images import PageImage
+
+pytestmark = pytest.mark.skipif(not tesseract.is_available(), reason="Tesseract is not installed")
+
+_SERIF = Path("/usr/share/fonts/truetype/dejavu/DejaVuSerif.ttf")
+_DPI = 300.0
+_S = _DPI / 72.0
+
+
+def _font(size: int) -> ImageFont.FreeTypeFont | ImageFont.ImageFont:
+    return ImageFont.truetype(str(_SERIF), size) if _SERIF.exists() else ImageFont.load_default(size=size)
+
+
+@pytest.fixture(scope="module")
+def page() -> PageImage:
+    """An INSR LTR column (ruled at 30 and 47.6 pt) with a light serif C in one row and nothing in
+    the next, and two checkboxes, one marked."""
+    img = Image.new("L", (round(250 * _S), round(120 * _S)), 255)
+    d = ImageDraw.Draw(img)
+    for x in (30.0, 47.6):
+        d.line((x * _S, 0, x * _S, img.height), fill=0, width=3)
+    d.text((35 * _S, 20 * _S), "C", fill=110, font=_font(round(8 * _S)))
+    for x0, marked in ((100.0, True), (140.0, False)):
+        box = (x0 * _S, 20 * _S, (x0 + 7.5) * _S, 27.5 * _S)
+        d.rectangle(box, outline=0, width=3)
+        if marked:
+            d.line((box[0] + 6, box[1] + 6, box[2] - 6, box[3] - 6), fill=0, width=5)
+            d.line((box[0] + 6, box[3] - 6, box[2] - 6, box[1] + 6), fill=0, width=5)
+    return PageImage(number=1, image=img, dpi=_DPI)
+
+
+def test_a_cells_lone_letter_is_read_without_the_cells_rules(page: PageImage) -> None:
+    word = reread.reread(page, (30.0, 15.0, 47.6, 35.0), "letter")
+    assert word is not None and word.text == "C"
+
+
+def test_an_empty_cell_gives_no_letter(page: PageImage) -> None:
+    assert reread.reread(page, (30.0, 60.0, 47.6, 80.0), "letter") is None
+
+
+def test_checkbox_judged_from_pixels(page: PageImage) -> None:
+    marked = reread.reread(page, (96.0, 17.0, 110.0, 31.0), "checkbox")
+    empty = reread.reread(page, (136.0, 17.0, 150.0, 31.0), "checkbox")
+    assert marked is not None and marked.text == "X"
+    assert empty is not None and empty.text == ""
+    assert reread.reread(page, (170.0, 17.0, 190.0, 31.0), "checkbox") is None  # no box there
