@@ -32,6 +32,9 @@ _SIGNATURE = (
 _ACORD_ONLY = ("insrltr", "addlinsd", "subrwvd", "insurera", "insurerb", "insurerc", "insurerd")
 
 
+_INSURER_WORD = re.compile(r"^[il1]?nsurer([a-f])$")
+
+
 def acord25_score(page: PageWords) -> tuple[int, int]:
     """(ACORD 25 labels found, of which labels only the ACORD form prints)."""
     text = "".join(fold(w.text) for w in page.words)
@@ -43,9 +46,13 @@ def is_acord25(page: PageWords) -> bool:
     common, own = acord25_score(page)
     if common >= 4 and own >= 2:
         return True
+    if not any(w.conf < 1.0 for w in page.words):
+        return False
     # On a scan the small INSR LTR / INSURER A labels are the first to be misread; most of the
-    # form's other labels still are (insurers' own layouts print five of them at most).
-    return common >= 7 and any(w.conf < 1.0 for w in page.words)
+    # form's other labels still are (insurers' own layouts print five of them at most). A label
+    # that lost its I ("NSURERA:") is still the insurer block's.
+    letters = {m.group(1) for w in page.words if (m := _INSURER_WORD.match(fold(w.text)))}
+    return common >= 7 or (common >= 4 and len(letters) >= 2)
 
 
 def read_acord25(pw: PageWords, reread: Reread | None = None) -> dict[str, Any]:
@@ -205,6 +212,11 @@ def _insurer_labels(page: Page, area: Box) -> dict[str, Box]:
         if any(abs(b.cy - box.cy) < 2 for b, _ in rows):
             continue
         rows.append((box, letter if len(letter) == 1 and letter in "ABCDEF" else ""))
+    # The labels stand in one column: "INSURER(S)," in the disclaimer above is not one of them.
+    xs = sorted(b.x0 for b, t in rows if t) or sorted(b.x0 for b, _ in rows)
+    if xs:
+        ref = xs[len(xs) // 2]
+        rows = [(b, t) for b, t in rows if abs(b.x0 - ref) < 6]
     rows.sort(key=lambda r: r[0].top)
     read = [t for _, t in rows]
     letters = _letters_by_place([b for b, _ in rows], read) if page.ocr else read

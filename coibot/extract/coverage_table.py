@@ -47,12 +47,22 @@ class Draft:
             return None
 
 
+_MDY_PARTS = (re.compile(r"^\d{1,2}$"), re.compile(r"^\d{4}$"))
+
+
 def date_candidates(words: list[Word]) -> list[str]:
     """Each word, then runs of two and three words ("Jan 5, 2026" prints as three words)."""
     texts = [w.text for w in words]
     out = list(texts)
     for n in (2, 3):
         out += [" ".join(texts[i:i + n]) for i in range(len(texts) - n + 1)]
+    # "05 29 2025": a scan's slashes lost (thin strokes erased with the ruling lines) in a column
+    # headed MM/DD/YYYY, the three numbers still in their places, close together.
+    for a, b, c in zip(words, words[1:], words[2:], strict=False):
+        if (a.conf < 1.0 and _MDY_PARTS[0].match(a.text) and _MDY_PARTS[0].match(b.text)
+                and _MDY_PARTS[1].match(c.text) and 0 <= b.x0 - a.x1 < 8 and 0 <= c.x0 - b.x1 < 8
+                and abs(a.top + a.bottom - c.top - c.bottom) < 6):
+            out.append(f"{a.text}/{b.text}/{c.text}")
     return out
 
 
@@ -101,8 +111,11 @@ def _table(d: Draft) -> _Table | None:
         # A misread LIMITS heading: the first limit label of the table marks the column.
         rest = Box(0, type_lbl.bottom, page.width, page.height)
         first = page.find_first("EACH OCCURRENCE", rest) or page.find_first("COMBINED SINGLE LIMIT", rest)
-        if first is not None and "exp" in hdr and first.x0 > hdr["exp"].x1:
+        before = hdr.get("exp") or (hdr.get("eff") if page.ocr else None)
+        if first is not None and before is not None and first.x0 > before.x1:
             hdr["limits"] = Box(first.x0, type_lbl.top, first.x0 + 20, type_lbl.bottom)
+    if page.ocr and "exp" not in hdr and "eff" in hdr and "limits" in hdr:
+        _exp_heading(page, hdr)
     missing = [k for k in ("number", "eff", "exp", "limits") if k not in hdr]
     if missing:
         d.warnings.append(f"coverage table columns not found: {', '.join(missing)}")
@@ -126,6 +139,19 @@ def _table(d: Draft) -> _Table | None:
     else:
         bands = _bands_from_headings(page, cols, top, bottom)
     return _Table(cols=cols, top=top, bottom=bottom, bands=bands)
+
+
+def _exp_heading(page: Page, hdr: dict[str, Box]) -> None:
+    """A misread POLICY EXP heading ("POUCYEXe"): its column is the one between EFF and LIMITS,
+    bounded by the rules between them (or as wide as EFF's heading)."""
+    eff, lim = hdr["eff"], hdr["limits"]
+    if lim.x0 - eff.x1 < 2 * (eff.x1 - eff.x0) / 3:
+        return
+    xs = [x for x in page.vrules_across(eff.cy - 1, eff.cy + 1, eff.x1, lim.x0)]
+    x0 = xs[0] + 2 if xs else eff.x1 + 4
+    x1 = xs[1] - 2 if len(xs) > 1 else min(lim.x0 - 8, x0 + eff.x1 - eff.x0)
+    if x1 > x0:
+        hdr["exp"] = Box(x0, eff.top, x1, eff.bottom)
 
 
 def _columns(page: Page, hdr: dict[str, Box], xs: list[float]) -> dict[str, tuple[float, float]]:
@@ -300,9 +326,9 @@ _KIND_FUZZY = 85.0
 # The printed options of each standard block (its check-box labels and sub-labels): a block whose
 # heading OCR garbled ("umpretta vias") is still known by several of them.
 _BLOCK_WORDS: dict[str, frozenset[str]] = {
-    "general_liability": frozenset({"commercial", "general", "aggregate", "applies", "project"}),
+    "general_liability": frozenset({"commercial", "general", "aggregate", "applies", "project", "occur"}),
     "automobile_liability": frozenset({"automobile", "owned", "scheduled", "hired", "nonowned"}),
-    "umbrella": frozenset({"umbrella", "excess", "retention", "deductible", "claimsmade"}),
+    "umbrella": frozenset({"umbrella", "excess", "retention", "deductible", "claimsmade", "occur"}),
     "workers_compensation": frozenset({"workers", "compensation", "employers", "proprietor", "partner",
                                        "executive", "excluded", "mandatory"}),
 }
@@ -418,6 +444,8 @@ def _policy(d: Draft, table: _Table, kind: str, top: float, bottom: float, rtop:
         if page.ocr:
             # Quotes, bars and dots OCR reads from specks at either end are no part of a number.
             number = number.strip(_NUMBER_JUNK) or number
+            # A dash read as a tilde: no policy number prints one.
+            number = number.replace("~", "-")
         pol["policy_number"] = number
         conf["policy_number"] = num_lines[0].conf
     else:
@@ -425,7 +453,7 @@ def _policy(d: Draft, table: _Table, kind: str, top: float, bottom: float, rtop:
     for key, col in (("effective_date", "eff"), ("expiration_date", "exp")):
         words = page.words_in(_col_box(table, col, rtop, rbottom))
         value = None
-        for text in date_candidates(sorted(words, key=lambda w: (round(w.top), w.x0))):
+        for text in date_candidates([w for ln in make_lines(words) for w in ln.words]):
             value = iso_date(text)
             if value:
                 break
@@ -449,14 +477,15 @@ def _policy(d: Draft, table: _Table, kind: str, top: float, bottom: float, rtop:
         readable = fold("".join(w.text for w in words)) in ("y", "n", "x", "yes", "no", "na")
         if not readable and page.ocr and pol["policy_number"]:
             # Tesseract drops or garbles lone letters: such a flag cell on a scan is read again.
-            again = d.read_again(_col_box(table, col, rtop, rbottom), "code")
-            if again is not None and fold(again.text) in ("y", "n", "x"):
+            again = d.read_again(_col_box(table, col, rtop, rbottom), "flag")
+            if again is not None and fold(again.text) in ("y", "n", "x") and again.conf >= _LETTER_MIN_CONF:
                 words = [again]
         pol[key] = _flag(words)
         if words:
             conf[key] = _conf(words)
     limits_box = _col_box(table, "limits", top, bottom)
-    limits, lim_conf, lim_warn = read_limits(page, limits_box, kind) if first else ({}, 1.0, [])
+    again_ = d.read_again if page.ocr else None
+    limits, lim_conf, lim_warn = read_limits(page, limits_box, kind, again_) if first else ({}, 1.0, [])
     pol["limits"] = limits
     conf["limits"] = lim_conf
     d.warnings.extend(f"{kind}: {w}" for w in lim_warn)
@@ -521,7 +550,9 @@ def _basis(page: Page, kind: str, type_box: Box, d: Draft | None = None) -> str 
 def _statutory(page: Page, limits_box: Box, d: Draft | None = None) -> bool:
     label = page.find_first("PER STATUTE", limits_box)
     if label is None:
-        statu = [w for w in page.words_in(limits_box) if fold(w.text).startswith("statu")]
+        # ("Starute": a scan's misread STATUTE.)
+        statu = [w for w in page.words_in(limits_box) if fold(w.text).startswith("statu")
+                 or (page.ocr and len(fold(w.text)) >= 6 and ratio(fold(w.text), "statute") >= 70)]
         if not statu:
             return False
         line = [w for w in page.words_in(limits_box)
@@ -532,6 +563,13 @@ def _statutory(page: Page, limits_box: Box, d: Draft | None = None) -> bool:
         left = [w for w in line if w.x1 <= statu[0].x0 + 0.5 and statu[0].x0 - w.x1 < 6]
         if left:
             label = box_of([*left, statu[0]])
+        # A two-line label ("PER" / "STATUTE", "WC STATU-" / "TORY LIMITS"): the box is centred
+        # on both lines.
+        beside = [w for w in page.words_in(limits_box) if abs(w.x0 - label.x0) < 3 and not is_mark(w)]
+        above = [w for w in beside if 0 <= label.top - w.bottom < 4]
+        below = [w for w in beside if 0 <= w.top - label.bottom < 4]
+        if above or below:
+            label = label.union(box_of((above or below)[:1]))
     if marked_before(page, label):
         return True
     return d is not None and d.reread is not None and bool(_box_marked_again(d, label))

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import dataclasses
 import re
+from collections.abc import Callable
 
-from rapidfuzz.fuzz import partial_ratio
+from rapidfuzz.fuzz import partial_ratio, ratio
 
-from coibot.extract.layout import Box, Line, Page, make_lines
+from coibot.extract.layout import Box, Line, Page, box_of, make_lines
 from coibot.extract.normalize import fold, label_key, parse_amount
 from coibot.extract.words import Word
 
@@ -77,7 +79,11 @@ def clean_token(text: str) -> str:
     return t
 
 
-def _amount_runs(line: Line) -> list[tuple[list[Word], list[Word]]]:
+# What OCR makes of a "$" printed apart from its amount.
+_DOLLAR_MISREAD = frozenset({"5", "S", "s", "$s", "$S", "$5", "§"})
+
+
+def _amount_runs(line: Line, ocr: bool = False) -> list[tuple[list[Word], list[Word]]]:
     """A line as (label words, amount words) pairs: "Each Claim $1,000,000 / Aggregate $2,000,000"."""
     out: list[tuple[list[Word], list[Word]]] = []
     label: list[Word] = []
@@ -86,8 +92,14 @@ def _amount_runs(line: Line) -> list[tuple[list[Word], list[Word]]]:
     def has_digits(ws: list[Word]) -> bool:
         return any(ch.isdigit() for w in ws for ch in w.text)
 
-    for w in line.words:
+    for i, w in enumerate(line.words):
         t = clean_token(w.text)
+        if ocr and t in _DOLLAR_MISREAD and i + 1 < len(line.words):
+            nxt = line.words[i + 1]
+            after = clean_token(nxt.text)
+            if _NUMERIC.match(after) and sum(ch.isdigit() for ch in after) >= 4 and 0 <= nxt.x0 - w.x1 <= 40:
+                # "5   2,000,000": the dollar sign at the left of the amount's cell.
+                t, w = "$", dataclasses.replace(w, text="$")
         if t == "$":
             if has_digits(amount):
                 out.append((label, amount))
@@ -116,12 +128,17 @@ def _amount_runs(line: Line) -> list[tuple[list[Word], list[Word]]]:
     return out
 
 
-def read_limits(page: Page, box: Box, kind: str) -> tuple[dict[str, int | None], float, list[str]]:
-    """Limits of one block: {key: amount}, the lowest word confidence used, and warnings."""
+def read_limits(page: Page, box: Box, kind: str,
+                read_again: Callable[[Box, str], Word | None] | None = None,
+                ) -> tuple[dict[str, int | None], float, list[str]]:
+    """Limits of one block: {key: amount}, the lowest word confidence used, and warnings.
+
+    `read_again(box, kind)` reads an amount of a scan again on a tight crop.
+    """
     words = page.words_in(box)
     lines = make_lines(words)
     warnings: list[str] = []
-    parsed = [(ln, _amount_runs(ln)) for ln in lines]
+    parsed = [(ln, _amount_runs(ln, page.ocr)) for ln in lines]
     label_only = [ln for ln, runs in parsed if all(not a for _, a in runs)]
     # A label line between two amounts belongs to the nearer one: "PROPERTY DAMAGE" printed just
     # below the amount of the row above must not name that amount.
@@ -136,7 +153,8 @@ def read_limits(page: Page, box: Box, kind: str) -> tuple[dict[str, int | None],
             text = "".join(clean_token(w.text) for w in amount_words).replace("$", "")
             if not text:
                 continue
-            value = parse_amount(" ".join(clean_token(w.text) for w in amount_words).replace("$", "").strip())
+            value = parse_amount(" ".join(clean_token(w.text) for w in amount_words).replace("$", "").strip(),
+                                 misread_commas=page.ocr)
             label = " ".join(w.text for w in label_words if w.text != "$")
             key = key_for(kind, label, page.ocr) if fold(label) else None
             if kind != "other" or key is None:
@@ -148,9 +166,19 @@ def read_limits(page: Page, box: Box, kind: str) -> tuple[dict[str, int | None],
                 row_key = key_for(kind, row, page.ocr) if fold(row) else None
                 if row_key is not None:
                     key, label = row_key, row
+            if kind == "other" and key is not None and page.ocr:
+                key = _other_key_on_scan(key, label_words)
+                if key is None:
+                    warnings.append(f"limit label {label!r} not readable ({value})")
+                    continue
             if value is None:
                 warnings.append(f"limit {key or label!r} {text!r} is not an amount")
                 continue
+            if value is not None and page.ocr and not _round(value):
+                value = _round_again(amount_words, read_again)
+                if value is None:
+                    warnings.append(f"limit {key or label!r} {text!r} is not a round amount; check it")
+                    continue
             if sum(ch.isdigit() for ch in text) < 3:
                 # No certificate limit is under $100: one or two digits are a speck or a misread.
                 warnings.append(f"limit {key or label!r} {text!r} is too small to be a limit; check it")
@@ -158,6 +186,41 @@ def read_limits(page: Page, box: Box, kind: str) -> tuple[dict[str, int | None],
             y = (amount_words[0].top + amount_words[0].bottom) / 2
             found.append((y, key, value, label, min(w.conf for w in amount_words)))
     return _resolve(kind, found, warnings)
+
+
+def _round(value: int) -> bool:
+    """Whether an amount is one a certificate prints: limits of $10,000 and up are round to $500
+    (a scan's "2,000,060" is a misread digit)."""
+    return value < 10_000 or value % 500 == 0
+
+
+def _round_again(words: list[Word], read_again: Callable[[Box, str], Word | None] | None) -> int | None:
+    """A misread amount read again on its own crop; None unless it now reads as a round amount."""
+    if read_again is None:
+        return None
+    b = box_of(words)
+    again = read_again(Box(b.x0 - 1, b.top - 1, b.x1 + 1, b.bottom + 1), "amount")
+    value = parse_amount(clean_token(again.text).replace("$", ""), misread_commas=True) if again else None
+    return value if value is not None and _round(value) else None
+
+
+# Labels 'other' coverages print most; a scan's garbled one ("Aaareiate") is known by the nearest.
+_OTHER_LABELS = ("each_claim", "per_claim", "each_occurrence", "per_occurrence", "aggregate", "limit",
+                 "retention", "deductible", "each_loss", "each_wrongful_act", "combined_single_limit")
+# A label read at least this clearly is kept as printed, however unusual.
+_CLEAR_LABEL = 0.8
+
+
+def _other_key_on_scan(key: str, label_words: list[Word]) -> str | None:
+    """The key of an 'other' coverage's label on a scan: a common label when near one, the label as
+    read when read clearly, else None (a garbled label would name a limit that is not there)."""
+    if key in _OTHER_LABELS:
+        return key
+    scored = sorted(((ratio(key, k), k) for k in _OTHER_LABELS), reverse=True)
+    if scored[0][0] >= 60 and scored[0][0] - scored[1][0] >= 15:
+        return scored[0][1]
+    clear = bool(label_words) and min(w.conf for w in label_words) >= _CLEAR_LABEL
+    return key if clear else None
 
 
 def _resolve(kind: str, found: list[tuple[float, str | None, int, str, float]],

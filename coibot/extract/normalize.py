@@ -71,13 +71,17 @@ def iso_date(text: str | None) -> str | None:
 # Thousands grouped by comma, dot-free space, thin/no-break space or apostrophe; optional cents.
 _GROUPED = re.compile(r"^\d{1,3}(?:([,\s\u00a0\u202f'])\d{3})(?:\1\d{3})*(?:\.\d{2})?$")
 _PLAIN = re.compile(r"^\d+(?:\.\d{2})?$")
+_DOTTED = re.compile(r"^\d{1,3}(?:[.,]\d{3})*\.\d{3}(?:[.,]\d{3})*$")
 _SUFFIX = re.compile(r"^(\d+(?:\.\d+)?)\s*(k|m|mm|mil|million|thousand)$", re.IGNORECASE)
 _SUFFIX_MULT = {"k": 1_000, "thousand": 1_000, "m": 1_000_000, "mm": 1_000_000, "mil": 1_000_000,
                 "million": 1_000_000}
 
 
-def parse_amount(text: str | None) -> int | None:
-    """Whole dollars from "$1,000,000", "1 000 000", "1,000,000.00", "$1M"; None when ambiguous."""
+def parse_amount(text: str | None, misread_commas: bool = False) -> int | None:
+    """Whole dollars from "$1,000,000", "1 000 000", "1,000,000.00", "$1M"; None when ambiguous.
+
+    With `misread_commas` (OCR), "2.000.000" and "1,000.000" are a scan's commas read as dots.
+    """
     if not text:
         return None
     s = text.strip().replace("US$", "").replace("USD", "").strip()
@@ -87,6 +91,9 @@ def parse_amount(text: str | None) -> int | None:
         return None
     if not s:
         return None
+    if misread_commas and _DOTTED.match(s):
+        # A dot before three digits is no decimal point in dollars (cents print two digits).
+        return int(re.sub(r"\D", "", s))
     if _GROUPED.match(s) or _PLAIN.match(s):
         whole = s.split(".")[0] if "." in s and len(s.split(".")[-1]) == 2 else s
         digits = re.sub(r"\D", "", whole)
@@ -136,7 +143,13 @@ def normalize_name(text: str | None) -> str | None:
     """A party's name with spaces collapsed and stray separators trimmed; None when empty."""
     if not text:
         return None
-    t = " ".join(text.split()).strip(" ,;:")
+    words = text.split()
+    # Tokens of punctuation alone at either end ("= = = Janes Nakamura") are specks or rule ends.
+    while words and not any(ch.isalnum() for ch in words[0]):
+        words.pop(0)
+    while words and not any(ch.isalnum() for ch in words[-1]):
+        words.pop()
+    t = " ".join(words).strip(" ,;:")
     return t or None
 
 

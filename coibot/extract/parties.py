@@ -14,6 +14,8 @@ _EMAIL = re.compile(r"[\w.+'-]+@[\w-]+(?:\.[\w-]+)+")
 # agency variants print them inside the producer block).
 _CONTACT_LINE = re.compile(r"^(phone|ph|tel|telephone|fax|e-?mail|contact)\b[\s.:#]*", re.IGNORECASE)
 _FOOTER = re.compile(r"^(acord\s*25|©|\(c\)|the acord name)", re.IGNORECASE)
+# The form's own headings right below the party blocks (folded).
+_NEXT_SECTION = re.compile(r"^coverages|certificatenumber|thepoliciesbelowhave|^revisionnumber")
 _PHONE = re.compile(r"\(?\d{3}\)?[\s.\-]*\d{3}[\s.\-]*\d{4}(?:\s*(?:ext\.?|x)\s*\d+)?", re.IGNORECASE)
 
 
@@ -48,6 +50,8 @@ def read_party(page: Page, label: Box | None, warnings: list[str], what: str) ->
     extra: dict[str, Any] = {}
     for ln in lines:
         text = ln.text.strip()
+        if _NEXT_SECTION.search(fold(text)):
+            break  # a scan's lost ruling line: the form's next section is no part of the block
         m = _CONTACT_LINE.match(text)
         if m:
             email = _EMAIL.search(text)

@@ -14,10 +14,11 @@ from coibot.extract.words import Word
 
 log = logging.getLogger(__name__)
 
-ReadKind = Literal["date", "amount", "code", "digits", "letter", "text", "checkbox"]
+ReadKind = Literal["date", "amount", "code", "digits", "letter", "flag", "text", "checkbox"]
 _WHITELIST: dict[str, str] = {
     "digits": "0123456789",
     "letter": "ABCDEF",  # an INSR LTR cell names an insurer A-F
+    "flag": "YNX",  # an ADDL INSD / SUBR WVD cell
     "date": "0123456789/-.",
     "amount": "0123456789,$.",
     "code": "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ-/.",
@@ -61,8 +62,8 @@ def reread(page: PageImage, box: Box, kind: ReadKind = "text") -> Word | None:
     """
     if kind == "checkbox":
         return _checkbox(page, box)
-    if kind == "letter":
-        return _letter(page, box)
+    if kind in ("letter", "flag"):
+        return _glyph(page, box, _WHITELIST[kind])
     s = page.dpi / 72.0
     pad = 2.0
     x0, top, x1, bottom = box
@@ -110,9 +111,9 @@ def _checkbox(page: PageImage, box: Box) -> Word | None:
     return Word(text="X" if state else "", x0=x0, top=top, x1=x1, bottom=bottom, conf=0.9)
 
 
-def _letter(page: PageImage, box: Box) -> Word | None:
-    """The one letter in a cell (INSR LTR), read alone: the cell's ruling lines and specks, which
-    a line read takes for characters, are left out of the crop."""
+def _glyph(page: PageImage, box: Box, allowed: str) -> Word | None:
+    """The one letter in a cell (INSR LTR, ADDL INSD), read alone as one of `allowed`: the cell's
+    ruling lines and specks, which a line read takes for characters, are left out of the crop."""
     s = page.dpi / 72.0
     x0, top, x1, bottom = box
     px = (max(0, round(x0 * s)), max(0, round(top * s)),
@@ -139,12 +140,12 @@ def _letter(page: PageImage, box: Box) -> Word | None:
     for i in range(3):
         canvas.paste(ink, (20 + i * (ink.width + gap), 20))
     # (A serif C reads as a small c; the column prints capitals only.)
-    letters = _WHITELIST["letter"] + _WHITELIST["letter"].lower()
+    letters = allowed + allowed.lower()
     data = tesseract.image_to_data(canvas, 8, {"tessedit_char_whitelist": letters},
                                    timeout=20, dpi=page.dpi * factor)
     text = "".join(w.text for w in tesseract.table_words(data, 1.0)).upper()
     conf = min((w.conf for w in tesseract.table_words(data, 1.0)), default=0.0)
-    log.debug("re-read letter at %s: %r (conf %.2f)", box, text, conf)
+    log.debug("re-read a glyph of %s at %s: %r (conf %.2f)", allowed, box, text, conf)
     if len(text) != 3 or len(set(text)) != 1:
         return None
     return Word(text=text[0], x0=x0, top=top, x1=x1, bottom=bottom, conf=conf)

@@ -58,6 +58,18 @@ def test_ambiguous_amounts_are_none(text: str) -> None:
 
 
 @pytest.mark.parametrize(("text", "want"), [
+    ("2.000.000", 2_000_000), ("1,000.000", 1_000_000), ("10.000", 10_000), ("1,000,000.00", 1_000_000),
+])
+def test_commas_a_scan_read_as_dots(text: str, want: int) -> None:
+    assert parse_amount(text, misread_commas=True) == want
+
+
+@pytest.mark.parametrize("text", ["1.5", "12.3456", "1.000.00", "12,34"])
+def test_dots_that_are_no_misread_commas_stay_ambiguous(text: str) -> None:
+    assert parse_amount(text, misread_commas=True) is None
+
+
+@pytest.mark.parametrize(("text", "want"), [
     ("337.555.0139", "(337) 555-0139"), ("(313)775-8809", "(313) 775-8809"),
     ("289-555-0128", "(289) 555-0128"),
     ("1-800-555-0100", "(800) 555-0100"), ("214 555 0100 ext. 12", "(214) 555-0100 x12"),
@@ -72,6 +84,10 @@ def test_address_name_and_label() -> None:
         "4117 Washington Blvd, Suite 1450, Fresno, CA 93721")
     assert normalize_name("  Acme   Roofing, LLC ; ") == "Acme Roofing, LLC"
     assert normalize_name("  ") is None
+    # A scan's specks and rule ends beside a name are no part of it.
+    assert normalize_name("= = = Janes Nakamura —") == "Janes Nakamura"
+    assert normalize_name("Smith & Sons") == "Smith & Sons"
+    assert normalize_name("= =") is None
     assert label_key("Each Claim") == "each_claim"
     assert label_key("Per Occurrence / Aggregate") == "per_occurrence_aggregate"
     assert label_key("E&O Limit") == "e_and_o_limit"

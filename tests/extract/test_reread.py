@@ -25,11 +25,16 @@ def _font(size: int) -> ImageFont.FreeTypeFont | ImageFont.ImageFont:
 def page() -> PageImage:
     """An INSR LTR column (ruled at 30 and 47.6 pt) with a light serif C in one row and nothing in
     the next, and two checkboxes, one marked."""
-    img = Image.new("L", (round(250 * _S), round(120 * _S)), 255)
+    img = Image.new("L", (round(250 * _S), round(120 * _S)), 255)  # 250 x 120 pt
     d = ImageDraw.Draw(img)
     for x in (30.0, 47.6):
         d.line((x * _S, 0, x * _S, img.height), fill=0, width=3)
     d.text((35 * _S, 20 * _S), "C", fill=110, font=_font(round(8 * _S)))
+    # ADDL INSD and SUBR WVD cells (ruled at 182.3, 198.8 and 216.6 pt), a Y in each.
+    for x in (182.3, 198.8, 216.6):
+        d.line((x * _S, 0, x * _S, img.height), fill=0, width=3)
+    for x in (187.0, 204.0):
+        d.text((x * _S, 60 * _S), "Y", fill=60, font=_font(round(8 * _S)))
     for x0, marked in ((100.0, True), (140.0, False)):
         box = (x0 * _S, 20 * _S, (x0 + 7.5) * _S, 27.5 * _S)
         d.rectangle(box, outline=0, width=3)
@@ -54,3 +59,10 @@ def test_checkbox_judged_from_pixels(page: PageImage) -> None:
     assert marked is not None and marked.text == "X"
     assert empty is not None and empty.text == ""
     assert reread.reread(page, (170.0, 17.0, 190.0, 31.0), "checkbox") is None  # no box there
+
+
+def test_a_flag_letter_is_read_in_its_own_cell(page: PageImage) -> None:
+    # A page pass reads "Y | Y" across the rule as one word ("VAY."); each cell alone is a Y.
+    for x0, x1 in ((182.3, 198.8), (198.8, 216.6)):
+        word = reread.reread(page, (x0, 55.0, x1, 75.0), "flag")
+        assert word is not None and word.text == "Y"

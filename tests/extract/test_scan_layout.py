@@ -6,7 +6,7 @@ Pages are built word by word (no Tesseract), so each test states the misreading 
 from __future__ import annotations
 
 from coibot.extract import coverage_table
-from coibot.extract.acord25 import read_acord25
+from coibot.extract.acord25 import is_acord25, read_acord25
 from coibot.extract.layout import Box, Page, marked_before
 from coibot.extract.limits_table import key_for, read_limits
 from coibot.extract.words import PageWords, Rule, Word
@@ -33,11 +33,12 @@ _INSURER_NAMES = ["Prairie Fire Casualty Co.", "Red Cedar Specialty Co.", "Sierr
 
 
 def test_insurer_labels_misread_or_without_their_i_are_known_by_their_place() -> None:
-    # "NSURERA:" lost its I, "INSURER 6:" read B as 6, "INSURERS" read C as S, "INSURER o" D as o.
-    labels = ["NSURERA:", "INSURER 6:", "INSURERS", "INSURER o", "INSURER E", "INSURER F"]
-    lines = [("INSURER(S) AFFORDING COVERAGE", 370, 146), ("NAIC #", 546, 146)]
-    for i, label in enumerate(labels):
-        y = 157 + 11 * i
+    # "NSURERA:" lost its I, "INSURER 6:" read B as 6, "INSURER o" D as o (scan_009's reading).
+    labels = ["NSURERA:", "INSURER 6:", "NSURERC:", "INSURER o", "INSURER E", "INSURER F"]
+    lines = [("THE ISSUING INSURER(S), THE AUTHORIZED", 254, 67),  # the disclaimer: no label
+             ("INSURER(S) AFFORDING COVERAGE", 370, 146), ("NAIC #", 546, 146)]
+    # As unevenly spaced as a scan's rows read (9.7 to 12.4 pt apart).
+    for i, (label, y) in enumerate(zip(labels, (162.0, 172.1, 184.1, 194.2, 206.2, 216.2), strict=True)):
         lines.append((label, 308, y))
         if i < 3:
             lines += [(_INSURER_NAMES[i], 347, y), (f"{23117 + i}", 541, y)]
@@ -83,6 +84,11 @@ def test_coverage_headings_misread_by_a_letter_still_name_the_coverage() -> None
     # A short text is contained in many headings: it names none.
     assert coverage_table._kind("auto", ocr=True) is None
     assert coverage_table._kind("inlandmarine", ocr=True) is None
+    # A heading garbled past recognition: the block's own options tell it.
+    words = ["umereita", "was", "occur", "excess", "uas", "aaimsmape", "veo", "retention"]
+    assert coverage_table._kind("".join(words), ocr=True, type_words=words) == "umbrella"
+    assert coverage_table._kind("professionalliabilityoccurrence", ocr=True,
+                                type_words=["professional", "liability", "occurrence"]) is None
 
 
 def test_limit_labels_misread_by_a_letter_are_known_when_unambiguous() -> None:
@@ -122,3 +128,95 @@ def test_a_mark_is_neither_part_of_a_label_nor_a_mark_across_a_ruling_line() -> 
     assert umb is not None and umb.x0 == 60 and exc is not None
     assert marked_before(page, umb) is True
     assert marked_before(page, exc) is False
+
+
+def test_an_acord_page_whose_insurer_labels_lost_their_i_is_still_recognised() -> None:
+    common = [("CERTIFICATE OF LIABILITY INSURANCE", 132, 38), ("PRODUCER", 29, 112),
+              ("POLICY NUMBER", 256, 254), ("CERTIFICATE HOLDER", 32, 680)]
+    insurers = [("NSURERA:", 308, 161), ("NSURERB:", 308, 171)]
+    assert is_acord25(_page([*common, *insurers]))
+    assert not is_acord25(_page([*common, insurers[0]]))
+
+
+def _table_page(exp_heading: str = "POLICY EXP", number: str = "CGL-1234567") -> PageWords:
+    return _page([
+        ("TYPE OF INSURANCE", 85, 252.7), ("POLICY NUMBER", 249, 252.7), ("POLICY EFF", 331, 252.7),
+        (exp_heading, 381, 252.7), ("LIMITS", 493, 252.7),
+        ("COMMERCIAL GENERAL LIABILITY", 60, 278), (number, 218, 278), ("05/22/2026", 333, 278),
+        ("05/22/2027", 382, 278), ("EACH OCCURRENCE", 425, 278), ("$1,000,000", 536, 278),
+    ], rules=[Rule(x, 250.0, x + 0.5, 350.0) for x in (30.0, 47.6, 182.0, 216.6, 337.5, 380.0, 422.8, 582.0)])
+
+
+def test_a_misread_policy_exp_heading_is_the_column_between_eff_and_limits() -> None:
+    (gl,) = read_acord25(_table_page(exp_heading="POUCYEXe"))["policies"]
+    assert (gl["policy_number"], gl["effective_date"], gl["expiration_date"]) == (
+        "CGL-1234567", "2026-05-22", "2027-05-22")
+    assert gl["limits"] == {"each_occurrence": 1_000_000}
+
+
+def test_dollar_signs_and_commas_a_scan_misread() -> None:
+    # The "$" at the left of the amount's cell read as "5", and commas read as dots.
+    words = [*_line("EACH OCCURRENCE", 421, 266), Word("5", 510, 266, 514, 271, 0.8),
+             Word("2.000.000", 532, 266, 577, 271, 0.7),
+             *_line("GENERAL AGGREGATE", 421, 300), Word("$s", 508, 300, 515, 305, 0.3),
+             Word("4,000.000", 536, 300, 577, 305, 0.7)]
+    pw = PageWords(number=1, width=612.0, height=792.0, method="ocr", words=words)
+    limits, _, _ = read_limits(Page(pw), Box(419, 260, 582, 320), "general_liability")
+    assert limits == {"each_occurrence": 2_000_000, "general_aggregate": 4_000_000}
+
+
+def test_the_coverages_heading_ends_the_insured_block_when_its_rule_is_lost() -> None:
+    lines = [("INSURED", 30, 157), ("Redstone Concrete Works, Inc.", 51, 171), ("9899 Main Street", 50, 181),
+             ("Richmond, VA 23219", 51, 191), ("COVERAGES CERTIFICATE NUMBER: 3281", 32, 227),
+             ("THE POLICIES BELOW HAVE BEEN ISSUED TO THE INSURED", 35, 238)]
+    draft = read_acord25(_page(lines))
+    assert draft["insured"] == {"name": "Redstone Concrete Works, Inc.",
+                                "address": "9899 Main Street, Richmond, VA 23219"}
+
+
+def test_a_date_whose_slashes_the_scan_lost() -> None:
+    words = [Word("05", 379.2, 431.0, 385.4, 435.4, 0.96), Word("29", 391.2, 430.8, 397.4, 435.1, 0.96),
+             Word("2026", 403.2, 426.7, 421.4, 435.4, 0.43)]
+    assert "05/29/2026" in coverage_table.date_candidates(words)
+    # Far apart, the same numbers are no date.
+    apart = [words[0], Word("29", 420.0, 430.8, 426.2, 435.1, 0.96), Word("2026", 470.0, 426.7, 488.2, 435.4)]
+    assert not any("/" in t for t in coverage_table.date_candidates(apart))
+
+
+def test_per_statute_misread_still_carries_its_mark() -> None:
+    words = [Word("X", 421.7, 451.9, 429.6, 459.8, 0.9), Word("Starure", 432.5, 451.2, 454.6, 460.3, 0.0),
+             *_line("E.L. EACH ACCIDENT", 421.4, 463.7)]
+    page = Page(PageWords(number=1, width=612.0, height=792.0, method="ocr", words=words))
+    assert coverage_table._statutory(page, Box(420, 440, 582, 480)) is True
+    unmarked = Page(PageWords(number=1, width=612.0, height=792.0, method="ocr", words=words[1:]))
+    assert coverage_table._statutory(unmarked, Box(420, 440, 582, 480)) is False
+
+
+def test_specks_at_a_policy_numbers_ends_and_a_dash_read_as_a_tilde() -> None:
+    (gl,) = read_acord25(_table_page(number="‘GL~2026-32427|"))["policies"]
+    assert gl["policy_number"] == "GL-2026-32427"
+
+
+def test_an_amount_that_is_not_round_is_read_again_or_left_out() -> None:
+    words = [*_line("Each Claim", 423, 499), Word("2,000,060", 462, 499, 488, 503, 0.92),
+             *_line("Aggregate", 498, 499), Word("2,000,000", 534, 499, 560, 503, 0.77)]
+    page = Page(PageWords(number=1, width=612.0, height=792.0, method="ocr", words=words))
+    box = Box(420, 490, 582, 510)
+    limits, _, warnings = read_limits(page, box, "other")
+    assert limits == {"aggregate": 2_000_000}
+    assert any("not a round amount" in w for w in warnings)
+
+    def again(b: Box, kind: str) -> Word | None:
+        return Word("$2,000,000", b.x0, b.top, b.x1, b.bottom, 0.9) if kind == "amount" else None
+
+    limits, _, _ = read_limits(page, box, "other", again)
+    assert limits == {"each_claim": 2_000_000, "aggregate": 2_000_000}
+
+
+def test_a_garbled_other_label_is_the_common_one_it_is_near_or_none() -> None:
+    words = [Word("Each", 423, 499, 434, 503, 0.95), Word("Slain", 440, 499, 452, 503, 0.0),
+             Word("$1,000,000", 458, 499, 490, 503, 0.9),
+             Word("Qxvbn", 498, 499, 520, 503, 0.2), Word("$2,000,000", 534, 499, 560, 503, 0.9)]
+    page = Page(PageWords(number=1, width=612.0, height=792.0, method="ocr", words=words))
+    limits, _, _ = read_limits(page, Box(420, 490, 582, 510), "other")
+    assert limits == {"each_claim": 1_000_000}
