@@ -138,7 +138,35 @@ def _table(d: Draft) -> _Table | None:
             bands.append((sep[-1], bottom))
     else:
         bands = _bands_from_headings(page, cols, top, bottom)
+    if page.ocr:
+        bands = [part for band in bands for part in _split_band(page, cols, band)]
     return _Table(cols=cols, top=top, bottom=bottom, bands=bands)
+
+
+# Policy numbers further apart than this in one block are two blocks whose dividing rule the scan
+# lost (several policies of one block print on consecutive lines).
+_BLOCK_APART = 40.0
+
+
+def _split_band(page: Page, cols: dict[str, tuple[float, float]],
+                band: tuple[float, float]) -> list[tuple[float, float]]:
+    """A block holding two policy numbers far apart split at the widest gap between the type
+    column's lines between them."""
+    top, bottom = band
+    nx0, nx1 = cols["number"]
+    numbers = [ln.box for ln in page.lines_in(Box(nx0, top, nx1, bottom))
+               if sum(ch.isdigit() for ch in ln.text) >= 3]
+    tx0, tx1 = cols.get("type", (nx0 - 1, nx0))
+    types = [ln.box for ln in page.lines_in(Box(tx0, top, tx1, bottom))]
+    for a, b in itertools.pairwise(numbers):
+        if b.top - a.bottom < _BLOCK_APART:
+            continue
+        between = [t for t in types if a.top - 2 <= t.cy <= b.top]
+        gaps = [(d.top - c.bottom, (c.bottom + d.top) / 2) for c, d in itertools.pairwise(between)]
+        if gaps and max(gaps)[0] > 10:
+            cut = max(gaps)[1]
+            return [(top, cut), *_split_band(page, cols, (cut, bottom))]
+    return [band]
 
 
 def _exp_heading(page: Page, hdr: dict[str, Box]) -> None:
@@ -558,11 +586,11 @@ def _statutory(page: Page, limits_box: Box, d: Draft | None = None) -> bool:
         line = [w for w in page.words_in(limits_box)
                 if abs((w.top + w.bottom) / 2 - (statu[0].top + statu[0].bottom) / 2) < 2
                 and w.x1 <= statu[0].x1 and not is_mark(w)]
-        label = box_of(line) if line else box_of(statu[:1])
-        # "WC STATU-TORY LIMITS" prints "WC" first: the mark sits before the whole label.
-        left = [w for w in line if w.x1 <= statu[0].x0 + 0.5 and statu[0].x0 - w.x1 < 6]
-        if left:
-            label = box_of([*left, statu[0]])
+        # "WC STATU-TORY LIMITS" prints "WC" first: the mark sits before the whole label. Other
+        # ink read on the line (a tick read as "Vv)") is no part of the label.
+        left = [w for w in line if fold(w.text) == "wc" and w.x1 <= statu[0].x0 + 0.5
+                and statu[0].x0 - w.x1 < 6]
+        label = box_of([*left, statu[0]])
         # A two-line label ("PER" / "STATUTE", "WC STATU-" / "TORY LIMITS"): the box is centred
         # on both lines.
         beside = [w for w in page.words_in(limits_box) if abs(w.x0 - label.x0) < 3 and not is_mark(w)]

@@ -104,7 +104,10 @@ def _checkbox(page: PageImage, box: Box) -> Word | None:
           min(page.image.width, round(x1 * s)), min(page.image.height, round(bottom * s)))
     if px[2] - px[0] < 4 or px[3] - px[1] < 4:
         return None
-    state = marks.checkbox_in(images.ink_mask(page.image.crop(px)), page.dpi)
+    crop = page.image.crop(px)
+    # A column's rule beside the box would make one tall cluster of the two.
+    horizontal, vertical = images.find_rules(images.ink_mask(crop), page.dpi)
+    state = marks.checkbox_in(images.ink_mask(images.erase_boxes(crop, horizontal + vertical)), page.dpi)
     log.debug("checkbox at %s: %s", box, state)
     if state is None:
         return None

@@ -35,7 +35,9 @@ def page() -> PageImage:
         d.line((x * _S, 0, x * _S, img.height), fill=0, width=3)
     for x in (187.0, 204.0):
         d.text((x * _S, 60 * _S), "Y", fill=60, font=_font(round(8 * _S)))
-    for x0, marked in ((100.0, True), (140.0, False)):
+    # A column's rule 0.6 pt left of a third box (marked), PER STATUTE's place.
+    d.line((170.0 * _S, 5 * _S, 170.0 * _S, 50 * _S), fill=0, width=3)
+    for x0, marked in ((100.0, True), (140.0, False), (170.6, True)):
         box = (x0 * _S, 20 * _S, (x0 + 7.5) * _S, 27.5 * _S)
         d.rectangle(box, outline=0, width=3)
         if marked:
@@ -58,7 +60,9 @@ def test_checkbox_judged_from_pixels(page: PageImage) -> None:
     empty = reread.reread(page, (136.0, 17.0, 150.0, 31.0), "checkbox")
     assert marked is not None and marked.text == "X"
     assert empty is not None and empty.text == ""
-    assert reread.reread(page, (170.0, 17.0, 190.0, 31.0), "checkbox") is None  # no box there
+    assert reread.reread(page, (115.0, 17.0, 135.0, 31.0), "checkbox") is None  # no box there
+    beside_rule = reread.reread(page, (160.0, 12.0, 180.0, 36.0), "checkbox")
+    assert beside_rule is not None and beside_rule.text == "X"
 
 
 def test_a_flag_letter_is_read_in_its_own_cell(page: PageImage) -> None:

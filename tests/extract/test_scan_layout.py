@@ -220,3 +220,38 @@ def test_a_garbled_other_label_is_the_common_one_it_is_near_or_none() -> None:
     page = Page(PageWords(number=1, width=612.0, height=792.0, method="ocr", words=words))
     limits, _, _ = read_limits(page, Box(420, 490, 582, 510), "other")
     assert limits == {"each_claim": 1_000_000}
+
+
+def test_a_block_rule_the_scan_lost_is_found_between_two_distant_policy_numbers() -> None:
+    cols = (30.0, 47.6, 182.0, 216.6, 337.5, 380.0, 422.8, 582.0)
+    rules = [Rule(x, 250.0, x + 0.5, 460.0) for x in cols]
+    rules += [Rule(30.0, y, 582.0, y + 0.5) for y in (265.0, 346.5, 450.0)]  # none at 415
+    page = _page([
+        ("TYPE OF INSURANCE", 85, 252.7), ("POLICY NUMBER", 249, 252.7), ("POLICY EFF", 339, 252.7),
+        ("POLICY EXP", 384, 252.7), ("LIMITS", 493, 252.7),
+        ("COMMERCIAL GENERAL LIABILITY", 60, 278), ("CGL-1234567", 218, 278),
+        ("AUTOMOBILE LIABILITY", 50, 350), ("ANY AUTO", 60, 361), ("JTM-998-826479", 222, 361),
+        ("HIRED AUTOS ONLY", 60, 387), ("COMBINED SINGLE LIMIT", 425, 350), ("$500,000", 540, 350),
+        ("UMBRELLA LIAB", 60, 419), ("OCCUR", 134, 419), ("EXCESS LIAB", 60, 430),
+        ("XS9477266", 222, 430), ("11/23/2025", 340, 430), ("11/23/2026", 382, 430),
+        ("EACH OCCURRENCE", 425, 418), ("$2,000,000", 536, 418),
+    ], rules=rules)
+    got = [(p["coverage"], p["policy_number"], p["effective_date"]) for p in read_acord25(page)["policies"]]
+    assert got == [("general_liability", "CGL-1234567", None),
+                   ("automobile_liability", "JTM-998-826479", None),
+                   ("umbrella_liability", "XS9477266", "2025-11-23")]
+
+
+def test_a_tick_read_as_letters_is_no_part_of_the_statute_label() -> None:
+    # "Vv)" (the tick) on STATUTE's line: the box is looked for left of PER STATUTE, not of it.
+    words = [*_line("PER", 434.2, 451.2, h=4), Word("Vv)", 424.3, 454.1, 430.3, 459.1, 0.2),
+             *_line("STATUTE", 434.2, 456.5, h=4)]
+    page = Page(PageWords(number=1, width=612.0, height=792.0, method="ocr", words=words))
+    seen: list[tuple[float, float, float, float]] = []
+
+    def again(box: tuple[float, float, float, float], kind: str) -> Word | None:
+        seen.append(box)
+        return Word("X", *box, 0.9) if kind == "checkbox" and box[2] <= 434.2 and box[2] > 430.3 else None
+
+    draft = coverage_table.Draft(page, reread=again)
+    assert coverage_table._statutory(page, Box(420, 440, 582, 480), draft) is True
