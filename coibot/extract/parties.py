@@ -129,6 +129,14 @@ def read_contact(page: Page, warnings: list[str], producer: Box | None = None) -
     return out
 
 
+def _value_start(words: list[Word], i: int) -> float:
+    """Where the value holding words[i] starts: "certs" "@agency.com" is one e-mail in two words."""
+    w = words[i]
+    if w.text.startswith("@") and i > 0 and w.x0 - words[i - 1].x1 < 5:
+        return words[i - 1].x0
+    return w.x0
+
+
 def _contact_by_shape(page: Page, producer: Box, out: dict[str, Any]) -> None:
     """On a scan whose small labels were lost: the contact cells' values known by their shape.
 
@@ -149,7 +157,9 @@ def _contact_by_shape(page: Page, producer: Box, out: dict[str, Any]) -> None:
         elif out["phone"] is None and (m := _PHONE.search(text)):
             out["phone"] = format_phone(m.group(0))
     # The values start at one x (right of the small labels): what lies left of it is a label.
-    starts = [w.x0 for ln in lines for w in ln.words if "@" in w.text or _PHONE.search(w.text)]
+    starts = [_value_start(ln.words, i) for ln in lines for i, w in enumerate(ln.words)
+              if "@" in w.text or _PHONE.search(w.text)
+              or (i + 1 < len(ln.words) and _PHONE.search(f"{w.text} {ln.words[i + 1].text}"))]
     value_x = min(starts) - 2 if starts else left
     first = lines[0] if lines else None
     if out["contact_name"] is None and first is not None and abs(first.box.cy - producer.cy) < 6:

@@ -255,3 +255,22 @@ def test_a_tick_read_as_letters_is_no_part_of_the_statute_label() -> None:
 
     draft = coverage_table.Draft(page, reread=again)
     assert coverage_table._statutory(page, Box(420, 440, 582, 480), draft) is True
+
+
+def test_contact_name_without_its_label_is_known_by_where_the_values_start() -> None:
+    # CONTACT NAME lost; the e-mail printed as "certs" "@meridianrisk.com", the phone in two words.
+    words = [*_line("PRODUCER", 30, 112), *_line("Meridian Insurance Agency, Inc.", 37, 125),
+             *_line("4881 Lakeview Avenue", 37, 134), *_line("Madison, WI 53703", 37, 143),
+             Word("Aisha", 348.2, 116.6, 370.1, 123.4, 0.96),
+             Word("Moreno", 373.4, 116.6, 403.2, 123.4, 0.96),
+             *_line("PHONE", 308.4, 127.2), Word("(392)", 348.7, 127.7, 368.4, 135.6, 0.96),
+             Word("555-0135", 372.0, 127.7, 409.2, 134.4, 0.97), *_line("FAX", 472, 127.2),
+             Word("434-555-0176", 501.8, 127.7, 557.5, 134.4, 0.97), *_line("(AIC. No. Ext):", 308, 132.2),
+             Word("certs", 348.2, 138.0, 375.4, 145.4, 0.93),
+             Word("@meridianrisk.com", 377.0, 138.5, 444.2, 145.2),
+             *_line("E-MAIL", 308.2, 138.2), *_line("ADDRESS:", 308.2, 143.3),
+             *_line("INSURER(S) AFFORDING COVERAGE", 370, 150)]
+    rules = [Rule(305.0, 105.0, 305.5, 230.0), Rule(30.0, 105.0, 582.0, 105.5)]
+    draft = read_acord25(PageWords(1, 612.0, 792.0, "ocr", words=words, rules=rules))
+    assert draft["producer"]["contact_name"] == "Aisha Moreno"
+    assert draft["producer"]["email"] == "certs@meridianrisk.com"
