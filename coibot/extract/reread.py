@@ -64,18 +64,10 @@ def reread(page: PageImage, box: Box, kind: ReadKind = "text") -> Word | None:
         return _checkbox(page, box)
     if kind in ("letter", "flag"):
         return _glyph(page, box, _WHITELIST[kind])
-    s = page.dpi / 72.0
-    pad = 2.0
     x0, top, x1, bottom = box
-    px = (
-        max(0, round((x0 - pad) * s)),
-        max(0, round((top - pad) * s)),
-        min(page.image.width, round((x1 + pad) * s)),
-        min(page.image.height, round((bottom + pad) * s)),
-    )
-    if px[2] - px[0] < 4 or px[3] - px[1] < 4:
+    crop = _crop(page, box, pad=2.0)
+    if crop is None:
         return None
-    crop = page.image.crop(px)
     horizontal, vertical = images.find_rules(images.ink_mask(crop), page.dpi)
     crop = images.erase_boxes(crop, horizontal + vertical)
     factor = max(1.0, min(4.0, _REREAD_HEIGHT_PX * 1.6 / max(crop.height, 1)))
@@ -98,13 +90,10 @@ def reread(page: PageImage, box: Box, kind: ReadKind = "text") -> Word | None:
 
 
 def _checkbox(page: PageImage, box: Box) -> Word | None:
-    s = page.dpi / 72.0
     x0, top, x1, bottom = box
-    px = (max(0, round(x0 * s)), max(0, round(top * s)),
-          min(page.image.width, round(x1 * s)), min(page.image.height, round(bottom * s)))
-    if px[2] - px[0] < 4 or px[3] - px[1] < 4:
+    crop = _crop(page, box)
+    if crop is None:
         return None
-    crop = page.image.crop(px)
     # A column's rule beside the box would make one tall cluster of the two.
     horizontal, vertical = images.find_rules(images.ink_mask(crop), page.dpi)
     state = marks.checkbox_in(images.ink_mask(images.erase_boxes(crop, horizontal + vertical)), page.dpi)
@@ -117,13 +106,10 @@ def _checkbox(page: PageImage, box: Box) -> Word | None:
 def _glyph(page: PageImage, box: Box, allowed: str) -> Word | None:
     """The one letter in a cell (INSR LTR, ADDL INSD), read alone as one of `allowed`: the cell's
     ruling lines and specks, which a line read takes for characters, are left out of the crop."""
-    s = page.dpi / 72.0
     x0, top, x1, bottom = box
-    px = (max(0, round(x0 * s)), max(0, round(top * s)),
-          min(page.image.width, round(x1 * s)), min(page.image.height, round(bottom * s)))
-    if px[2] - px[0] < 4 or px[3] - px[1] < 4:
+    crop = _crop(page, box)
+    if crop is None:
         return None
-    crop = page.image.crop(px)
     glyphs = marks.glyphs_in(images.ink_mask(crop), page.dpi)
     if not glyphs:
         return None
@@ -152,3 +138,18 @@ def _glyph(page: PageImage, box: Box, allowed: str) -> Word | None:
     if len(text) != 3 or len(set(text)) != 1:
         return None
     return Word(text=text[0], x0=x0, top=top, x1=x1, bottom=bottom, conf=conf)
+
+
+def _crop(page: PageImage, box: Box, pad: float = 0.0) -> Image.Image | None:
+    """The page's pixels under `box` (points) widened by `pad` points; None when under 4 pixels a side."""
+    s = page.dpi / 72.0
+    x0, top, x1, bottom = box
+    px = (
+        max(0, round((x0 - pad) * s)),
+        max(0, round((top - pad) * s)),
+        min(page.image.width, round((x1 + pad) * s)),
+        min(page.image.height, round((bottom + pad) * s)),
+    )
+    if px[2] - px[0] < 4 or px[3] - px[1] < 4:
+        return None
+    return page.image.crop(px)
