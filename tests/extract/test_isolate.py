@@ -56,18 +56,9 @@ def test_missing_file(tmp_path: Path) -> None:
     assert err.value.code == "unreadable_file"
 
 
-def test_timeout_kills_the_child_and_its_tesseract(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_timeout_kills_the_child_and_its_tesseract(started: list[subprocess.Popen[Any]]) -> None:
     if shutil.which("tesseract") is None:
         pytest.skip("tesseract is not installed")
-    started: list[subprocess.Popen[Any]] = []
-    real_popen = subprocess.Popen
-
-    def spy(*args: Any, **kwargs: Any) -> subprocess.Popen[Any]:
-        proc = real_popen(*args, **kwargs)
-        started.append(proc)
-        return proc
-
-    monkeypatch.setattr(isolate.subprocess, "Popen", spy)
     with pytest.raises(ExtractionError) as err:
         extract_isolated(SCAN_JPG, Limits(parse_timeout_seconds=1.5))
     assert err.value.code == "timeout"
