@@ -114,8 +114,12 @@ def _table(d: Draft) -> _Table | None:
         before = hdr.get("exp") or (hdr.get("eff") if page.ocr else None)
         if first is not None and before is not None and first.x0 > before.x1:
             hdr["limits"] = Box(first.x0, type_lbl.top, first.x0 + 20, type_lbl.bottom)
+    if page.ocr and ("eff" not in hdr or "exp" not in hdr) and "number" in hdr and "limits" in hdr:
+        _date_cells(page, hdr, type_lbl)
     if page.ocr and "exp" not in hdr and "eff" in hdr and "limits" in hdr:
         _exp_heading(page, hdr)
+    if page.ocr and "eff" not in hdr and "number" in hdr and "exp" in hdr:
+        _eff_heading(page, hdr, band)
     missing = [k for k in ("number", "eff", "exp", "limits") if k not in hdr]
     if missing:
         d.warnings.append(f"coverage table columns not found: {', '.join(missing)}")
@@ -180,6 +184,41 @@ def _exp_heading(page: Page, hdr: dict[str, Box]) -> None:
     x1 = xs[1] - 2 if len(xs) > 1 else min(lim.x0 - 8, x0 + eff.x1 - eff.x0)
     if x1 > x0:
         hdr["exp"] = Box(x0, eff.top, x1, eff.bottom)
+
+
+def _date_cells(page: Page, hdr: dict[str, Box], type_lbl: Box) -> None:
+    """Misread POLICY EFF / POLICY EXP headings: the two cells the header's rules make between
+    POLICY NUMBER and LIMITS are theirs, in that order."""
+    num, lim = hdr["number"], hdr["limits"]
+    xs = page.vrules_across(type_lbl.cy - 1, type_lbl.cy + 1, num.x1, lim.x0)
+    cells = [(a, b) for a, b in itertools.pairwise(xs) if b - a >= 20]
+    if len(cells) != 2:
+        return
+    for key, (a, b) in zip(("eff", "exp"), cells, strict=True):
+        found = hdr.get(key)
+        if found is not None and not a <= found.cx <= b:
+            return  # the rules do not make the columns the headings found say
+    for key, (a, b) in zip(("eff", "exp"), cells, strict=True):
+        if key not in hdr:
+            hdr[key] = Box(a + 2, type_lbl.top, b - 2, type_lbl.bottom)
+
+
+def _eff_heading(page: Page, hdr: dict[str, Box], band: Box) -> None:
+    """A misread POLICY EFF heading ("POLICY a"): its column is the one between POLICY NUMBER and
+    POLICY EXP, where a lone POLICY word stands, or bounded by the rules between them."""
+    num, exp = hdr["number"], hdr["exp"]
+    width = exp.x1 - exp.x0
+    if exp.x0 - num.x1 < width:
+        return
+    between = Box(num.x1 + 1, band.top, exp.x0 - 1, band.bottom)
+    policy = [w for w in page.words_in(between) if fold(w.text) == "policy" and abs(w.top - exp.top) < 3]
+    if policy:
+        w = policy[0]
+        hdr["eff"] = Box(w.x0, exp.top, min(w.x0 + width, exp.x0 - 2), exp.bottom)
+        return
+    xs = page.vrules_across(exp.cy - 1, exp.cy + 1, num.x1, exp.x0)
+    if len(xs) >= 2:
+        hdr["eff"] = Box(xs[-2] + 2, exp.top, xs[-1] - 2, exp.bottom)
 
 
 def _columns(page: Page, hdr: dict[str, Box], xs: list[float]) -> dict[str, tuple[float, float]]:
@@ -354,7 +393,8 @@ _KIND_FUZZY = 85.0
 # The printed options of each standard block (its check-box labels and sub-labels): a block whose
 # heading OCR garbled ("umpretta vias") is still known by several of them.
 _BLOCK_WORDS: dict[str, frozenset[str]] = {
-    "general_liability": frozenset({"commercial", "general", "aggregate", "applies", "project", "occur"}),
+    "general_liability": frozenset({"commercial", "general", "aggregate", "applies", "project", "occur",
+                                   "claimsmade"}),
     "automobile_liability": frozenset({"automobile", "owned", "scheduled", "hired", "nonowned"}),
     "umbrella": frozenset({"umbrella", "excess", "retention", "deductible", "claimsmade", "occur"}),
     "workers_compensation": frozenset({"workers", "compensation", "employers", "proprietor", "partner",
@@ -382,12 +422,20 @@ def _kind(type_fold: str, ocr: bool = False, type_words: list[str] | None = None
 
 def _kind_by_options(words: list[str]) -> str | None:
     hits: dict[str, int] = {}
+    founds: dict[str, set[str]] = {}
     for kind, options in _BLOCK_WORDS.items():
         found = {o for o in options for w in words if len(w) >= 5 and ratio(w, o) >= _WORD_FUZZY}
         hits[kind] = len(found)
+        founds[kind] = found
     ranked = sorted(hits.values(), reverse=True)
     if ranked[0] >= _BLOCK_WORD_MIN and ranked[0] > ranked[1]:
         return max(hits, key=lambda k: hits[k])
+    # Two option words, one of them a word no other block prints (DED / RETENTION is only the
+    # umbrella block's), name the block as well: an 'other' coverage's name has neither.
+    for kind, found in founds.items():
+        own = found - set().union(*(o for k, o in _BLOCK_WORDS.items() if k != kind))
+        if len(found) >= 2 and own and len(found) > max(len(f) for k, f in founds.items() if k != kind):
+            return kind
     return None
 
 
@@ -395,7 +443,7 @@ def _umbrella_or_excess(d: Draft, type_box: Box) -> str:
     page = d.page
     umb = page.find_first("UMBRELLA LIAB", type_box) or page.find_first("UMBRELLA", type_box)
     exc = page.find_first("EXCESS LIAB", type_box) or page.find_first("EXCESS", type_box)
-    if page.ocr and (umb is None) != (exc is None):
+    if page.ocr and (umb is None or exc is None):
         # One label garbled ("umpretta vias"): the form prints UMBRELLA LIAB right above EXCESS LIAB.
         umb, exc = _stacked_label(page, type_box, umb, exc)
     umb_marked = bool(umb and marked_before(page, umb))
@@ -421,7 +469,7 @@ def _stacked_label(page: Page, type_box: Box, umb: Box | None,
     EXCESS LIAB (or below UMBRELLA LIAB) that start where the found label starts."""
     found = umb or exc
     if found is None:
-        return umb, exc
+        return _stacked_lines(page, type_box)
     lines = [ln for ln in page.lines_in(type_box) if abs(ln.words[0].x0 - found.x0) < 3
              and not is_mark(ln.words[0])]
     if umb is None:
@@ -433,6 +481,23 @@ def _stacked_label(page: Page, type_box: Box, umb: Box | None,
         if below:
             exc = box_of(below[0].words[:1])
     return umb, exc
+
+
+def _stacked_lines(page: Page, type_box: Box) -> tuple[Box | None, Box | None]:
+    """Both UMBRELLA LIAB and EXCESS LIAB garbled: the block's first two lines, one right above
+    the other and starting at one place, are theirs (their boxes sit before them)."""
+    lines = []
+    for ln in page.lines_in(type_box):
+        words = [w for w in ln.words if not is_mark(w) and fold(w.text)]
+        if words:
+            lines.append(box_of(words[:1]))
+    if len(lines) < 2:
+        return None, None
+    umb, exc = lines[0], lines[1]
+    h = max(umb.height, exc.height)
+    if abs(umb.x0 - exc.x0) < 3 and 0 < exc.cy - umb.cy <= 3.5 * h:
+        return umb, exc
+    return None, None
 
 
 def _policy(d: Draft, table: _Table, kind: str, top: float, bottom: float, rtop: float, rbottom: float,

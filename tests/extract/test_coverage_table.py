@@ -1,0 +1,75 @@
+"""The coverage table on OCR words as a scan gives them: misread headings, lost labels, garbled dates.
+
+Pages are built word by word (no Tesseract), so each test states the misreading it exercises.
+"""
+
+from __future__ import annotations
+
+from coibot.extract.acord25 import read_acord25
+from coibot.extract.words import PageWords, Rule, Word
+
+_H = 5.0
+
+
+def _line(text: str, x: float, y: float, conf: float = 0.9) -> list[Word]:
+    out = []
+    for part in text.split():
+        w = 4.0 * len(part)
+        out.append(Word(part, x, y, x + w, y + _H, conf))
+        x += w + 3.0
+    return out
+
+
+def _page(lines: list[tuple[str, float, float]], rules: list[Rule] | None = None) -> PageWords:
+    words = [w for text, x, y in lines for w in _line(text, x, y)]
+    return PageWords(number=1, width=612.0, height=792.0, method="ocr", words=words, rules=rules or [])
+
+
+_COLS = (30.0, 47.6, 182.0, 216.6, 325.0, 372.5, 418.8, 582.0)
+
+
+def _gl_page(eff: str, exp: str, rules: bool = True) -> PageWords:
+    lines = [("TYPE OF INSURANCE", 89, 254), ("POLICY NUMBER", 253, 254), ("LIMITS", 493, 254),
+             ("COMMERCIAL GENERAL LIABILITY", 60, 278), ("CGL-1234567", 222, 278),
+             ("05/22/2026", 333, 278), ("05/22/2027", 378, 278),
+             ("EACH OCCURRENCE", 425, 278), ("$1,000,000", 536, 278)]
+    if eff:
+        lines.append((eff, 339, 254))
+    if exp:
+        lines.append((exp, 384, 254))
+    return _page(lines, [Rule(x, 250.0, x + 0.5, 350.0) for x in _COLS] if rules else [])
+
+
+def test_a_lost_policy_eff_heading_is_the_lone_policy_word_before_policy_exp() -> None:
+    # "POLICY EFF" read as "POLICY a", no column rules: the lone POLICY word stands over the column.
+    (gl,) = read_acord25(_gl_page("POLICY a", "POLICY EXP", rules=False))["policies"]
+    assert (gl["effective_date"], gl["expiration_date"]) == ("2026-05-22", "2027-05-22")
+    # Without that word and without rules, nothing says where the column is.
+    assert read_acord25(_gl_page("", "POLICY EXP", rules=False))["policies"] == []
+
+
+def test_both_date_headings_lost_are_the_two_cells_the_header_rules_make() -> None:
+    # "POLICY EFF" lost, "POLICY EXP" read as "Y EXP" (not standing alone): the rules tell the cells.
+    (gl,) = read_acord25(_gl_page("", "Y EXP"))["policies"]
+    assert (gl["policy_number"], gl["effective_date"], gl["expiration_date"]) == (
+        "CGL-1234567", "2026-05-22", "2027-05-22")
+    assert read_acord25(_gl_page("", "Y EXP", rules=False))["policies"] == []
+
+
+def _umbrella_page(umb: str, exc: str, marked: str) -> PageWords:
+    lines = [("TYPE OF INSURANCE", 89, 254), ("POLICY NUMBER", 253, 254), ("POLICY EFF", 339, 254),
+             ("POLICY EXP", 384, 254), ("LIMITS", 493, 254),
+             (umb, 60, 420), ("OCCUR", 134, 420), (exc, 60, 431), ("DED RETENTION $", 60, 443),
+             ("UMB 585177-98", 222, 431), ("05/11/2026", 330, 431), ("05/11/2027", 378, 431),
+             ("EACH OCCURRENCE", 425, 420), ("$5,000,000", 536, 420)]
+    lines.append(("X", 50, 420 if marked == "umbrella" else 431))
+    rules = [Rule(x, 250.0, x + 0.5, 460.0) for x in _COLS]
+    rules += [Rule(30.0, y, 582.0, y + 0.5) for y in (265.0, 415.0, 450.0)]
+    return _page(lines, rules)
+
+
+def test_an_umbrella_block_whose_headings_are_garbled_is_known_by_retention_and_its_marks() -> None:
+    (pol,) = read_acord25(_umbrella_page("umereuia vas", "cess uss", "excess"))["policies"]
+    assert (pol["coverage"], pol["policy_number"]) == ("excess_liability", "UMB 585177-98")
+    (pol,) = read_acord25(_umbrella_page("umereuia vas", "cess uss", "umbrella"))["policies"]
+    assert pol["coverage"] == "umbrella_liability"
