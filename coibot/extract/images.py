@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import logging
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import cv2
 import numpy as np
 import numpy.typing as npt
 from PIL import Image, ImageOps, ImageSequence, UnidentifiedImageError
@@ -16,6 +18,9 @@ from coibot.errors import ExtractionError
 from coibot.limits import Limits
 
 log = logging.getLogger(__name__)
+
+# Each reader process (or pool worker) has one core; OpenCV's own threads would fight the others.
+cv2.setNumThreads(1)
 
 LETTER_IN = (8.5, 11.0)
 # Resolution at which a page is rendered when its own resolution is unknown or higher.
@@ -160,17 +165,24 @@ U8 = npt.NDArray[np.uint8]
 Mask = npt.NDArray[np.bool_]
 
 
-def _percentile_u8(arr: U8, q: float) -> float:
-    """A percentile of 8-bit pixels from their histogram (np.percentile sorts: 30x slower)."""
-    cumulative = np.cumsum(np.bincount(arr.ravel(), minlength=256))
+def histogram_percentile(histogram: Sequence[int] | npt.NDArray[np.integer[Any]], q: float) -> float:
+    """A percentile of 8-bit pixels from their 256-bin histogram (np.percentile sorts: 30x slower)."""
+    cumulative = np.cumsum(np.asarray(histogram, dtype=np.int64))
     return float(np.searchsorted(cumulative, q / 100.0 * cumulative[-1]))
+
+
+def percentile_u8(arr: U8, q: float) -> float:
+    """A percentile of 8-bit pixels."""
+    return histogram_percentile(np.bincount(arr.ravel(), minlength=256), q)
 
 
 def ink_mask(img: Image.Image) -> Mask:
     """Dark pixels: below a threshold halfway between the paper and the ink levels."""
     arr = np.asarray(img, dtype=np.uint8)
-    paper = _percentile_u8(arr, 90)
-    ink = _percentile_u8(arr, 1)
+    # Pillow's histogram is six times faster than np.bincount, which widens every pixel to 64 bits.
+    histogram = img.histogram() if img.mode == "L" else np.bincount(arr.ravel(), minlength=256)
+    paper = histogram_percentile(histogram, 90)
+    ink = histogram_percentile(histogram, 1)
     if paper - ink < 40:  # little ink on the page: its darkest pixels tell the ink level
         ink = float(arr.min()) if arr.size else paper
     if paper - ink < 40:  # a blank or washed-out page
@@ -223,9 +235,11 @@ def detect_skew(img: Image.Image, dpi: float, max_angle: float = 5.0) -> float:
 
 
 def deskew(page: PageImage, angle: float) -> PageImage:
-    """Rotate the page so its text rows are horizontal."""
+    """Rotate the page (counter-clockwise by `angle` degrees) so its text rows are horizontal."""
     if abs(angle) < 0.05:
         return page
+    # Pillow's bicubic (a = -0.5): OpenCV's sharper kernel (a = -0.75) misreads more on 150 dpi scans
+    # (scan corpus F1 0.985 -> 0.965), bilinear greys out their thin rules.
     rotated = page.image.rotate(angle, resample=Image.Resampling.BICUBIC, expand=False, fillcolor=255)
     return PageImage(number=page.number, image=rotated, dpi=page.dpi)
 
@@ -270,21 +284,43 @@ def resample(page: PageImage, dpi: float) -> PageImage:
 # ---------------------------------------------------------------- ruling lines
 
 
-def _runs(mask: Mask, min_len: int, max_gap: int) -> list[tuple[int, int, int]]:
-    """(row, start, end) of every run of True of at least `min_len`, bridging gaps up to `max_gap`."""
-    h, w = mask.shape
-    filled = mask.copy()
-    for k in range(1, max_gap + 1):
-        # Extend every ink pixel leftwards: breaks of up to max_gap pixels in a scanned line close.
-        filled[:, :-k] |= mask[:, k:]
-    padded = np.zeros((h, w + 2), dtype=np.int8)
-    padded[:, 1:-1] = filled
+def _window_filter(img: U8, op: Any, size: int, axis: int, ahead: bool) -> U8:
+    """`op` (cv2.dilate: max, cv2.erode: min) over `size` pixels along `axis`, ahead of or behind each."""
+    kernel = np.ones((1, size) if axis == 1 else (size, 1), dtype=np.uint8)
+    at = 0 if ahead else size - 1
+    result: U8 = op(img, kernel, anchor=(at, 0) if axis == 1 else (0, at))
+    return result
+
+
+def _long_runs(mask: Mask, min_len: int, max_gap: int, axis: int) -> U8:
+    """Ink in runs of at least `min_len` along `axis` (1: rows, 0: columns), gaps of `max_gap` closed."""
+    # A blank margin wider than the windows: the image's border neither shortens nor keeps a run.
+    pad = min_len + max_gap
+    margins = ((0, 0), (pad, pad)) if axis == 1 else ((pad, pad), (0, 0))
+    ink = np.pad(mask.astype(np.uint8), margins)
+    # A closing (max behind, then min ahead) bridges breaks in a scanned line; an opening (min ahead,
+    # then max behind) keeps only the long runs. Morphology in OpenCV: 10x faster than in numpy.
+    grown = _window_filter(ink, cv2.dilate, max_gap + 1, axis, ahead=False)
+    closed = _window_filter(grown, cv2.erode, max_gap + 1, axis, ahead=True)
+    shrunk = _window_filter(closed, cv2.erode, min_len, axis, ahead=True)
+    long = _window_filter(shrunk, cv2.dilate, min_len, axis, ahead=False)
+    return long[:, pad:-pad] if axis == 1 else long[pad:-pad]
+
+
+def _runs(mask: Mask, min_len: int, max_gap: int, axis: int = 1) -> list[tuple[int, int, int]]:
+    """(line, start, end) of the runs of at least `min_len` along rows (axis 1) or columns (axis 0)."""
+    long = _long_runs(mask, min_len, max_gap, axis)
+    # Only the few rows (columns) that hold a long run are walked.
+    lines = np.flatnonzero(long.any(axis=axis))
+    if lines.size == 0:
+        return []
+    sub = long[lines] if axis == 1 else np.ascontiguousarray(long[:, lines].T)
+    padded = np.zeros((sub.shape[0], sub.shape[1] + 2), dtype=np.int8)
+    padded[:, 1:-1] = sub
     diff = np.diff(padded, axis=1)
     r_start, c_start = np.nonzero(diff == 1)
     _, c_end = np.nonzero(diff == -1)
-    c_start = np.minimum(c_start + max_gap, c_end)  # undo the leftward extension at the run's start
-    keep = np.nonzero(c_end - c_start >= min_len)[0]
-    return list(zip(r_start[keep].tolist(), c_start[keep].tolist(), c_end[keep].tolist(), strict=True))
+    return list(zip(lines[r_start].tolist(), c_start.tolist(), c_end.tolist(), strict=True))
 
 
 def _merge_runs(runs: list[tuple[int, int, int]], tol: int) -> list[list[int]]:
@@ -313,11 +349,11 @@ def find_rules(mask: Mask, dpi: float) -> tuple[list[Box], list[Box]]:
     h_min = round(dpi * 0.35)
     v_min = round(dpi * 0.22)  # taller than the strokes of 14 pt title letters
     horizontal: list[Box] = []
-    for r0, r1, s, e in _merge_runs(_runs(mask, h_min, gap), tol=2):
+    for r0, r1, s, e in _merge_runs(_runs(mask, h_min, gap, axis=1), tol=2):
         if r1 - r0 + 1 <= thick:
             horizontal.append((float(s), float(r0), float(e), float(r1 + 1)))
     vertical: list[Box] = []
-    for c0, c1, s, e in _merge_runs(_runs(np.ascontiguousarray(mask.T), v_min, gap), tol=2):
+    for c0, c1, s, e in _merge_runs(_runs(mask, v_min, gap, axis=0), tol=2):
         if c1 - c0 + 1 <= thick:
             vertical.append((float(c0), float(s), float(c1 + 1), float(e)))
     return horizontal, vertical

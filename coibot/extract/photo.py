@@ -18,6 +18,8 @@ import numpy as np
 import numpy.typing as npt
 from PIL import Image, ImageChops, ImageFilter, ImageOps
 
+from coibot.extract.images import percentile_u8
+
 log = logging.getLogger(__name__)
 
 F32 = npt.NDArray[np.float32]
@@ -71,12 +73,6 @@ def _background(small: Image.Image) -> Image.Image:
     return bg.filter(ImageFilter.GaussianBlur(size))
 
 
-def _percentile(arr: npt.NDArray[np.uint8], q: float) -> float:
-    """A percentile of 8-bit pixels from their histogram (np.percentile sorts: much slower)."""
-    cumulative = np.cumsum(np.bincount(arr.ravel(), minlength=256))
-    return float(np.searchsorted(cumulative, q / 100.0 * cumulative[-1]))
-
-
 # ---------------------------------------------------------------- detection
 
 
@@ -104,7 +100,7 @@ def looks_like_photo(img: Image.Image) -> bool:
             arr[:, -(w // 40) :].ravel(),
         ]
     )
-    border = _percentile(ring, 50) / paper
+    border = percentile_u8(ring, 50) / paper
     verdict = light >= _LIGHT_RATIO or border <= _DESK_RATIO
     log.debug("photo test: light ratio %.2f, border/paper %.2f -> %s", light, border, verdict)
     return verdict
@@ -205,7 +201,7 @@ def find_page(small: Image.Image) -> tuple[list[Point], int]:
     """
     a = np.asarray(small, dtype=np.float32)
     h, w = a.shape
-    paper = _percentile(np.asarray(small, dtype=np.uint8), 90)
+    paper = percentile_u8(np.asarray(small, dtype=np.uint8), 90)
     # Each side is scanned as "from column 0 inwards" in its own frame, then mapped back to (x, y).
     frames: dict[str, F32] = {
         "left": a,
@@ -506,8 +502,8 @@ def flatten_illumination(img: Image.Image) -> Image.Image:
     gain_img = Image.fromarray(gain, mode="L").resize(gray.size, Image.Resampling.BILINEAR)
     even = ImageChops.multiply(gray, gain_img)  # = gray * floor / bg: paper at about `floor`
     arr = np.asarray(even.reduce(4) if min(even.size) > 400 else even, dtype=np.uint8)
-    paper = _percentile(arr, 90)
-    ink = _percentile(arr, 0.5)
+    paper = percentile_u8(arr, 90)
+    ink = percentile_u8(arr, 0.5)
     if paper - ink < 8:
         # A blank page: nothing to stretch, only lift the paper to white.
         return even.point(lambda v: min(255, round(v * 255 / max(paper, 1.0))))

@@ -418,6 +418,8 @@ def _null_smudged(truth: dict[str, Any], key: str) -> None:
     if key == "date":
         truth["certificate_date"] = None
         return
+    if key == "cert.number":  # the certificate number is not part of the extraction
+        return
     prefix, _, rest = key.partition(".")
     base = prefix.rstrip("0123456789")
     nth = int(prefix[len(base) :] or 1) - 1

@@ -6,6 +6,7 @@ import io
 import zipfile
 from pathlib import Path
 
+import numpy as np
 import pytest
 from PIL import Image, ImageDraw
 
@@ -176,6 +177,26 @@ def test_find_rules() -> None:
     assert xs == pytest.approx([36, 300, 576], abs=1.5)
     for x0, top, x1, bottom in horizontal:
         assert (x1 - x0) / s > 200 and (bottom - top) / s < 3
+
+
+@pytest.mark.parametrize("axis", [1, 0])
+def test_runs_bridge_small_breaks_and_reach_the_border(axis: int) -> None:
+    row = np.zeros((5, 60), dtype=bool)
+    row[1, 0:20] = True  # touches the border: kept whole
+    row[1, 22:40] = True  # a 2-pixel break: one run with the first
+    row[3, 10:18] = True  # too short
+    row[3, 50:60] = True  # too short, at the far border
+    mask = row if axis == 1 else np.ascontiguousarray(row.T)
+    assert images._runs(mask, 12, 2, axis=axis) == [(1, 0, 40)]
+    assert images._runs(mask, 12, 1, axis=axis) == [(1, 0, 20), (1, 22, 40)]
+
+
+def test_histogram_percentile_matches_numpy() -> None:
+    arr = np.random.default_rng(3).integers(0, 256, size=(40, 50), dtype=np.uint8)
+    for q in (1, 50, 90):
+        assert images.percentile_u8(arr, q) == pytest.approx(np.percentile(arr, q), abs=1)
+        from_pillow = images.histogram_percentile(Image.fromarray(arr).histogram(), q)
+        assert from_pillow == images.percentile_u8(arr, q)
 
 
 def test_erase_boxes_whitens_the_rules() -> None:
