@@ -21,7 +21,7 @@ from rapidfuzz.fuzz import partial_ratio, ratio
 from coibot.errors import ExtractionError
 from coibot.extract.layout import Box, Line, Page, box_of, is_mark, make_lines, marked_before
 from coibot.extract.limits_table import read_limits
-from coibot.extract.normalize import fold, iso_date, normalize_name
+from coibot.extract.normalize import fold, iso_date, normalize_name, scan_date
 from coibot.extract.words import Word
 
 log = logging.getLogger(__name__)
@@ -550,6 +550,9 @@ def _policy(d: Draft, table: _Table, kind: str, top: float, bottom: float, rtop:
             value = iso_date(text)
             if value:
                 break
+        if value is None and page.ocr:
+            # The column prints MM/DD/YYYY: separators the scan misread do not hide the date.
+            value = next((v for ln in make_lines(words) if (v := scan_date(ln.text))), None)
         if value is None and page.ocr and pol["policy_number"]:
             again = d.read_again(_col_box(table, col, rtop, rbottom), "date")
             value = iso_date(again.text) if again is not None else None

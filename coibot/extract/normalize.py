@@ -63,6 +63,31 @@ def parse_date(text: str | None) -> date | None:
     return None
 
 
+# A numeric date whose separators a scan misread or lost ("09°26'2026", "09 26/2026"): two digits,
+# two digits and four (MM/DD/YYYY), or four, two and two (YYYY-MM-DD), each group whole.
+_LOOSE_MDY = re.compile(r"^(\d{2})[^\w]{1,3}(\d{2})[^\w]{1,3}(\d{4})$")
+_LOOSE_YMD = re.compile(r"^(\d{4})[^\w]{1,3}(\d{2})[^\w]{1,3}(\d{2})$")
+_LOOSE_ENDS = " '\"`‘’“”°.,:;|_~"
+
+
+def scan_date(text: str | None) -> str | None:
+    """A date in a column headed MM/DD/YYYY whose separators a scan misread ("09°26°2025"): the
+    digit groups keep their lengths, so which is the month, day and year is not in doubt. A group
+    of another length (a separator read as a digit: "09126/2026") is no date."""
+    if not text:
+        return None
+    s = text.strip(_LOOSE_ENDS)
+    m = _LOOSE_MDY.match(s)
+    if m:
+        d = _make(int(m.group(3)), int(m.group(1)), int(m.group(2)))
+        return d.isoformat() if d else None
+    m = _LOOSE_YMD.match(s)
+    if m:
+        d = _make(int(m.group(1)), int(m.group(2)), int(m.group(3)))
+        return d.isoformat() if d else None
+    return None
+
+
 def iso_date(text: str | None) -> str | None:
     d = parse_date(text)
     return d.isoformat() if d else None

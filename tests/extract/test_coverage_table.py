@@ -34,9 +34,9 @@ def _gl_page(eff: str, exp: str, rules: bool = True) -> PageWords:
              ("05/22/2026", 333, 278), ("05/22/2027", 378, 278),
              ("EACH OCCURRENCE", 425, 278), ("$1,000,000", 536, 278)]
     if eff:
-        lines.append((eff, 339, 254))
+        lines.append((eff, 330, 254))
     if exp:
-        lines.append((exp, 384, 254))
+        lines.append((exp, 376, 254))
     return _page(lines, [Rule(x, 250.0, x + 0.5, 350.0) for x in _COLS] if rules else [])
 
 
@@ -73,3 +73,13 @@ def test_an_umbrella_block_whose_headings_are_garbled_is_known_by_retention_and_
     assert (pol["coverage"], pol["policy_number"]) == ("excess_liability", "UMB 585177-98")
     (pol,) = read_acord25(_umbrella_page("umereuia vas", "cess uss", "umbrella"))["policies"]
     assert pol["coverage"] == "umbrella_liability"
+
+
+def test_dates_whose_slashes_the_scan_misread_are_read_in_the_date_columns() -> None:
+    page = _gl_page("POLICY EFF", "POLICY EXP")
+    words = [w for w in page.words if w.text not in ("05/22/2026", "05/22/2027")]
+    words += [Word("05°22°2026", 333, 278, 372, 283, 0.7), Word("05", 378, 278, 386, 283, 0.9),
+              Word("22'2027", 392, 278, 418, 283, 0.4)]
+    page = PageWords(number=1, width=612.0, height=792.0, method="ocr", words=words, rules=page.rules)
+    (gl,) = read_acord25(page)["policies"]
+    assert (gl["effective_date"], gl["expiration_date"]) == ("2026-05-22", "2027-05-22")

@@ -15,6 +15,7 @@ from coibot.extract.normalize import (
     normalize_name,
     parse_amount,
     parse_date,
+    scan_date,
 )
 
 
@@ -41,6 +42,17 @@ def test_dates(text: str, want: date) -> None:
 ])
 def test_bad_dates_are_none(text: str) -> None:
     assert parse_date(text) is None
+
+
+@pytest.mark.parametrize(("text", "want"), [
+    ("09°26°2025", "2025-09-26"), ("09:°26'2026", "2026-09-26"), ("09 26'2026", "2026-09-26"),
+    ("°2026 12 21", "2026-12-21"), ("09/26. 2025", "2025-09-26"), ("12/21/2026", "2026-12-21"),
+    # A group of another length (a separator read as a digit), an impossible month: no date.
+    ("09126/2026", None), ("9°26°2025", None), ("13°26°2025", None), ("09°26°20255", None),
+    ("09a26b2025", None), ("", None),
+])
+def test_a_scans_misread_date_separators(text: str, want: str | None) -> None:
+    assert scan_date(text) == want
 
 
 @pytest.mark.parametrize(("text", "want"), [
