@@ -40,7 +40,7 @@ _KEY_RE = re.compile(
     r"\b(INSR\s*LTR|INSURER\s+LETTER|TYPE\s+OF\s+INSURANCE|COVERAGE|POLICY\s+TYPE|POLICY\s+(?:NUMBER|NO\.?|#)|"
     r"POLICY\s+EFF(?:ECTIVE)?(?:\s+DATE)?|EFFECTIVE(?:\s+DATE)?|POLICY\s+EXP(?:IRATION)?(?:\s+DATE)?|"
     r"EXPIRATION(?:\s+DATE)?|LIMITS?|ADDL\s*INSD|ADDITIONAL\s+INSURED|SUBR\s*WVD|WAIVER\s+OF\s+SUBROGATION|"
-    r"INSURER|CARRIER|NAIC(?:\s*#|\s+CODE)?|BASIS)\s*:",
+    r"INSURER|CARRIER|NAIC(?:\s*#|\s+CODE)?|BASIS)\s*[:;]",  # (a scan reads some colons as ";")
     re.IGNORECASE,
 )
 # The pointer page 1 ends with: "SEE ATTACHED ACORD 101", "(Continued on ACORD 101 Additional
@@ -110,7 +110,7 @@ def read_acord101(pw: PageWords) -> dict[str, Any]:
     warnings: list[str] = []
     policies = _table_policies(page, policy_lines, warnings)
     if policies is None:
-        policies = parse_policies(" ".join(ln.text for ln in policy_lines), warnings)
+        policies = parse_policies(" ".join(ln.text for ln in policy_lines), warnings, page.ocr)
     return {"remarks": remarks, "policies": policies, "warnings": warnings}
 
 
@@ -177,7 +177,7 @@ def _table_policies(page: Page, lines: list[Line], warnings: list[str]) -> list[
             # A wrapped cell (a long coverage name) continues the row above.
             for k, v in g.items():
                 groups[-1][k] = f"{groups[-1].get(k, '')} {v}".strip()
-    return [p for g in groups if (p := _policy(g, warnings)) is not None]
+    return [p for g in groups if (p := _policy(g, warnings, page.ocr)) is not None]
 
 
 def _starts_policy(line: str) -> bool:
@@ -193,7 +193,7 @@ def _field(key: str) -> str | None:
     return None
 
 
-def parse_policies(text: str, warnings: list[str]) -> list[dict[str, Any]]:
+def parse_policies(text: str, warnings: list[str], ocr: bool = False) -> list[dict[str, Any]]:
     """Draft policies from "KEY: value" text; a repeated key starts the next policy."""
     matches = list(_KEY_RE.finditer(text))
     groups: list[dict[str, str]] = []
@@ -210,7 +210,7 @@ def parse_policies(text: str, warnings: list[str]) -> list[dict[str, Any]]:
         cur[name] = value
     if cur:
         groups.append(cur)
-    return [p for g in groups if (p := _policy(g, warnings)) is not None]
+    return [p for g in groups if (p := _policy(g, warnings, ocr)) is not None]
 
 
 def coverage_of(name: str) -> str:
@@ -228,7 +228,7 @@ def coverage_of(name: str) -> str:
     return "other"
 
 
-def _policy(g: dict[str, str], warnings: list[str]) -> dict[str, Any] | None:
+def _policy(g: dict[str, str], warnings: list[str], ocr: bool = False) -> dict[str, Any] | None:
     if not g.get("number") and not g.get("coverage"):
         return None
     name = normalize_name(g.get("coverage")) or ""
@@ -260,7 +260,7 @@ def _policy(g: dict[str, str], warnings: list[str]) -> dict[str, Any] | None:
             pol["basis"] = "claims_made"
         elif re.search(r"\boccurr?(ence)?\b", basis_text):
             pol["basis"] = "occurrence"
-    pol["limits"] = _limits(g.get("limits") or "", kind, warnings)
+    pol["limits"] = _limits(g.get("limits") or "", kind, warnings, ocr)
     if kind == "workers_compensation" and re.search(r"statut", g.get("limits") or "", re.IGNORECASE):
         pol["statutory"] = True
     return pol
@@ -269,11 +269,12 @@ def _policy(g: dict[str, str], warnings: list[str]) -> dict[str, Any] | None:
 _LIMIT_PAIR = re.compile(r"([A-Za-z][A-Za-z .&'()/\-]*?)\s*:?\s*(\$?\s*\d[\d,. ]*\d|\$?\s*\d)")
 
 
-def _limits(text: str, kind: str, warnings: list[str]) -> dict[str, int | None]:
+def _limits(text: str, kind: str, warnings: list[str], ocr: bool = False) -> dict[str, int | None]:
     out: dict[str, int | None] = {}
     for m in _LIMIT_PAIR.finditer(text):
         label = m.group(1).strip(" /;,-")
-        value = parse_amount(m.group(2).replace("$", "").strip())
+        # (On a scan, "$2.000.000" is commas read as dots.)
+        value = parse_amount(m.group(2).replace("$", "").strip(), misread_commas=ocr)
         key = key_for(kind, label)
         if key is None or value is None:
             warnings.append(f"remarks limit {m.group(0).strip()!r} not read")

@@ -536,7 +536,7 @@ def _policy(d: Draft, table: _Table, kind: str, top: float, bottom: float, rtop:
         number = " ".join(num_lines[0].text.split())
         if page.ocr:
             # Quotes, bars and dots OCR reads from specks at either end are no part of a number.
-            number = number.strip(_NUMBER_JUNK) or number
+            number = _trim_number(number)
             # A dash read as a tilde: no policy number prints one.
             number = number.replace("~", "-")
         pol["policy_number"] = number
@@ -589,6 +589,22 @@ def _policy(d: Draft, table: _Table, kind: str, top: float, bottom: float, rtop:
         pol["statutory"] = _statutory(page, limits_box, d)
     pol["_conf"] = conf
     return pol
+
+
+def _trim_number(number: str) -> str:
+    """A scanned policy number without the specks OCR reads at its ends: quotes, bars, dots, a dash
+    (no number starts or ends with one) and a bracket that opens or closes nothing."""
+    out = number
+    while True:
+        before = out
+        out = out.strip(_NUMBER_JUNK).strip("-")
+        if out.startswith(("(", "[", "{")) and not any(c in out for c in ")]}"):
+            out = out[1:]
+        if out.endswith((")", "]", "}")) and not any(c in out for c in "([{"):
+            out = out[:-1]
+        out = out.strip()
+        if out == before:
+            return out or number
 
 
 def pol_has_value(page: Page, table: _Table, top: float, bottom: float) -> bool:

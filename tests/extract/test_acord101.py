@@ -101,3 +101,15 @@ def test_corpus_multipage_description_and_policy_count(path: Path) -> None:
     (doc,) = extract_document(path)
     assert doc["description_of_operations"] == want["description_of_operations"]
     assert [p["policy_number"] for p in doc["policies"]] == [p["policy_number"] for p in want["policies"]]
+
+
+def test_a_scans_semicolon_key_and_dotted_amounts() -> None:
+    text = ("INSR LTR: B COVERAGE: Employment Practices Liability POLICY NUMBER; CBF-931-627133 "
+            "LIMITS: Each Claim $2.000.000 Aggregate $4.000.000")
+    warnings: list[str] = []
+    (pol,) = parse_policies(text, warnings, ocr=True)
+    assert pol["policy_number"] == "CBF-931-627133"
+    assert pol["limits"] == {"each_claim": 2_000_000, "aggregate": 4_000_000}
+    # Dots in an amount of a text page are not misread commas: left for a person to check.
+    (pol,) = parse_policies(text, [])
+    assert pol["limits"] == {}

@@ -6,6 +6,7 @@ Pages are built word by word (no Tesseract), so each test states the misreading 
 from __future__ import annotations
 
 from coibot.extract.acord25 import read_acord25
+from coibot.extract.coverage_table import _trim_number
 from coibot.extract.words import PageWords, Rule, Word
 
 _H = 5.0
@@ -83,3 +84,12 @@ def test_dates_whose_slashes_the_scan_misread_are_read_in_the_date_columns() -> 
     page = PageWords(number=1, width=612.0, height=792.0, method="ocr", words=words, rules=page.rules)
     (gl,) = read_acord25(page)["policies"]
     assert (gl["effective_date"], gl["expiration_date"]) == ("2026-05-22", "2027-05-22")
+
+
+def test_specks_a_scan_reads_at_a_policy_numbers_ends() -> None:
+    assert _trim_number("(BOP9535341") == "BOP9535341"
+    assert _trim_number("-28UMB 185642") == "28UMB 185642"
+    assert _trim_number("‘GL-2026-32427|") == "GL-2026-32427"
+    # Brackets that belong to the number stay.
+    assert _trim_number("CA (2026) 123") == "CA (2026) 123"
+    assert _trim_number("(CA) 123-45") == "(CA) 123-45"
