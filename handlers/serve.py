@@ -17,7 +17,7 @@ from sqlalchemy.engine import Engine
 
 from coibot.config import Settings
 from coibot.errors import CoibotError
-from coibot.extract.isolate import close_warm
+from coibot.extract.isolate import close_warm, extract_warm, start_warm
 from coibot.intake import Extractor, Processor
 from coibot.storage import DocumentStore, ensure_writable_dir
 from handlers.imap_poller import start_pollers
@@ -124,6 +124,9 @@ class Service:
                                  f"{exc.strerror or exc} (set inbound.smtp.port, or enabled: false)") from exc
             sock = server.sockets[0].getsockname()
             smtp_at = (str(sock[0]), int(sock[1]))
+        if self.processor.extractor is extract_warm:
+            # The spare imports the reader and loads the OCR model while the rest starts.
+            await asyncio.to_thread(start_warm, settings.limits)
         resumed = await asyncio.to_thread(self.processor.resume_awaiting)
         backlog = await asyncio.to_thread(self.processor.pending_ids)
         if resumed or backlog:

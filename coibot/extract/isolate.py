@@ -642,6 +642,11 @@ def _shared_children(limits: Limits) -> WarmChildren:
     return current
 
 
+def start_warm(limits: Limits | None = None) -> None:
+    """Start the shared spares now (service start), so that the first document finds one ready."""
+    _shared_children(limits or Limits())
+
+
 def extract_warm_result(path: Path, limits: Limits | None = None) -> IsolatedResult:
     """`extract_isolated_result` from a pre-started child; a spare stays ready for the next call.
 

@@ -24,6 +24,7 @@ from coibot.extract.isolate import (
     extract_isolated,
     extract_isolated_result,
     extract_warm,
+    start_warm,
 )
 from coibot.limits import Limits
 
@@ -350,6 +351,19 @@ def test_shared_warm_children_keep_one_spare_until_closed(started: list[subproce
         assert first == second and first
         waiting = [c for c in started if c.returncode is None]
         assert len(waiting) == 1  # one spare, not one per call
+    finally:
+        close_warm()
+    assert _all_gone(started) == []
+
+
+def test_start_warm_readies_a_spare_for_the_first_document(started: list[subprocess.Popen[Any]]) -> None:
+    close_warm()
+    try:
+        start_warm(Limits())
+        (spare,) = started
+        assert extract_warm(TEXT_PDF, Limits())
+        assert spare.wait(30) == 0  # the spare started ahead read the first document, then ended
+        assert len(started) == 2 and started[1].returncode is None  # its replacement waits
     finally:
         close_warm()
     assert _all_gone(started) == []
