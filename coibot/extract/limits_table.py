@@ -25,6 +25,9 @@ _KEYS: dict[str, tuple[tuple[str, str], ...]] = {
     ),
     "automobile_liability": (
         ("combinedsingle", "combined_single_limit"), ("csl", "combined_single_limit"),
+        # (A scan that lost SINGLE still prints COMBINED, or CSL's own "(Ea accident)"; BODILY
+        # INJURY's is "(Per accident)".)
+        ("combined", "combined_single_limit"), ("eaaccident", "combined_single_limit"),
         ("propertydamage", "property_damage"), ("perperson", "bodily_injury_per_person"),
         ("peraccident", "bodily_injury_per_accident"),
     ),
