@@ -120,7 +120,7 @@ class InProcessEngine:
         for key, value in variables.items():
             api.SetVariable(key, value)
         try:
-            api.SetImage(img)
+            _set_image(api, img)
             if dpi:
                 api.SetSourceResolution(round(dpi))
             if not api.Recognize(timeout=round(timeout * 1000) if timeout else 0):
@@ -133,6 +133,14 @@ class InProcessEngine:
             for key in variables:
                 api.SetVariable(key, _DEFAULTS.get(key, ""))
             api.Clear()
+
+
+def _set_image(api: Any, img: Image.Image) -> None:
+    """Hand the image to Tesseract; a grayscale one as raw bytes (SetImage encodes it: 4x slower)."""
+    if img.mode == "L":
+        api.SetImageBytes(img.tobytes(), img.width, img.height, 1, img.width)
+    else:
+        api.SetImage(img)
 
 
 # Values that undo the variables the OCR backend sets per call.

@@ -64,6 +64,18 @@ def test_both_engines_read_the_same_words() -> None:
     assert set(fast["level"]) == {5}
 
 
+def test_grayscale_and_colour_images_read_alike() -> None:
+    # A grayscale image goes to Tesseract as raw bytes, any other through its own encoding.
+    img = _line_image("POLICY NUMBER CGL-2025-64926")
+    tessdata = tesseract.find_tessdata()
+    assert tessdata is not None
+    engine = tesseract.InProcessEngine(tessdata)
+    gray = engine.words(img, 7, {}, 300, 20)
+    colour = engine.words(img.convert("RGB"), 7, {}, 300, 20)
+    assert _texts(gray) == _texts(colour) == ["POLICY", "NUMBER", "CGL-2025-64926"]
+    assert gray["left"] == colour["left"] and gray["width"] == colour["width"]
+
+
 def test_a_variable_does_not_outlive_its_call() -> None:
     img = _line_image("POLICY ABC")
     tessdata = tesseract.find_tessdata()
