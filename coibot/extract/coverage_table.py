@@ -21,7 +21,7 @@ from rapidfuzz.fuzz import partial_ratio, ratio
 from coibot.errors import ExtractionError
 from coibot.extract.layout import Box, Line, Page, box_of, is_mark, make_lines, marked_before
 from coibot.extract.limits_table import read_limits
-from coibot.extract.normalize import fold, iso_date, normalize_name, scan_date
+from coibot.extract.normalize import a_year_apart, fold, iso_date, loose_dates, normalize_name, scan_date
 from coibot.extract.words import Word
 
 log = logging.getLogger(__name__)
@@ -543,6 +543,7 @@ def _policy(d: Draft, table: _Table, kind: str, top: float, bottom: float, rtop:
         conf["policy_number"] = num_lines[0].conf
     else:
         pol["policy_number"] = None
+    unread: dict[str, list[str]] = {}
     for key, col in (("effective_date", "eff"), ("expiration_date", "exp")):
         words = page.words_in(_col_box(table, col, rtop, rbottom))
         value = None
@@ -558,12 +559,21 @@ def _policy(d: Draft, table: _Table, kind: str, top: float, bottom: float, rtop:
             value = iso_date(again.text) if again is not None else None
             if value is not None and again is not None:
                 words = [again]
+            elif again is not None:
+                unread[key] = [again.text]
         if value is None and words:
-            d.warnings.append(f"{kind} {pol['policy_number'] or ''}: {key} "
-                              f"{' '.join(w.text for w in words)!r} is not a date".replace("  ", " "))
+            unread[key] = [ln.text for ln in make_lines(words)] + unread.get(key, [])
         pol[key] = value
         if words:
             conf[key] = _conf(words)
+    if page.ocr:
+        _settle_dates(d, table, pol, unread, rtop, rbottom)
+    for key, texts in unread.items():
+        if pol[key] is None:
+            d.warnings.append(f"{kind} {pol['policy_number'] or ''}: {key} "
+                              f"{' '.join(texts)!r} is not a date".replace("  ", " "))
+        else:
+            conf[key] = min(conf.get(key, 1.0), 0.7)
     pol["basis"] = _basis(page, kind, type_box, d)
     for key, col in (("additional_insured", "addl"), ("waiver_of_subrogation", "subr")):
         if col not in table.cols:
@@ -589,6 +599,38 @@ def _policy(d: Draft, table: _Table, kind: str, top: float, bottom: float, rtop:
         pol["statutory"] = _statutory(page, limits_box, d)
     pol["_conf"] = conf
     return pol
+
+
+def _settle_dates(d: Draft, table: _Table, pol: dict[str, Any], unread: dict[str, list[str]],
+                  top: float, bottom: float) -> None:
+    """A scanned row's dates checked against each other: policies run a year. An unread date is
+    taken from a garbled reading ("O4 09 2027", "0905/2027") only when that puts it a year from
+    the row's other date; two dates that are not a year apart are read again on tight crops, and
+    a re-read that puts them a year apart is taken. Otherwise they stay, with a warning."""
+    eff, exp = pol["effective_date"], pol["expiration_date"]
+    if (eff is None) != (exp is None):
+        missing = "effective_date" if eff is None else "expiration_date"
+        for text in unread.get(missing, []):
+            for value in loose_dates(text):
+                if a_year_apart(value, exp) if eff is None else a_year_apart(eff, value):
+                    pol[missing] = value
+                    return
+        return
+    if eff is None or exp is None or a_year_apart(eff, exp):
+        return
+    again = {key: d.read_again(_col_box(table, col, top, bottom), "date")
+             for key, col in (("effective_date", "eff"), ("expiration_date", "exp"))}
+    for key, other in (("effective_date", "expiration_date"), ("expiration_date", "effective_date")):
+        word = again[key]
+        reread = iso_date(word.text) if word is not None else None
+        if reread is None:
+            continue
+        pair = (reread, pol[other]) if key == "effective_date" else (pol[other], reread)
+        if a_year_apart(*pair):
+            pol[key] = reread
+            return
+    d.warnings.append(f"{pol['coverage']} {pol['policy_number'] or ''}: effective {eff} and expiration "
+                      f"{exp} are not a year apart; check them".replace("  ", " "))
 
 
 def _trim_number(number: str) -> str:

@@ -88,6 +88,41 @@ def scan_date(text: str | None) -> str | None:
     return None
 
 
+_LOST_SLASH = (re.compile(r"^(\d{2})(\d{2})[^\w]{1,3}(\d{4})$"),
+               re.compile(r"^(\d{2})[^\w]{1,3}(\d{2})(\d{4})$"))
+
+
+def loose_dates(text: str | None) -> list[str]:
+    """Dates a scan's garbled MM/DD/YYYY may be ("O4 09 2027", "0905/2027"): O read for 0, one
+    slash lost. Only a second reading can confirm one (the row's other date a year away)."""
+    if not text:
+        return []
+    s = " ".join(text.split()).strip(_LOOSE_ENDS)
+    tried = [s, re.sub(r"[Oo]", "0", s)]
+    out: list[str] = []
+    for t in tried:
+        value = iso_date(t) or scan_date(t)
+        for rx in _LOST_SLASH:
+            m = rx.match(t)
+            if m and value is None:
+                d = _make(int(m.group(3)), int(m.group(1)), int(m.group(2)))
+                value = d.isoformat() if d else None
+        if value and value not in out:
+            out.append(value)
+    return out
+
+
+def a_year_apart(effective: str | None, expiration: str | None) -> bool:
+    """Whether an expiration date is one year after its effective date (ISO dates)."""
+    e, x = parse_date(effective), parse_date(expiration)
+    if e is None or x is None:
+        return False
+    try:
+        return e.replace(year=e.year + 1) == x
+    except ValueError:  # 29 February
+        return x.year == e.year + 1 and x.month in (2, 3) and abs(x.day - e.day) <= 28
+
+
 def iso_date(text: str | None) -> str | None:
     d = parse_date(text)
     return d.isoformat() if d else None

@@ -93,3 +93,42 @@ def test_specks_a_scan_reads_at_a_policy_numbers_ends() -> None:
     # Brackets that belong to the number stay.
     assert _trim_number("CA (2026) 123") == "CA (2026) 123"
     assert _trim_number("(CA) 123-45") == "(CA) 123-45"
+
+
+def _dated_page(eff: list[Word], exp: list[Word]) -> PageWords:
+    page = _gl_page("POLICY EFF", "POLICY EXP")
+    words = [w for w in page.words if w.text not in ("05/22/2026", "05/22/2027")] + eff + exp
+    return PageWords(number=1, width=612.0, height=792.0, method="ocr", words=words, rules=page.rules)
+
+
+def test_a_garbled_date_is_taken_only_when_it_falls_a_year_from_the_rows_other_date() -> None:
+    eff = [Word("05/22/2026", 333, 278, 372, 283, 0.9)]
+    (gl,) = read_acord25(_dated_page(eff, [Word("0522/2027", 378, 278, 416, 283, 0.7)]))["policies"]
+    assert gl["expiration_date"] == "2027-05-22"
+    # "O5 22 2O27": O read for 0, the slashes lost.
+    exp = [Word("O5", 378, 278, 386, 283, 0.7), Word("22", 389, 278, 397, 283, 0.9),
+           Word("2O27", 400, 278, 416, 283, 0.7)]
+    (gl,) = read_acord25(_dated_page(eff, exp))["policies"]
+    assert gl["expiration_date"] == "2027-05-22"
+    # The same garbling that falls elsewhere is no date: nothing confirms it.
+    draft = read_acord25(_dated_page(eff, [Word("0523/2027", 378, 278, 416, 283, 0.7)]))
+    assert draft["policies"][0]["expiration_date"] is None
+    assert any("is not a date" in w for w in draft["warnings"])
+
+
+def test_dates_not_a_year_apart_are_read_again_and_a_reread_that_agrees_wins() -> None:
+    # The last digit overlapped the column's rule: "2025" read as "2024".
+    page = _dated_page([Word("11/23/2024", 333, 278, 372.5, 283, 0.9)],
+                       [Word("11/23/2026", 378, 278, 418.8, 283, 0.9)])
+
+    def again(box: tuple[float, float, float, float], kind: str) -> Word | None:
+        if kind == "date" and box[0] < 350:
+            return Word("11/23/2025", *box, 0.8)
+        return None
+
+    (gl,) = read_acord25(page, reread=again)["policies"]
+    assert (gl["effective_date"], gl["expiration_date"]) == ("2025-11-23", "2026-11-23")
+    draft = read_acord25(page)
+    assert (draft["policies"][0]["effective_date"], draft["policies"][0]["expiration_date"]) == (
+        "2024-11-23", "2026-11-23")
+    assert any("not a year apart" in w for w in draft["warnings"])

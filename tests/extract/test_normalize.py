@@ -9,9 +9,11 @@ import pytest
 from coibot.extract.assemble import finalize
 from coibot.extract.endorsements import find_endorsements
 from coibot.extract.normalize import (
+    a_year_apart,
     format_phone,
     join_address,
     label_key,
+    loose_dates,
     normalize_name,
     parse_amount,
     parse_date,
@@ -148,3 +150,14 @@ def test_finalize_resolves_carriers_and_orders_keys() -> None:
     text = " ".join(out["warnings"])
     for fragment in ("flood", "expires before", "bogus", "NAIC", "insurer D is not listed"):
         assert fragment in text
+
+
+def test_loose_dates_and_a_year_apart() -> None:
+    assert loose_dates("O4 09 2027") == ["2027-04-09"]
+    assert loose_dates("0905/2027") == ["2027-09-05"]
+    assert loose_dates("09/052027") == ["2027-09-05"]
+    assert loose_dates("$4-02:2026") == []
+    assert a_year_apart("2026-09-05", "2027-09-05")
+    assert a_year_apart("2024-02-29", "2025-02-28")
+    assert not a_year_apart("2024-11-23", "2026-01-23")
+    assert not a_year_apart("2026-02-04", None)

@@ -93,7 +93,8 @@ def test_coverage_headings_misread_by_a_letter_still_name_the_coverage() -> None
 
 def test_limit_labels_misread_by_a_letter_are_known_when_unambiguous() -> None:
     assert key_for("automobile_liability", "COMBINED SINSLE LIMIT", fuzzy=True) == "combined_single_limit"
-    assert key_for("automobile_liability", "COMBINED SINSLE LIMIT") is None
+    assert key_for("automobile_liability", "COMBNED SINSLE LIMIT", fuzzy=True) == "combined_single_limit"
+    assert key_for("automobile_liability", "COMBNED SINSLE LIMIT") is None
     assert key_for("workers_compensation", "EL EACH ACCIDEMT", fuzzy=True) == "el_each_accident"
     # Nothing near enough to one label: no key.
     assert key_for("general_liability", "Ea ace ches", fuzzy=True) is None
