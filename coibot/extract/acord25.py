@@ -15,6 +15,8 @@ import re
 import statistics
 from typing import Any
 
+from rapidfuzz.fuzz import ratio
+
 from coibot.extract.coverage_table import Draft, Reread, date_candidates, description_label, read_policies
 from coibot.extract.layout import Box, Page, box_of
 from coibot.extract.normalize import fold, iso_date, normalize_name
@@ -195,6 +197,8 @@ def _insurer_labels(page: Page, area: Box) -> dict[str, Box]:
         f = fold(w.text)
         # The I is the letter scans lose most ("NSURERA"), a misread one reads as l or 1.
         stem = next((p for p in ("insurer", "lnsurer", "1nsurer", "nsurer") if f.startswith(p)), None)
+        if stem is None and page.ocr and len(f) in (7, 8) and ratio(f[:7], "insurer") >= 85:
+            stem = f[:7]  # a letter or two of the label misread ("iwsuRERD:")
         if stem is None or len(f) > len(stem) + 1:
             continue
         if any(abs(h.cy - (w.top + w.bottom) / 2) < 3 for h in heading):
@@ -205,6 +209,8 @@ def _insurer_labels(page: Page, area: Box) -> dict[str, Box]:
             h = max(2.0, w.bottom - w.top)
             near = [v for v in words if v is not w and 0 <= v.x0 - w.x1 <= 14
                     and abs((v.top + v.bottom) / 2 - box.cy) <= 0.8 * h and len(v.text.strip(":;.,")) == 1]
+            # A speck read before the letter ("INSURER t E") is not the letter.
+            near = [v for v in near if v.text.strip(":;.,") in tuple("ABCDEF")] or near
             if near:
                 v = min(near, key=lambda v: v.x0)
                 letter = fold(v.text).upper()

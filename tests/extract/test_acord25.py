@@ -11,6 +11,7 @@ import pytest
 from coibot.extract.acord25 import is_acord25, read_acord25
 from coibot.extract.pdf_text import open_pdf
 from coibot.extract.reader import extract_document
+from coibot.extract.words import PageWords, Word
 
 from .conftest import GL_LIMITS, REAL, SAMPLES, Cert, Pol, truth
 
@@ -185,3 +186,20 @@ def test_two_policies_in_one_block_and_a_wrapped_number(make_cert: Make) -> None
     assert gls[0]["limits"]["damage_to_rented_premises"] == 100_000
     autos = [p for p in doc["policies"] if p["coverage"] == "automobile_liability"]
     assert len(autos) == 1 and autos[0]["policy_number"] == "AU-123456789-"
+
+
+def test_insurer_labels_a_scan_garbled_or_specked() -> None:
+    def row(label: list[tuple[str, float]], y: float, name: str, naic: str) -> list[Word]:
+        words = [Word(t, x, y, x + 4.0 * len(t), y + 5, 0.9) for t, x in label]
+        return [*words, Word(name, 350, y, 440, y + 5, 0.95), Word(naic, 545, y, 567, y + 5, 0.95)]
+
+    words = [Word("NAIC", 546, 150, 558, 155, 0.9), Word("#", 560, 150, 563, 155, 0.9),
+             *row([("INSURER", 308), ("A", 337)], 162, "Granite Mutual", "10421"),
+             *row([("INSURER", 308), ("B", 337)], 173, "Copper Canyon", "45078"),
+             *row([("INSURER", 308), ("C", 337)], 184, "Bay State", "17450"),
+             # "INSURER D:" read as one garbled word; "INSURER E" with a speck read as "t" before E.
+             *row([("iwsuRERD:", 308)], 195, "Great Lakes", "22493"),
+             *row([("INSURER", 308), ("t", 336.5), ("E", 339)], 206, "Prairie Fire", "23117")]
+    draft = read_acord25(PageWords(number=1, width=612.0, height=792.0, method="ocr", words=words))
+    assert [(i["letter"], i["naic"]) for i in draft["insurers"]] == [
+        ("A", "10421"), ("B", "45078"), ("C", "17450"), ("D", "22493"), ("E", "23117")]
