@@ -527,6 +527,15 @@ def _policy(d: Draft, table: _Table, kind: str, top: float, bottom: float, rtop:
         if len(t) == 1 and t in "ABCDEF" and again is not None and again.conf >= _LETTER_MIN_CONF:
             letter = t
             conf["insurer_letter"] = min(again.conf, 0.8)
+        elif len(t) == 1 and t in "ABCDEF" and again is not None:
+            # Read unsurely: a second, unconstrained read of the cell that agrees confirms it.
+            cell = _col_box(table, "ltr", ytop, ybottom)
+            # (Inside the cell's rules: a rule at the crop's edge makes a line read give nothing.)
+            second = d.read_again(Box(cell.x0 + 1, cell.top, cell.x1 - 1, cell.bottom), "text")
+            agrees = second is not None and second.text.strip(" .:_|'[]()") == t
+            if agrees and second is not None and second.conf >= _LETTER_MIN_CONF:
+                letter = t
+                conf["insurer_letter"] = 0.7
     if letter is None and ltr_words:
         d.warnings.append(f"{kind}: insurer letter {' '.join(w.text for w in ltr_words)!r} not readable")
     pol["insurer_letter"] = letter

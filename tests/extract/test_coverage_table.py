@@ -5,6 +5,7 @@ Pages are built word by word (no Tesseract), so each test states the misreading 
 
 from __future__ import annotations
 
+from coibot.extract import coverage_table
 from coibot.extract.acord25 import read_acord25
 from coibot.extract.coverage_table import _trim_number
 from coibot.extract.words import PageWords, Rule, Word
@@ -132,3 +133,21 @@ def test_dates_not_a_year_apart_are_read_again_and_a_reread_that_agrees_wins() -
     assert (draft["policies"][0]["effective_date"], draft["policies"][0]["expiration_date"]) == (
         "2024-11-23", "2026-11-23")
     assert any("not a year apart" in w for w in draft["warnings"])
+
+
+def test_an_insurer_letter_read_unsurely_is_taken_when_a_second_read_agrees() -> None:
+    page = _gl_page("POLICY EFF", "POLICY EXP")
+
+    def reader(second: str) -> coverage_table.Reread:
+        def again(box: tuple[float, float, float, float], kind: str) -> Word | None:
+            if kind == "letter":
+                return Word("A", *box, 0.43)  # below the confidence a lone glyph needs
+            if kind == "text":
+                return Word(second, *box, 0.96)
+            return None
+        return again
+
+    (gl,) = read_acord25(page, reread=reader("A"))["policies"]
+    assert gl["insurer_letter"] == "A"
+    (gl,) = read_acord25(page, reread=reader("4"))["policies"]
+    assert gl["insurer_letter"] is None
