@@ -330,9 +330,9 @@ def _draw_other(c: Canvas, r: random.Random, layout: str) -> tuple[Cert, str]:
     ins.letter = None
     if layout == "workers_comp":
         wc = [p for p in cert.policies if p.coverage == "workers_compensation"]
-        if not wc:
+        while not wc:  # the layout prints one workers' compensation policy: its truth must be one
             wc = [p for p in make_cert(r, n_insurers=1).policies if p.coverage == "workers_compensation"][:1]
-        cert.policies = wc[:1] or cert.policies[:1]
+        cert.policies = wc[:1]
     else:
         keep = 2 if layout == "letter" else 3
         cert.policies = r.sample(cert.policies, min(keep, len(cert.policies)))
