@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import os
 import re
+from collections.abc import Iterable
 from datetime import time
 from pathlib import Path
 from typing import Any, Literal
@@ -216,10 +217,28 @@ class Settings(_Strict):
     def client(self, client_id: str) -> ClientRequirements | None:
         return next((c for c in self.clients if c.id == client_id), None)
 
+    def provider(self, ref: str) -> Provider | None:
+        """The configured provider a reference (a waiver's `provider`) names, by key or by name."""
+        key = provider_key_for(ref, ((p.key, p.name) for p in self.providers))
+        return next((p for p in self.providers if p.key == key), None)
+
 
 def slugify(name: str) -> str:
     """A stable key for a name: lowercase words joined by dashes."""
     return re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-") or "provider"
+
+
+def provider_key_for(ref: str, providers: Iterable[tuple[str, str]]) -> str | None:
+    """The key of the provider `ref` names among (key, name) pairs; None when it names none.
+
+    An exact key (the explicit `id`, or the key derived from the name) wins; otherwise the name is
+    compared the way keys are derived, so case and punctuation do not matter.
+    """
+    pairs = list(providers)
+    if any(key == ref for key, _ in pairs):
+        return ref
+    wanted = slugify(ref)
+    return next((key for key, name in pairs if slugify(name) == wanted), None)
 
 
 def _did_you_mean(word: str, choices: list[str]) -> str:
@@ -258,6 +277,38 @@ def _reference_problems(raw: dict[str, Any]) -> list[str]:
     return problems
 
 
+def _raw_providers(raw: dict[str, Any]) -> list[tuple[str, str]]:
+    """(key, name) of each provider of the unvalidated file that has a name."""
+    providers = raw.get("providers")
+    pairs: list[tuple[str, str]] = []
+    for prov in providers if isinstance(providers, list) else []:
+        name = prov.get("name") if isinstance(prov, dict) else None
+        if isinstance(name, str):
+            pid = prov.get("id")
+            pairs.append((pid if isinstance(pid, str) and pid else slugify(name), name))
+    return pairs
+
+
+def _waiver_problems(raw: dict[str, Any]) -> list[str]:
+    """Waivers naming a provider the file does not configure: like an unknown client, a problem."""
+    clients = raw.get("clients")
+    pairs = _raw_providers(raw)
+    known = sorted({name for _, name in pairs})
+    problems: list[str] = []
+    for i, client in enumerate(clients if isinstance(clients, list) else []):
+        waivers = client.get("waivers") if isinstance(client, dict) else None
+        for j, waiver in enumerate(waivers if isinstance(waivers, list) else []):
+            ref = waiver.get("provider") if isinstance(waiver, dict) else None
+            if not isinstance(ref, str) or not ref or provider_key_for(ref, pairs) is not None:
+                continue
+            choices = [key for key, _ in pairs] + known
+            problems.append(
+                f"clients[{i}].waivers[{j}].provider: unknown provider {ref!r}{_did_you_mean(ref, choices)} "
+                f"(known providers: {', '.join(known) or 'none configured'})"
+            )
+    return problems
+
+
 def _resolve_paths(settings: Settings, base: Path) -> Settings:
     def absolute(p: Path) -> Path:
         return p if p.is_absolute() else base / p
@@ -281,7 +332,7 @@ def parse_config(raw: Any, source: str, base: Path) -> Settings:
         raw = {}
     if not isinstance(raw, dict):
         raise ConfigError(source, [f"(top level): expected a mapping of settings, got {type(raw).__name__}"])
-    problems = _reference_problems(raw)
+    problems = _reference_problems(raw) + _waiver_problems(raw)
     try:
         settings = Settings.model_validate(raw)
     except ValidationError as exc:

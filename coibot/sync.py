@@ -17,6 +17,7 @@ from coibot import models as m
 from coibot.audit import record
 from coibot.config import Provider as ProviderConfig
 from coibot.config import Settings, slugify
+from coibot.errors import ConfigError
 from coibot.requirements import ClientRequirements, RequirementSet
 
 log = logging.getLogger(__name__)
@@ -184,15 +185,40 @@ def _sync_links(session: Session, provider_id: int, client_ids: set[str]) -> Non
             session.add(link)
 
 
+def _waiver_provider_key(settings: Settings, client_id: str, ref: str) -> str:
+    """The key of the configured provider a waiver names (by id or by name), as its provider rows have it."""
+    provider = settings.provider(ref)
+    if provider is None:
+        # parse_config reports this with the key path; a Settings built in code still gets a clear error.
+        raise ConfigError(settings.source, [f"client {client_id!r}: waiver names unknown provider {ref!r}"])
+    return provider.key
+
+
+def _waiver_row(session: Session, client_id: str, provider_key: str, legacy_key: str | None,
+                requirement: str) -> m.Waiver | None:
+    """The stored waiver, also when an earlier sync keyed it by the slug of the provider reference."""
+    for key in dict.fromkeys(k for k in (provider_key, legacy_key) if k is not None):
+        row = session.exec(select(m.Waiver).where(
+            m.Waiver.client_id == client_id, m.Waiver.provider_key == key,
+            m.Waiver.requirement == requirement,
+        )).first()
+        if row is not None:
+            # Re-keyed in place: the waiver keeps its id and history, not withdrawn and granted again.
+            row.provider_key = provider_key
+            return row
+    return None
+
+
 def _sync_waivers(session: Session, settings: Settings) -> None:
     wanted: set[tuple[str, str, str]] = set()
+    provider_keys = {p.key for p in settings.providers}
     for client in settings.clients:
         for w in client.waivers:
-            key = (client.id, slugify(w.provider), w.requirement)
+            key = (client.id, _waiver_provider_key(settings, client.id, w.provider), w.requirement)
             wanted.add(key)
-            row = session.exec(select(m.Waiver).where(
-                m.Waiver.client_id == key[0], m.Waiver.provider_key == key[1], m.Waiver.requirement == key[2],
-            )).first()
+            # A slug that is another provider's key names that provider's waiver, not a stale row of this one.
+            legacy = slugify(w.provider)
+            row = _waiver_row(session, *key[:2], None if legacy in provider_keys else legacy, w.requirement)
             if row is None:
                 row = m.Waiver(client_id=client.id, provider_key=key[1], requirement=w.requirement,
                                waived_by=w.waived_by, reason=w.reason)

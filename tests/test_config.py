@@ -98,6 +98,23 @@ def test_duplicate_client_and_provider(example: dict, tmp_path: Path) -> None:
     assert "providers[1]: duplicate provider 'driftwood-locksmith-co'" in text
 
 
+def test_waiver_naming_an_unknown_provider_is_a_problem(example: dict, tmp_path: Path) -> None:
+    example["clients"][0]["waivers"][0]["provider"] = "Driftwod Locksmith Co."
+    assert _problems(example, tmp_path) == [
+        "clients[0].waivers[0].provider: unknown provider 'Driftwod Locksmith Co.', "
+        "did you mean 'Driftwood Locksmith Co.'? (known providers: Driftwood Locksmith Co.)"
+    ]
+
+
+@pytest.mark.parametrize("ref", ["driftwood", "Driftwood Locksmith Co.", "DRIFTWOOD LOCKSMITH CO"])
+def test_waiver_names_a_provider_with_an_id_by_id_or_by_name(example: dict, tmp_path: Path, ref: str) -> None:
+    example["providers"][0]["id"] = "driftwood"
+    example["clients"][0]["waivers"][0]["provider"] = ref
+    settings = parse_config(example, "test.yaml", tmp_path)
+    provider = settings.provider(ref)
+    assert provider is not None and provider.key == "driftwood"
+
+
 def test_invalid_yaml_names_line(tmp_path: Path) -> None:
     path = tmp_path / "bad.yaml"
     path.write_text("clients:\n  - id: acme\n    name: [unclosed\n", encoding="utf-8")

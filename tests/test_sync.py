@@ -13,6 +13,7 @@ from sqlmodel import Session, select
 from coibot import models as m
 from coibot.config import Settings, parse_config
 from coibot.db import session_scope
+from coibot.errors import ConfigError
 from coibot.sync import sync_config
 
 
@@ -111,3 +112,50 @@ def test_providers_contacts_and_links(engine: Engine, raw: dict, tmp_path: Path)
         assert (contact.email, contact.slack_user) == ("office@driftwood-locksmith.example", "U0DRIFT01")
         link = s.exec(select(m.ProviderClient)).one()
         assert (link.client_id, link.active) == ("acme", True)
+
+
+def _waiver_keys(engine: Engine) -> list[tuple[str, bool]]:
+    with Session(engine) as s:
+        return [(w.provider_key, w.active) for w in s.exec(select(m.Waiver).order_by(m.Waiver.id)).all()]
+
+
+@pytest.mark.parametrize("named_by", ["name", "id"])
+def test_waiver_is_stored_under_the_key_of_a_provider_with_an_id(
+    engine: Engine, raw: dict, tmp_path: Path, named_by: str
+) -> None:
+    raw["providers"][0]["id"] = "driftwood"
+    if named_by == "id":
+        raw["clients"][0]["waivers"][0]["provider"] = "driftwood"
+    with session_scope(engine) as s:
+        sync_config(s, _settings(raw, tmp_path))
+    with Session(engine) as s:
+        assert [p.key for p in s.exec(select(m.Provider)).all()] == ["driftwood"]
+    assert _waiver_keys(engine) == [("driftwood", True)]
+
+
+def test_waiver_stored_under_the_old_slug_key_is_rekeyed_not_granted_again(
+    engine: Engine, raw: dict, tmp_path: Path
+) -> None:
+    raw["providers"][0]["id"] = "driftwood"
+    with session_scope(engine) as s:
+        sync_config(s, _settings(raw, tmp_path))
+        # What a sync before the fix left: the waiver under the slug of the provider's name.
+        row = s.exec(select(m.Waiver)).one()
+        row.provider_key = "driftwood-locksmith-co"
+        s.add(row)
+    with session_scope(engine) as s:
+        sync_config(s, _settings(raw, tmp_path))
+    assert _waiver_keys(engine) == [("driftwood", True)]
+    with Session(engine) as s:
+        actions = [a.action for a in s.exec(select(m.AuditLog).where(m.AuditLog.entity == "waiver"))]
+    assert actions == ["granted"]
+
+
+def test_sync_refuses_a_waiver_naming_no_configured_provider(
+    engine: Engine, raw: dict, tmp_path: Path
+) -> None:
+    settings = _settings(raw, tmp_path)
+    settings.clients[0].waivers[0].provider = "Nobody Plumbing"  # past parse_config's check
+    with (pytest.raises(ConfigError, match="waiver names unknown provider 'Nobody Plumbing'"),
+          session_scope(engine) as s):
+        sync_config(s, settings)
