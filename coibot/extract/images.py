@@ -333,23 +333,43 @@ def _runs(mask: Mask, min_len: int, max_gap: int, axis: int = 1) -> list[tuple[i
     return [(int(lines[i]), s, e) for i, s, e in _line_runs(sub, min_len, max_gap)]
 
 
-def _merge_runs(runs: list[tuple[int, int, int]], tol: int) -> list[list[int]]:
-    """Stack runs on neighbouring rows that overlap into rectangles [row0, row1, start, end]."""
-    rects: list[list[int]] = []
-    open_rects: list[list[int]] = []
+def _merge_runs(runs: list[tuple[int, int, int]], tol: int) -> list[tuple[list[int], dict[int, int]]]:
+    """Stack runs on neighbouring rows that overlap into rectangles [row0, row1, start, end].
+
+    With each rectangle come the pixels its runs cover on each of its rows.
+    """
+    rects: list[tuple[list[int], dict[int, int]]] = []
+    open_rects: list[tuple[list[int], dict[int, int]]] = []
     for row, start, end in sorted(runs):
-        open_rects = [r for r in open_rects if row - r[1] <= tol]
-        for r in open_rects:
+        open_rects = [r for r in open_rects if row - r[0][1] <= tol]
+        for r, covered in open_rects:
             overlap = min(r[3], end) - max(r[2], start)
             if overlap > 0.5 * min(r[3] - r[2], end - start):
                 r[1] = row
                 r[2], r[3] = min(r[2], start), max(r[3], end)
+                covered[row] = covered.get(row, 0) + end - start
                 break
         else:
-            rect = [row, row, start, end]
+            rect = ([row, row, start, end], {row: end - start})
             rects.append(rect)
             open_rects.append(rect)
     return rects
+
+
+def _rule_bands(rect: list[int], covered: dict[int, int], thick: int) -> list[tuple[int, int]]:
+    """The (row0, row1) of the rules in a stack of runs: all of it when thin, else its thin full-length
+    bands (a rule touching a blot, a stamp or a redaction is still a rule; a filled area is none)."""
+    row0, row1, start, end = rect
+    if row1 - row0 + 1 <= thick:
+        return [(row0, row1)]
+    full = sorted(row for row, n in covered.items() if n >= 0.9 * (end - start))
+    bands: list[tuple[int, int]] = []
+    for row in full:
+        if bands and row - bands[-1][1] <= 2:
+            bands[-1] = (bands[-1][0], row)
+        else:
+            bands.append((row, row))
+    return [band for band in bands if band[1] - band[0] + 1 <= thick]
 
 
 def find_rules(mask: Mask, dpi: float) -> tuple[list[Box], list[Box]]:
@@ -359,13 +379,13 @@ def find_rules(mask: Mask, dpi: float) -> tuple[list[Box], list[Box]]:
     h_min = round(dpi * 0.35)
     v_min = round(dpi * 0.22)  # taller than the strokes of 14 pt title letters
     horizontal: list[Box] = []
-    for r0, r1, s, e in _merge_runs(_runs(mask, h_min, gap, axis=1), tol=2):
-        if r1 - r0 + 1 <= thick:
-            horizontal.append((float(s), float(r0), float(e), float(r1 + 1)))
+    for rect, covered in _merge_runs(_runs(mask, h_min, gap, axis=1), tol=2):
+        for r0, r1 in _rule_bands(rect, covered, thick):
+            horizontal.append((float(rect[2]), float(r0), float(rect[3]), float(r1 + 1)))
     vertical: list[Box] = []
-    for c0, c1, s, e in _merge_runs(_runs(mask, v_min, gap, axis=0), tol=2):
-        if c1 - c0 + 1 <= thick:
-            vertical.append((float(c0), float(s), float(c1 + 1), float(e)))
+    for rect, covered in _merge_runs(_runs(mask, v_min, gap, axis=0), tol=2):
+        for c0, c1 in _rule_bands(rect, covered, thick):
+            vertical.append((float(c0), float(rect[2]), float(c1 + 1), float(rect[3])))
     return horizontal, vertical
 
 

@@ -199,6 +199,20 @@ def test_histogram_percentile_matches_numpy() -> None:
         assert from_pillow == images.percentile_u8(arr, q)
 
 
+def test_a_rule_touching_a_blot_is_still_a_rule() -> None:
+    # A redaction or ink blot drawn against a rule used to make one thick "filled area" of both.
+    img = Image.new("L", (1200, 400), 255)
+    draw = ImageDraw.Draw(img)
+    draw.rectangle((50, 100, 1150, 102), fill=0)  # a rule, 3 px
+    draw.rectangle((400, 103, 700, 140), fill=0)  # a blot right under it
+    draw.rectangle((50, 250, 1150, 290), fill=0)  # a filled bar: no rule
+    draw.rectangle((900, 20, 902, 380), fill=0)  # a vertical rule
+    draw.rectangle((903, 300, 950, 360), fill=0)  # with a blot against it
+    horizontal, vertical = images.find_rules(images.ink_mask(img), 300.0)
+    assert [(round(b[1]), round(b[3])) for b in horizontal] == [(100, 103)]
+    assert [(round(b[0]), round(b[2])) for b in vertical] == [(900, 903)]
+
+
 def test_erase_boxes_whitens_the_rules() -> None:
     page = PageImage(1, _form(), 200.0)
     horizontal, vertical = images.find_rules(images.ink_mask(page.image), page.dpi)
