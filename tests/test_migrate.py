@@ -15,7 +15,7 @@ from coibot.migrate import head_revision, require_current_schema, upgrade
 
 TABLES = {"client", "requirement_set_version", "provider", "provider_client", "contact", "document",
           "certificate", "policy", "submission", "inbound_message", "outbox", "reminder_sent", "waiver",
-          "audit_log", "lease", "alembic_version"}
+          "audit_log", "lease", "slack_post", "alembic_version"}
 
 
 def test_upgrade_creates_every_table(engine: Engine) -> None:

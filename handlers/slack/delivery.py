@@ -3,7 +3,10 @@
 The outbox sender calls `SlackDeliverer` once per `channel == "slack"` row; an exception means
 "try again later". Posting is idempotent per (submission, channel): the message's channel and ts
 are stored in slack_message right after chat.postMessage, and a retry skips channels already
-posted to, so a row delivered twice never posts twice.
+posted to, so a row delivered twice never posts twice. An escalation belongs to no submission:
+it is claimed per (outbox key, channel) in slack_post *before* chat.postMessage and released only
+when Slack certainly did not post it, so a failure between the post and its bookkeeping (or a lost
+answer) is never posted again.
 """
 
 from __future__ import annotations
@@ -11,8 +14,10 @@ from __future__ import annotations
 import logging
 from pathlib import Path
 from typing import Any
+from urllib.error import URLError
 
 from slack_sdk.errors import SlackApiError
+from sqlalchemy import delete, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
@@ -36,6 +41,23 @@ GONE = frozenset({"message_not_found", "channel_not_found", "is_archived", "cant
 
 class SlackDeliveryError(CoibotError):
     """Slack could not be reached or refused a call; the outbox tries again later."""
+
+
+def _idempotency_key(row: m.Outbox | dict[str, Any], payload: dict[str, Any]) -> str:
+    """The key a post is made once for: the outbox row's (or a bare payload's `idempotency_key`)."""
+    key = row.idempotency_key if isinstance(row, m.Outbox) else payload.get("idempotency_key")
+    if not isinstance(key, str) or not key:
+        raise PermanentDeliveryError(f"slack {payload.get('kind')} without an idempotency key: {payload!r}")
+    return key
+
+
+def _not_posted(exc: Exception) -> bool:
+    """Whether a failed chat.postMessage certainly posted nothing.
+
+    Slack answered with an error, or urllib could not send the request (it raises URLError only
+    while connecting and sending). A timeout or reset while awaiting the answer leaves it unknown.
+    """
+    return isinstance(exc, SlackApiError | URLError)
 
 
 def approval_view(session: Session, submission_id: int, deps: Deps) -> bk.ApprovalView | None:
@@ -64,7 +86,7 @@ class SlackDeliverer:
         sid = payload.get("submission_id")
         try:
             if kind == ESCALATION:
-                self.post_escalation(payload)
+                self.post_escalation(payload, _idempotency_key(row, payload))
                 return
             if not isinstance(sid, int):
                 raise PermanentDeliveryError(f"slack {kind} payload without a submission id: {payload!r}")
@@ -205,11 +227,10 @@ class SlackDeliverer:
             if document is not None:
                 self._upload(submission_id, str(resp.get("channel") or channel), ts, *document)
 
-    def post_escalation(self, payload: dict[str, Any]) -> None:
+    def post_escalation(self, payload: dict[str, Any], key: str) -> None:
         """A reminder nobody answered: to the client's channel (or its approvers) and the staff channel.
 
-        Not recorded per message (it belongs to no submission): a retry after a partial failure may
-        repeat it where it already went.
+        `key` is the outbox row's idempotency key: each channel gets the escalation at most once per key.
         """
         targets = self._staff_targets(payload.get("channel"), list(payload.get("approvers") or []))
         staff = payload.get("staff_channel") or self.deps.settings.slack.staff_channel
@@ -221,7 +242,44 @@ class SlackDeliverer:
             return
         blocks = [bk.section(f":rotating_light: *Escalation*: {bk.esc(text)}")]
         for channel in targets:
-            self.deps.client.chat_postMessage(channel=channel, text=text, blocks=blocks)
+            self._post_once(key, channel, text, blocks)
+
+    def _post_once(self, key: str, channel: str, text: str, blocks: list[bk.Block]) -> None:
+        """Post unless this key was already posted (or may have been) to this channel."""
+        if not self._claim_post(key, channel):
+            log.info("%s: already posted to %s by an earlier attempt; not posting again", key, channel)
+            return
+        try:
+            resp = self.deps.client.chat_postMessage(channel=channel, text=text, blocks=blocks)
+        except Exception as exc:
+            if _not_posted(exc):
+                self._release_post(key, channel)  # the retry must post it
+            else:
+                log.warning("%s: no answer from Slack for the post to %s (%s); it may be posted, so it is "
+                            "not posted again", key, channel, exc)
+            raise
+        self._record_post(key, channel, str(resp["ts"]))
+        log.info("%s: posted to %s ts=%s", key, channel, resp["ts"])
+
+    def _claim_post(self, key: str, channel: str) -> bool:
+        """Claim (key, channel) in its own transaction; False when an earlier attempt claimed it."""
+        try:
+            with session_scope(self.deps.engine) as session:
+                session.add(m.SlackPost(idempotency_key=key, channel=channel))
+        except IntegrityError:
+            return False
+        return True
+
+    def _release_post(self, key: str, channel: str) -> None:
+        with session_scope(self.deps.engine) as session:
+            session.exec(delete(m.SlackPost).where(
+                col(m.SlackPost.idempotency_key) == key, col(m.SlackPost.channel) == channel))
+
+    def _record_post(self, key: str, channel: str, ts: str) -> None:
+        # Only bookkeeping: the claim alone already keeps a retry from posting again.
+        with session_scope(self.deps.engine) as session:
+            session.exec(update(m.SlackPost).where(
+                col(m.SlackPost.idempotency_key) == key, col(m.SlackPost.channel) == channel).values(ts=ts))
 
     # -- decisions
 

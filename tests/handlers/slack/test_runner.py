@@ -7,6 +7,7 @@ import json
 import logging
 import socket
 import threading
+import urllib.error
 import urllib.request
 from datetime import timedelta
 from pathlib import Path
@@ -223,3 +224,112 @@ def test_needs_review_and_escalations_reach_staff(site: Site) -> None:
     assert len([c for c in site.fake.calls("chat.postMessage") if "needs review" in c.params["text"]]) == 1
     with pytest.raises(PermanentDeliveryError, match="not known to the Slack app"):
         SlackDeliverer(site.deps)({"kind": "something_new", "submission_id": sid})
+
+
+
+ESCALATION_KEY = "slack:reminder:7:parkside:escalate"
+
+
+def _escalation(site: Site) -> OutboxSender:
+    """An escalation in the outbox for the client's channel and the staff channel, and a sender."""
+    site.settings.slack.staff_channel = "C0STAFF"
+    with session_scope(site.engine) as s:
+        enqueue_slack(s, ESCALATION_KEY, "reminder_escalation",
+                      {"client_id": "parkside", "provider_id": 1, "approvers": APPROVERS, "channel": CHANNEL,
+                       "text": "Parkside: GL of Blue Heron expired", "staff_channel": "C0STAFF"})
+    return OutboxSender(site.engine, site.settings, site.store, slack=SlackDeliverer(site.deps))
+
+
+def _retry_now(site: Site) -> None:
+    with session_scope(site.engine) as s:
+        s.exec(update(m.Outbox).where(col(m.Outbox.channel) == "slack")
+               .values(next_attempt_at=m.utcnow() - timedelta(seconds=1)))
+
+
+def _escalation_posts(site: Site, since: int = 0) -> list[str]:
+    """The channels of the escalation's chat.postMessage calls (from call `since` on), sorted."""
+    calls = [c for c in site.fake.calls("chat.postMessage") if "expired" in c.params["text"]]
+    return sorted(c.params["channel"] for c in calls[since:])
+
+
+def _outbox_row(site: Site) -> m.Outbox:
+    with Session(site.engine) as s:
+        return s.exec(select(m.Outbox).where(m.Outbox.channel == "slack")).one()
+
+
+def test_escalation_is_not_posted_again_when_the_answer_to_its_post_is_lost(
+    any_site: Site, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    sender = _escalation(any_site)
+    post = any_site.deps.client.chat_postMessage
+    lost: list[str] = []
+
+    def answer_lost(**kwargs: Any) -> Any:
+        resp = post(**kwargs)
+        if kwargs["channel"] == "C0STAFF" and not lost:
+            # Slack has the message; coibot never learns it (read timeout, crash) and records nothing.
+            lost.append(kwargs["channel"])
+            raise TimeoutError("The read operation timed out")
+        return resp
+
+    monkeypatch.setattr(any_site.deps.client, "chat_postMessage", answer_lost)
+    assert sender.deliver_due() == 0
+    assert _outbox_row(any_site).status == m.OutboxStatus.PENDING
+    assert _escalation_posts(any_site) == sorted([CHANNEL, "C0STAFF"])
+    _retry_now(any_site)
+    assert sender.deliver_due() == 1
+    assert _escalation_posts(any_site) == sorted([CHANNEL, "C0STAFF"])  # exactly once each
+    assert _outbox_row(any_site).status == m.OutboxStatus.SENT
+
+
+def test_escalation_is_not_posted_again_after_a_failure_between_post_and_bookkeeping(
+    any_site: Site, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    sender = _escalation(any_site)
+    record = SlackDeliverer._record_post
+    failures = [RuntimeError("database went away")]
+
+    def fail_once(self: SlackDeliverer, key: str, channel: str, ts: str) -> None:
+        if failures:  # the post went through; recording its ts fails, the first time only
+            raise failures.pop()
+        record(self, key, channel, ts)
+
+    monkeypatch.setattr(SlackDeliverer, "_record_post", fail_once)
+    assert sender.deliver_due() == 0
+    assert "database went away" in (_outbox_row(any_site).last_error or "")
+    assert _escalation_posts(any_site) == [CHANNEL]
+    _retry_now(any_site)
+    assert sender.deliver_due() == 1
+    # The retry skipped the channel already posted to and posted the one the failure held back.
+    assert _escalation_posts(any_site) == sorted([CHANNEL, "C0STAFF"])
+    with session_scope(any_site.engine) as s:  # delivered once more, as after a lost "sent" mark
+        s.exec(update(m.Outbox).values(status=m.OutboxStatus.PENDING, next_attempt_at=m.utcnow()))
+    assert sender.deliver_due() == 1
+    assert _escalation_posts(any_site) == sorted([CHANNEL, "C0STAFF"])
+
+
+@pytest.mark.parametrize("failure", ["slack_error", "unreachable"])
+def test_an_escalation_slack_did_not_post_is_posted_by_the_retry(
+    any_site: Site, monkeypatch: pytest.MonkeyPatch, failure: str,
+) -> None:
+    sender = _escalation(any_site)
+    if failure == "slack_error":
+        any_site.fake.fail["chat.postMessage"] = "ratelimited"
+    else:
+        def refused(**kwargs: Any) -> Any:
+            raise urllib.error.URLError(ConnectionRefusedError(111, "Connection refused"))
+        monkeypatch.setattr(any_site.deps.client, "chat_postMessage", refused)
+    assert sender.deliver_due() == 0
+    with Session(any_site.engine) as s:
+        assert s.exec(select(m.SlackPost)).all() == []  # nothing posted, nothing claimed
+    any_site.fake.fail.clear()
+    monkeypatch.undo()
+    refused_calls = len(_escalation_posts(any_site))  # the fake records the refused call too
+    _retry_now(any_site)
+    assert sender.deliver_due() == 1
+    assert _escalation_posts(any_site, refused_calls) == sorted([CHANNEL, "C0STAFF"])
+    with Session(any_site.engine) as s:
+        posts = s.exec(select(m.SlackPost)).all()
+    assert sorted((p.idempotency_key, p.channel) for p in posts) == [(ESCALATION_KEY, CHANNEL),
+                                                                     (ESCALATION_KEY, "C0STAFF")]
+    assert all(p.ts for p in posts)
