@@ -217,9 +217,13 @@ class Settings(_Strict):
     def client(self, client_id: str) -> ClientRequirements | None:
         return next((c for c in self.clients if c.id == client_id), None)
 
+    def provider_pairs(self) -> list[tuple[str, str]]:
+        """(key, name) of each configured provider: what a provider reference is resolved against."""
+        return [(p.key, p.name) for p in self.providers]
+
     def provider(self, ref: str) -> Provider | None:
         """The configured provider a reference (a waiver's `provider`) names, by key or by name."""
-        key = provider_key_for(ref, ((p.key, p.name) for p in self.providers))
+        key = provider_key_for(ref, self.provider_pairs())
         return next((p for p in self.providers if p.key == key), None)
 
 

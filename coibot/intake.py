@@ -439,7 +439,8 @@ class Processor:
                     if client_cfg is None:
                         continue
                     sets = []
-                    for report in check_all_sets(ex, client_cfg, today, provider.name):
+                    for report in check_all_sets(ex, client_cfg, today, provider.name,
+                                                 providers=self.settings.provider_pairs()):
                         version = self._set_version(session, client_id, str(report["requirement_set"]))
                         if version is None or version.id is None or cert.id is None:
                             log.error("client %s set %s is not synced; run coibot db upgrade",

@@ -207,7 +207,8 @@ def _recheck_one(session: Session, settings: Settings, sub: m.Submission, versio
     except ValidationError as exc:
         log.error("requirement set version %s does not validate; not re-checking: %s", version.id, exc)
         return
-    result = check_certificate(cert.extraction, client_cfg, rs, as_of, provider.name)
+    result = check_certificate(cert.extraction, client_cfg, rs, as_of, provider.name,
+                               providers=settings.provider_pairs())
     gaps: list[dict[str, Any]] = result.get("gaps") or []
     before = {_gap_key(g) for g in (sub.gaps or [])}
     new = [g for g in gaps if _gap_key(g) not in before]

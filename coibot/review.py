@@ -274,7 +274,8 @@ def _recheck(session: Session, settings: Settings, cert: m.Certificate, as_of: d
             log.error("requirement set version %s does not validate: %s", version.id, exc)
             continue
         on = max(as_of, version.effective_from)  # a future set is judged on the day it starts
-        report = check_certificate(cert.extraction, client_cfg, rs, on, provider.name if provider else None)
+        report = check_certificate(cert.extraction, client_cfg, rs, on, provider.name if provider else None,
+                                   providers=settings.provider_pairs())
         before = sub.check_status
         sub.check_status = report.get("status")
         sub.gaps = report.get("gaps") or []

@@ -17,7 +17,7 @@ from coibot.check.limits import Layer, limit_gaps, umbrella_layer
 from coibot.check.messages import coverage_words, policy_words
 from coibot.check.rating import RatingsTable, no_table_gap, rating_gaps
 from coibot.check.report import Gap, build_report
-from coibot.check.waivers import active_waivers, split_waived
+from coibot.check.waivers import ProviderPairs, active_waivers, split_waived
 from coibot.errors import ExtractionError
 from coibot.requirements import ClientRequirements, CoverageRequirement, RequirementSet
 
@@ -97,13 +97,15 @@ def check_certificate(
     as_of: date,
     provider: str | None = None,
     ratings: RatingsTable | None = None,
+    providers: ProviderPairs = (),
 ) -> dict[str, Any]:
     """The contract's report of `extraction` against `requirement_set` on `as_of`.
 
     Only required coverages are checked; with several policies for one coverage the best one
-    (in force, fewest gaps) is used. `provider` is the provider on file: it enables
+    (in force, fewest gaps) is used. `provider` is the provider on file (its name): it enables
     insured_mismatch and selects the client's waivers (without it, waivers are matched against
-    the certificate's named insured). The report's `certificate` is `extraction` itself.
+    the certificate's named insured). `providers` are the configured (key, name) pairs, so a
+    waiver naming its provider by id applies. The report's `certificate` is `extraction` itself.
     """
     if not isinstance(extraction, dict):
         raise ExtractionError("invalid_extraction", "the extraction is not a JSON object")
@@ -117,7 +119,7 @@ def check_certificate(
     insured = extraction.get("insured")
     insured_name = insured.get("name") if isinstance(insured, dict) else None
     who = provider or (insured_name if isinstance(insured_name, str) else None)
-    gaps, waived = split_waived(gaps, active_waivers(client, who, as_of))
+    gaps, waived = split_waived(gaps, active_waivers(client, who, as_of, providers))
     report = build_report(client.id, requirement_set.name, as_of, gaps, waived, extraction)
     if log.isEnabledFor(logging.DEBUG):
         source = extraction.get("source")
@@ -139,6 +141,7 @@ def check_all_sets(
     as_of: date,
     provider: str | None = None,
     ratings: RatingsTable | None = None,
+    providers: ProviderPairs = (),
 ) -> list[dict[str, Any]]:
     """A report for the current set and one per future set, all judged on `as_of`.
 
@@ -149,7 +152,7 @@ def check_all_sets(
     reports: list[dict[str, Any]] = []
     current = client.current_set(as_of)
     if current is not None:
-        reports.append(check_certificate(extraction, client, current, as_of, provider, ratings))
+        reports.append(check_certificate(extraction, client, current, as_of, provider, ratings, providers))
     for future in client.future_sets(as_of):
-        reports.append(check_certificate(extraction, client, future, as_of, provider, ratings))
+        reports.append(check_certificate(extraction, client, future, as_of, provider, ratings, providers))
     return reports

@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import date
 from typing import Any
 
 from coibot.check.insured import same_party
 from coibot.check.report import Gap
+from coibot.config import provider_key_for
 from coibot.requirements import ClientRequirements, Waiver
+
+# The configured providers as (key, name) pairs, as `Settings.provider_pairs()` gives them.
+ProviderPairs = Sequence[tuple[str, str]]
 
 # Report fields under the name a waiver uses for them.
 _ALIASES = {"description_of_operations": "description", "insured.name": "insured"}
@@ -30,11 +35,31 @@ def _covers(waiver: Waiver, path: str, gap: Gap) -> bool:
     return want == "insurer_rating" and gap.field == "insurer_rating"
 
 
-def active_waivers(client: ClientRequirements, provider: str | None, as_of: date) -> list[Waiver]:
-    """Waivers in force on `as_of` (through their `until` day) for this provider."""
+def waiver_party(ref: str, providers: ProviderPairs) -> str:
+    """The name of the party a waiver's `provider` reference stands for.
+
+    The configuration lets a waiver name its provider by id or by name; the reference is resolved
+    with the configuration's own rule so a check and a config sync agree on which provider it is.
+    A reference naming no configured provider (a requirements file has none) is taken as a name.
+    """
+    key = provider_key_for(ref, providers)
+    return next((name for k, name in providers if k == key), ref)
+
+
+def active_waivers(
+    client: ClientRequirements, provider: str | None, as_of: date, providers: ProviderPairs = ()
+) -> list[Waiver]:
+    """Waivers in force on `as_of` (through their `until` day) for this provider (a name).
+
+    `providers` are the configured (key, name) pairs a waiver's reference may name by id.
+    """
     if not provider or not client.waivers:
         return []
-    return [w for w in client.waivers if w.applies_on(as_of) and same_party(w.provider, provider)]
+    return [
+        w
+        for w in client.waivers
+        if w.applies_on(as_of) and same_party(waiver_party(w.provider, providers), provider)
+    ]
 
 
 def split_waived(gaps: list[Gap], waivers: list[Waiver]) -> tuple[list[Gap], list[dict[str, Any]]]:

@@ -76,10 +76,11 @@ def _load_extractions(path: Path) -> list[dict[str, Any]]:
 
 def _clients(
     requirements: Path | None, config: Path | None, provider: str | None
-) -> tuple[list[ClientRequirements], str, str | None]:
-    """The clients, where they came from, and the provider's name (a configured provider id resolves)."""
+) -> tuple[list[ClientRequirements], str, str | None, list[tuple[str, str]]]:
+    """The clients, where they came from, the provider's name (a configured provider id resolves) and
+    the configured providers as (key, name), which waivers naming a provider by id resolve against."""
     if requirements is not None:
-        return load_requirements_file(requirements).clients, str(requirements), provider
+        return load_requirements_file(requirements).clients, str(requirements), provider, []
     from coibot.config import load_config  # the configuration pulls in the database layer
 
     settings = load_config(config)
@@ -87,7 +88,7 @@ def _clients(
         known = next((p for p in settings.providers if provider in (p.key, p.id)), None)
         if known is not None:
             provider = known.name
-    return list(settings.clients), settings.source, provider
+    return list(settings.clients), settings.source, provider, settings.provider_pairs()
 
 
 def _find_client(clients: list[ClientRequirements], client_id: str, source: str) -> ClientRequirements:
@@ -167,7 +168,7 @@ def check(
     """
     day = _parse_as_of(as_of)
     try:
-        clients, source, provider = _clients(requirements, config, provider)
+        clients, source, provider, providers = _clients(requirements, config, provider)
         client = _find_client(clients, client_id, source)
         table = load_ratings_csv(ratings) if ratings is not None else None
         current = client.current_set(day)
@@ -181,9 +182,10 @@ def check(
         reports: list[dict[str, Any]] = []
         for extraction in extractions:
             if all_sets:
-                reports += check_all_sets(extraction, client, day, provider, table)
+                reports += check_all_sets(extraction, client, day, provider, table, providers)
             elif current is not None:
-                reports.append(check_certificate(extraction, client, current, day, provider, table))
+                report = check_certificate(extraction, client, current, day, provider, table, providers)
+                reports.append(report)
     except CoibotError as exc:
         err_console.print(f"[bold red]error:[/] {escape(str(exc))}")
         raise typer.Exit(exc.exit_code) from None

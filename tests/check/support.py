@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 import json
+from collections.abc import Sequence
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -128,12 +129,15 @@ def run(
     provider: str | None = None,
     ratings: RatingsTable | None = None,
     client: ClientRequirements | None = None,
+    providers: Sequence[tuple[str, str]] = (),
 ) -> dict[str, Any]:
     """check_certificate with the example defaults; every report is schema-checked."""
     client = client or acme()
     rs = rs or client.current_set(as_of)
     assert rs is not None
-    report = check_certificate(cert, client, rs, as_of, provider=provider, ratings=ratings)
+    report = check_certificate(
+        cert, client, rs, as_of, provider=provider, ratings=ratings, providers=providers
+    )
     assert_valid_report(report)
     return report
 

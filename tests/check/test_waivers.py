@@ -107,3 +107,34 @@ def test_a_waiver_leaves_other_gaps() -> None:
     )
     assert [g["code"] for g in report["gaps"]] == ["waiver_of_subrogation_missing"]
     assert [w["code"] for w in report["waived"]] == ["additional_insured_missing"]
+
+
+# The configured providers as the check is given them: (key, name), the key an explicit id.
+PROVIDERS = [("dw-01", "Highmark Data Cabling, Inc."), ("lw-02", "Lowmark Cabling LLC")]
+
+
+def _no_description() -> dict[str, Any]:
+    cert = good()
+    cert["description_of_operations"] = "Nothing."
+    return cert
+
+
+@pytest.mark.parametrize("provider", ["Highmark Data Cabling, Inc.", None], ids=["on-file", "named-insured"])
+def test_waiver_naming_its_provider_by_id_applies(provider: str | None) -> None:
+    # `dw-01` does not look like the name: only the configured providers say whose id it is.
+    client = _client("description", provider="dw-01")
+    report = run(_no_description(), client=client, provider=provider, providers=PROVIDERS)
+    assert report["gaps"] == [] and [w["code"] for w in report["waived"]] == ["description_missing_text"]
+
+
+def test_waiver_naming_another_providers_id_does_not_apply() -> None:
+    client = _client("description", provider="lw-02")
+    report = run(_no_description(), client=client, provider=PROVIDERS[0][1], providers=PROVIDERS)
+    assert [g["code"] for g in report["gaps"]] == ["description_missing_text"]
+    assert report["waived"] == []
+
+
+def test_waiver_naming_its_provider_by_name_still_applies_with_providers_known() -> None:
+    client = _client("description", provider="highmark data cabling inc")
+    report = run(_no_description(), client=client, provider=PROVIDERS[0][1], providers=PROVIDERS)
+    assert report["gaps"] == [] and len(report["waived"]) == 1

@@ -314,3 +314,25 @@ def test_configured_provider_id_resolves_to_its_name(tmp_path: Path, good_json: 
     assert [(g["code"], g["required"]) for g in other["gaps"]] == [
         ("insured_mismatch", "Lowmark Cabling LLC")
     ]
+
+
+def test_waiver_naming_its_provider_by_id_applies(tmp_path: Path, good_json: Path) -> None:
+    # The id `dw-01` looks nothing like the name; the configuration says whose it is.
+    config = tmp_path / "coibot.yaml"
+    config.write_text(
+        "clients:\n  - id: beta\n    name: Beta Co\n    requirement_sets:\n      - name: current\n"
+        "        effective_from: 2026-01-01\n        coverages:\n          general_liability:\n"
+        "            limits: {each_occurrence: 2000000}\n"
+        "    waivers:\n      - provider: dw-01\n        requirement: general_liability.limits\n"
+        "        waived_by: Dana Risk\n        reason: Small job\n"
+        "providers:\n  - id: dw-01\n    name: Highmark Data Cabling, Inc.\n    clients: [beta]\n",
+        encoding="utf-8",
+    )
+    base = [str(good_json), "--client", "beta", "--config", str(config), "--as-of", "2026-11-21", "--json"]
+    for extra in (["--provider", "dw-01"], []):
+        result = invoke(*base, *extra)
+        assert result.exit_code == 0, result.output
+        report = json.loads(result.stdout)
+        assert report["gaps"] == [], extra
+        waived = [(w["code"], w["waived_by"]) for w in report["waived"]]
+        assert waived == [("limit_below_minimum", "Dana Risk")]
