@@ -112,6 +112,12 @@ def _table(d: Draft) -> _Table | None:
         rest = Box(0, type_lbl.bottom, page.width, page.height)
         first = page.find_first("EACH OCCURRENCE", rest) or page.find_first("COMBINED SINGLE LIMIT", rest)
         before = hdr.get("exp") or (hdr.get("eff") if page.ocr else None)
+        if before is None and page.ocr and "number" in hdr:
+            # Both date headings lost too ("POLIC E EF F", "POLICY 5 EXP"): the limit label must
+            # stand past the number column and the two date cells after it (each about as wide as
+            # the POLICY NUMBER heading).
+            num = hdr["number"]
+            before = Box(num.x0, num.top, num.x1 + 2 * (num.x1 - num.x0), num.bottom)
         if first is not None and before is not None and first.x0 > before.x1:
             hdr["limits"] = Box(first.x0, type_lbl.top, first.x0 + 20, type_lbl.bottom)
     if page.ocr and ("eff" not in hdr or "exp" not in hdr) and "number" in hdr and "limits" in hdr:

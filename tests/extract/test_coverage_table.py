@@ -58,6 +58,17 @@ def test_both_date_headings_lost_are_the_two_cells_the_header_rules_make() -> No
     assert read_acord25(_gl_page("", "Y EXP", rules=False))["policies"] == []
 
 
+def test_every_date_and_limits_heading_lost_the_first_limit_label_and_the_rules_tell_the_columns() -> None:
+    # "POLIC E EF F", "POLICY 5 EXP" (a speck beside EXP) and "UMITS": only POLICY NUMBER reads.
+    page = _gl_page("POLIC E EF F", "POLICY 5 EXP")
+    words = [w for w in page.words if w.text != "LIMITS"] + [Word("UMITS", 493, 254, 513, 259, 0.8)]
+    page = PageWords(number=1, width=612.0, height=792.0, method="ocr", words=words, rules=page.rules)
+    (gl,) = read_acord25(page)["policies"]
+    assert (gl["policy_number"], gl["effective_date"], gl["expiration_date"]) == (
+        "CGL-1234567", "2026-05-22", "2027-05-22")
+    assert gl["limits"] == {"each_occurrence": 1000000}
+
+
 def _umbrella_page(umb: str, exc: str, marked: str) -> PageWords:
     lines = [("TYPE OF INSURANCE", 89, 254), ("POLICY NUMBER", 253, 254), ("POLICY EFF", 339, 254),
              ("POLICY EXP", 384, 254), ("LIMITS", 493, 254),
