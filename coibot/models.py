@@ -305,7 +305,7 @@ class SlackMessage(SQLModel, table=True):
 
 
 class SlackPost(SQLModel, table=True):
-    """A Slack post of an outbox row that belongs to no submission (a reminder escalation), per channel.
+    """A Slack post claimed per (key, channel): an approval request, a needs-review post or an escalation.
 
     Written before chat.postMessage and removed only when Slack certainly did not post, so a retry of
     the row skips every channel the post may have reached, even if recording its ts failed afterwards.
@@ -315,7 +315,7 @@ class SlackPost(SQLModel, table=True):
     __table_args__ = (UniqueConstraint("idempotency_key", "channel", name="uq_slack_post_target"),)
 
     id: int | None = Field(default=None, primary_key=True)
-    idempotency_key: str = Field(max_length=255)  # the outbox row's key
+    idempotency_key: str = Field(max_length=255)  # the outbox row's key, or submission_post_key
     channel: str = Field(max_length=32)
     ts: str | None = Field(default=None, max_length=32)  # None until Slack's answer is recorded
     created_at: datetime = Field(default_factory=utcnow)

@@ -1,12 +1,12 @@
 """The Slack side of the outbox: approval requests posted with the PDF, decisions updating them.
 
 The outbox sender calls `SlackDeliverer` once per `channel == "slack"` row; an exception means
-"try again later". Posting is idempotent per (submission, channel): the message's channel and ts
-are stored in slack_message right after chat.postMessage, and a retry skips channels already
-posted to, so a row delivered twice never posts twice. An escalation belongs to no submission:
-it is claimed per (outbox key, channel) in slack_post *before* chat.postMessage and released only
-when Slack certainly did not post it, so a failure between the post and its bookkeeping (or a lost
-answer) is never posted again.
+"try again later". Every post is claimed per (key, channel) in slack_post *before*
+chat.postMessage and released only when Slack certainly did not post it, so a failure between the
+post and its bookkeeping (or a lost answer) is never posted again. Approval requests and
+needs-review posts are claimed per submission (`submission_post_key`) and also recorded in
+slack_message, which decisions update by; an escalation belongs to no submission and is claimed
+per outbox key.
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ from typing import Any
 from urllib.error import URLError
 
 from slack_sdk.errors import SlackApiError
+from slack_sdk.web import SlackResponse
 from sqlalchemy import delete, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
@@ -49,6 +50,15 @@ def _idempotency_key(row: m.Outbox | dict[str, Any], payload: dict[str, Any]) ->
     if not isinstance(key, str) or not key:
         raise PermanentDeliveryError(f"slack {payload.get('kind')} without an idempotency key: {payload!r}")
     return key
+
+
+def submission_post_key(kind: str, submission_id: int) -> str:
+    """The key a submission's post of `kind` is claimed under: once per submission and channel.
+
+    It is the outbox key coibot.workflow and coibot.review enqueue the post under, but derived from
+    the submission so a post delivered from any row (or called directly) is claimed the same way.
+    """
+    return f"slack:{kind}:{submission_id}"
 
 
 def _not_posted(exc: Exception) -> bool:
@@ -140,11 +150,14 @@ class SlackDeliverer:
                         "approval request not posted", submission_id, sub.client_id)
             return []
         text, blocks = bk.approval_blocks(view)
+        key = submission_post_key(APPROVAL, submission_id)
         posted: list[tuple[str, str]] = []
         for channel in targets:
-            if channel in done:
+            if channel in done:  # posted before slack_post claims existed: slack_message alone says so
                 continue
-            resp = self.deps.client.chat_postMessage(channel=channel, text=text, blocks=blocks)
+            resp = self._post_once(key, channel, text, blocks)
+            if resp is None:
+                continue
             ts, real_channel = str(resp["ts"]), str(resp.get("channel") or channel)
             self._remember(submission_id, channel, real_channel, ts)
             posted.append((real_channel, ts))
@@ -213,10 +226,13 @@ class SlackDeliverer:
             log.error("needs-review post for unknown submission %s; skipped", submission_id)
             return
         text, blocks = bk.needs_review_blocks(view, [str(c) for c in payload.get("checks") or []])
+        key = submission_post_key(NEEDS_REVIEW, submission_id)
         for channel in targets:
-            if channel in done:
+            if channel in done:  # posted before slack_post claims existed: slack_message alone says so
                 continue
-            resp = self.deps.client.chat_postMessage(channel=channel, text=text, blocks=blocks)
+            resp = self._post_once(key, channel, text, blocks)
+            if resp is None:
+                continue
             ts = str(resp["ts"])
             try:
                 with session_scope(self.deps.engine) as session:
@@ -244,11 +260,16 @@ class SlackDeliverer:
         for channel in targets:
             self._post_once(key, channel, text, blocks)
 
-    def _post_once(self, key: str, channel: str, text: str, blocks: list[bk.Block]) -> None:
-        """Post unless this key was already posted (or may have been) to this channel."""
+    def _post_once(self, key: str, channel: str, text: str, blocks: list[bk.Block]) -> SlackResponse | None:
+        """Post unless this key was already posted (or may have been) to this channel.
+
+        Slack's answer, or None when an earlier attempt claimed the post (its caller's bookkeeping,
+        if that attempt failed before it, is not redone: a post that may be missing a record beats
+        a post made twice).
+        """
         if not self._claim_post(key, channel):
             log.info("%s: already posted to %s by an earlier attempt; not posting again", key, channel)
-            return
+            return None
         try:
             resp = self.deps.client.chat_postMessage(channel=channel, text=text, blocks=blocks)
         except Exception as exc:
@@ -260,6 +281,7 @@ class SlackDeliverer:
             raise
         self._record_post(key, channel, str(resp["ts"]))
         log.info("%s: posted to %s ts=%s", key, channel, resp["ts"])
+        return resp
 
     def _claim_post(self, key: str, channel: str) -> bool:
         """Claim (key, channel) in its own transaction; False when an earlier attempt claimed it."""

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import logging
 import socket
 import threading
 import urllib.error
 import urllib.request
+from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -16,7 +18,7 @@ from urllib.parse import parse_qs, urlencode
 
 import pytest
 from slack_bolt import BoltRequest
-from sqlalchemy import update
+from sqlalchemy import event, update
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
@@ -333,3 +335,113 @@ def test_an_escalation_slack_did_not_post_is_posted_by_the_retry(
     assert sorted((p.idempotency_key, p.channel) for p in posts) == [(ESCALATION_KEY, CHANNEL),
                                                                      (ESCALATION_KEY, "C0STAFF")]
     assert all(p.ts for p in posts)
+
+
+# -- approval requests and needs-review posts: claimed before chat.postMessage like escalations
+
+STAFF_CHANNEL = "C0STAFF"
+
+
+def _submission_post(site: Site, kind: str) -> tuple[OutboxSender, str, str]:
+    """A pending submission's `kind` post alone in the outbox, a sender, and where the post goes."""
+    site.settings.slack.staff_channel = STAFF_CHANNEL
+    sid = site.pending_submission()
+    if kind == "needs_review":
+        site.deliver_outbox()  # the approval request is out of the way: only the needs-review row is due
+        with session_scope(site.engine) as s:
+            enqueue_slack(s, f"slack:needs_review:{sid}", "needs_review",
+                          {"submission_id": sid, "client_id": "parkside", "checks": ["Expiration date"],
+                           "staff_channel": STAFF_CHANNEL, "staff_users": []})
+    sender = OutboxSender(site.engine, site.settings, site.store, slack=SlackDeliverer(site.deps))
+    return sender, f"slack:{kind}:{sid}", CHANNEL if kind == "approval_request" else STAFF_CHANNEL
+
+
+def _posts_to(site: Site, channel: str) -> int:
+    """How many chat.postMessage calls went to `channel` (the fake records refused calls too)."""
+    return sum(c.params["channel"] == channel for c in site.fake.calls("chat.postMessage"))
+
+
+def _row(site: Site, key: str) -> m.Outbox:
+    with Session(site.engine) as s:
+        return s.exec(select(m.Outbox).where(m.Outbox.idempotency_key == key)).one()
+
+
+@contextlib.contextmanager
+def _slack_message_save_fails_once() -> Iterator[None]:
+    """The first slack_message insert fails, as a database going away right after the post would."""
+    failures = [RuntimeError("database went away")]
+
+    def fail(*_: Any) -> None:
+        if failures:
+            raise failures.pop()
+
+    event.listen(m.SlackMessage, "before_insert", fail)
+    try:
+        yield
+    finally:
+        event.remove(m.SlackMessage, "before_insert", fail)
+
+
+@pytest.mark.parametrize("kind", ["approval_request", "needs_review"])
+def test_a_submission_post_is_not_posted_again_after_a_failure_between_post_and_its_slack_message(
+    any_site: Site, kind: str,
+) -> None:
+    sender, key, channel = _submission_post(any_site, kind)
+    before = _posts_to(any_site, channel)
+    with _slack_message_save_fails_once():
+        assert sender.deliver_due() == 0
+    assert "database went away" in (_row(any_site, key).last_error or "")
+    assert _posts_to(any_site, channel) == before + 1
+    _retry_now(any_site)
+    assert sender.deliver_due() == 1
+    assert _posts_to(any_site, channel) == before + 1  # the retry did not post again
+    assert _row(any_site, key).status == m.OutboxStatus.SENT
+
+
+@pytest.mark.parametrize("kind", ["approval_request", "needs_review"])
+def test_a_submission_post_is_not_posted_again_when_the_answer_to_it_is_lost(
+    any_site: Site, monkeypatch: pytest.MonkeyPatch, kind: str,
+) -> None:
+    sender, key, channel = _submission_post(any_site, kind)
+    before = _posts_to(any_site, channel)
+    post = any_site.deps.client.chat_postMessage
+
+    def answer_lost(**kwargs: Any) -> Any:
+        post(**kwargs)  # Slack has the message; coibot never hears back
+        raise TimeoutError("The read operation timed out")
+
+    monkeypatch.setattr(any_site.deps.client, "chat_postMessage", answer_lost)
+    assert sender.deliver_due() == 0
+    monkeypatch.undo()
+    _retry_now(any_site)
+    assert sender.deliver_due() == 1
+    assert _posts_to(any_site, channel) == before + 1
+    assert _row(any_site, key).status == m.OutboxStatus.SENT
+
+
+@pytest.mark.parametrize("failure", ["slack_error", "unreachable"])
+@pytest.mark.parametrize("kind", ["approval_request", "needs_review"])
+def test_a_submission_post_slack_did_not_post_is_posted_by_the_retry(
+    any_site: Site, monkeypatch: pytest.MonkeyPatch, kind: str, failure: str,
+) -> None:
+    sender, key, channel = _submission_post(any_site, kind)
+    if failure == "slack_error":
+        any_site.fake.fail["chat.postMessage"] = "ratelimited"
+    else:
+        def refused(**kwargs: Any) -> Any:
+            raise urllib.error.URLError(ConnectionRefusedError(111, "Connection refused"))
+        monkeypatch.setattr(any_site.deps.client, "chat_postMessage", refused)
+    assert sender.deliver_due() == 0
+    with Session(any_site.engine) as s:  # nothing posted, nothing claimed
+        assert s.exec(select(m.SlackPost).where(m.SlackPost.idempotency_key == key)).all() == []
+    any_site.fake.fail.clear()
+    monkeypatch.undo()
+    before = _posts_to(any_site, channel)  # the fake records the refused call too
+    _retry_now(any_site)
+    assert sender.deliver_due() == 1
+    assert _posts_to(any_site, channel) == before + 1
+    with Session(any_site.engine) as s:
+        [claim] = s.exec(select(m.SlackPost).where(m.SlackPost.idempotency_key == key)).all()
+        messages = s.exec(select(m.SlackMessage).where(m.SlackMessage.kind == kind)).all()
+    assert claim.channel == channel and claim.ts
+    assert [(r.channel, r.ts) for r in messages] == [(channel, claim.ts)]
