@@ -236,8 +236,7 @@ def _policy(g: dict[str, str], warnings: list[str], ocr: bool = False) -> dict[s
     pol: dict[str, Any] = {"coverage": kind}
     if kind == "other":
         pol["coverage_name"] = name or None
-    letter = (g.get("letter") or "").strip(" .:").upper()
-    pol["insurer_letter"] = letter if len(letter) == 1 and letter in "ABCDEF" else None
+    pol["insurer_letter"] = _letter(g.get("letter") or "", ocr)
     if g.get("carrier"):
         pol["carrier"] = normalize_name(g["carrier"])
     if g.get("naic"):
@@ -264,6 +263,22 @@ def _policy(g: dict[str, str], warnings: list[str], ocr: bool = False) -> dict[s
     if kind == "workers_compensation" and re.search(r"statut", g.get("limits") or "", re.IGNORECASE):
         pol["statutory"] = True
     return pol
+
+
+def _letter(raw: str, ocr: bool) -> str | None:
+    """The insurer letter of an "INSR LTR:" value; None unless it is one letter A-F.
+
+    A scan may split the one printed glyph into two readings ("F F", "c D"): when those pieces
+    name a single capital A-F, that is the letter.
+    """
+    letter = raw.strip(" .:").upper()
+    if len(letter) == 1 and letter in "ABCDEF":
+        return letter
+    tokens = [t.strip(" .:,;|") for t in raw.split()]
+    if not ocr or not 2 <= len(tokens) <= 3 or any(len(t) > 1 for t in tokens):
+        return None
+    capitals = {t for t in tokens if t in tuple("ABCDEF")}
+    return capitals.pop() if len(capitals) == 1 else None
 
 
 _LIMIT_PAIR = re.compile(r"([A-Za-z][A-Za-z .&'()/\-]*?)\s*:?\s*(\$?\s*\d[\d,. ]*\d|\$?\s*\d)")

@@ -113,3 +113,13 @@ def test_a_scans_semicolon_key_and_dotted_amounts() -> None:
     # Dots in an amount of a text page are not misread commas: left for a person to check.
     (pol,) = parse_policies(text, [])
     assert pol["limits"] == {}
+
+
+def test_a_scans_letter_glyph_split_in_two_readings_is_the_one_capital_they_name() -> None:
+    text = "INSR LTR: {} COVERAGE: Inland Marine POLICY NUMBER: 86XP486230"
+    for raw, want in (("c D", "D"), ("F F", "F"), ("D", "D"), ("C D", None), ("Dx", None)):
+        (pol,) = parse_policies(text.format(raw), [], ocr=True)
+        assert pol["insurer_letter"] == want, raw
+    # A text page prints the letter alone: two of them are no letter.
+    (pol,) = parse_policies(text.format("F F"), [])
+    assert pol["insurer_letter"] is None
