@@ -526,6 +526,16 @@ def _policy(d: Draft, table: _Table, kind: str, top: float, bottom: float, rtop:
         # The letter prints on the policy number's line: a tight crop there reads best.
         nums = [ln for ln in page.lines_in(_col_box(table, "number", rtop, rbottom)) if fold(ln.text)]
         ytop, ybottom = (nums[0].box.top - 5, nums[0].box.bottom + 5) if nums else (rtop, rbottom)
+        if nums:
+            # A block's rule that close above or below the line (a number printed near the block's
+            # top) is no part of the letter: the crop stops inside it.
+            # (The column's right part: without its heading the column runs from the page edge.)
+            lx0, lx1 = table.cols.get("ltr", (0.0, 0.0))
+            for y in page.hrules_across(max(lx0, lx1 - 15) + 2, lx1 - 2, ytop, ybottom):
+                if y < nums[0].box.top:
+                    ytop = max(ytop, y + 1)
+                elif y > nums[0].box.bottom:
+                    ybottom = min(ybottom, y - 1)
         # The cell's one glyph (ink the page pass skipped, or read as "8" for B) read alone as A-F;
         # a cell without a glyph-sized blot of ink gives nothing.
         again = d.read_again(_col_box(table, "ltr", ytop, ybottom), "letter")

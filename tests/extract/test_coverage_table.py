@@ -162,3 +162,21 @@ def test_an_insurer_letter_read_unsurely_is_taken_when_a_second_read_agrees() ->
     assert gl["insurer_letter"] == "A"
     (gl,) = read_acord25(page, reread=reader("4"))["policies"]
     assert gl["insurer_letter"] is None
+
+
+def test_an_unread_insurer_letter_is_read_again_inside_the_blocks_rules() -> None:
+    # The block's top rule runs 3 pt above the policy number's line: a crop reaching over it
+    # makes one blot of rule and letter, which reads as nothing.
+    page = _gl_page("POLICY EFF", "POLICY EXP")
+    page.rules.append(Rule(30.0, 275.0, 582.0, 275.5))
+    tops: list[float] = []
+
+    def again(box: tuple[float, float, float, float], kind: str) -> Word | None:
+        if kind != "letter":
+            return None
+        tops.append(box[1])
+        return Word("B", *box, 0.95) if box[1] > 275.5 else None
+
+    (gl,) = read_acord25(page, reread=again)["policies"]
+    assert gl["insurer_letter"] == "B"
+    assert tops and all(275.5 < t < 278 for t in tops)
