@@ -110,7 +110,7 @@ def _glyph(page: PageImage, box: Box, allowed: str) -> Word | None:
     crop = _crop(page, box)
     if crop is None:
         return None
-    glyphs = marks.glyphs_in(images.ink_mask(crop), page.dpi)
+    glyphs = marks.glyphs_in(images.ink_mask(crop), page.dpi) or _lone_ink(crop, page.dpi)
     if not glyphs:
         return None
     g = glyphs[0]
@@ -138,6 +138,24 @@ def _glyph(page: PageImage, box: Box, allowed: str) -> Word | None:
     if len(text) != 3 or len(set(text)) != 1:
         return None
     return Word(text=text[0], x0=x0, top=top, x1=x1, bottom=bottom, conf=conf)
+
+
+def _lone_ink(crop: Image.Image, dpi: float) -> list[Box]:
+    """The cell's ink, its ruling lines erased, as one glyph when it is the size of one: a bold D
+    or O, whose outline the glyph finder takes for an empty check box's, is still a letter."""
+    mask = images.ink_mask(crop)
+    horizontal, vertical = images.find_rules(mask, dpi)
+    if horizontal or vertical:
+        mask = images.ink_mask(images.erase_boxes(crop, horizontal + vertical, pad=2))
+    rows, cols = np.nonzero(mask.any(axis=1))[0], np.nonzero(mask.any(axis=0))[0]
+    if rows.size == 0:
+        return []
+    x0, top, x1, bottom = float(cols[0]), float(rows[0]), float(cols[-1] + 1), float(rows[-1] + 1)
+    w, h = x1 - x0, bottom - top
+    # One capital of 4.5-16 pt, about as wide as it is tall.
+    if not (dpi * 0.045 <= h <= dpi * 0.22 and 0.5 * h <= w <= 1.3 * h):
+        return []
+    return [(x0, top, x1, bottom)]
 
 
 def _crop(page: PageImage, box: Box, pad: float = 0.0) -> Image.Image | None:

@@ -70,3 +70,18 @@ def test_a_flag_letter_is_read_in_its_own_cell(page: PageImage) -> None:
     for x0, x1 in ((182.3, 198.8), (198.8, 216.6)):
         word = reread.reread(page, (x0, 55.0, x1, 75.0), "flag")
         assert word is not None and word.text == "Y"
+
+
+def test_a_bold_letter_whose_outline_looks_like_an_empty_box_is_still_read() -> None:
+    # A bold D fills its cell like a check box's frame: the glyph finder leaves it out.
+    bold = Path("/usr/share/fonts/truetype/dejavu/DejaVuSans-Bold.ttf")
+    if not bold.exists():
+        pytest.skip("DejaVu Sans Bold is not installed")
+    img = Image.new("L", (round(100 * _S), round(40 * _S)), 255)
+    d = ImageDraw.Draw(img)
+    for x in (30.0, 47.6):
+        d.line((x * _S, 0, x * _S, img.height), fill=0, width=3)
+    d.text((35 * _S, 15 * _S), "D", fill=20, font=ImageFont.truetype(str(bold), round(11 * _S)))
+    cell = PageImage(number=1, image=img, dpi=_DPI)
+    word = reread.reread(cell, (30.0, 10.0, 47.6, 35.0), "letter")
+    assert word is not None and word.text == "D"
