@@ -532,9 +532,10 @@ def _policy(d: Draft, table: _Table, kind: str, top: float, bottom: float, rtop:
             # (The column's right part: without its heading the column runs from the page edge.)
             lx0, lx1 = table.cols.get("ltr", (0.0, 0.0))
             for y in page.hrules_across(max(lx0, lx1 - 15) + 2, lx1 - 2, ytop, ybottom):
-                if y < nums[0].box.top:
+                # (A scan's word box may reach over the rule: the line's middle tells the side.)
+                if y < nums[0].box.cy:
                     ytop = max(ytop, y + 1)
-                elif y > nums[0].box.bottom:
+                else:
                     ybottom = min(ybottom, y - 1)
         # The cell's one glyph (ink the page pass skipped, or read as "8" for B) read alone as A-F;
         # a cell without a glyph-sized blot of ink gives nothing.

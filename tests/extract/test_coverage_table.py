@@ -180,3 +180,9 @@ def test_an_unread_insurer_letter_is_read_again_inside_the_blocks_rules() -> Non
     (gl,) = read_acord25(page, reread=again)["policies"]
     assert gl["insurer_letter"] == "B"
     assert tops and all(275.5 < t < 278 for t in tops)
+    # A scan's word box reaching over the rule (its top above the rule's) changes nothing.
+    page.words[:] = [Word(w.text, w.x0, w.top - 3.5, w.x1, w.bottom, w.conf) if w.text == "CGL-1234567"
+                     else w for w in page.words]
+    tops.clear()
+    (gl,) = read_acord25(page, reread=again)["policies"]
+    assert gl["insurer_letter"] == "B"
