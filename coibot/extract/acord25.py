@@ -21,7 +21,7 @@ from coibot.extract.coverage_table import Draft, Reread, date_candidates, descri
 from coibot.extract.layout import Box, Page, box_of
 from coibot.extract.normalize import fold, iso_date, normalize_name
 from coibot.extract.parties import read_contact, read_party
-from coibot.extract.words import PageWords
+from coibot.extract.words import PageWords, Word
 
 log = logging.getLogger(__name__)
 
@@ -166,6 +166,8 @@ def _insurers(d: Draft) -> list[dict[str, Any]]:
             again = d.read_again(Box(b.x0 - 2, row.top, b.x1 + 2, row.bottom), "digits")
             if again is not None and re.fullmatch(r"\d{5}", again.text):
                 naic_text = again.text
+        elif naic_words and page.ocr and min(w.conf for w in naic_words) < _NAIC_SURE:
+            naic_text = _naic_checked(d, naic_words, row, letter, naic_text)
         naic = naic_text or None
         if name is not None and page.ocr and sum(ch.isalnum() for ch in name) < 3:
             name = None  # a speck ("Il", "=") on an empty row, not an insurer
@@ -177,6 +179,30 @@ def _insurers(d: Draft) -> list[dict[str, Any]]:
     if not out:
         d.warnings.append("no insurers were found in the INSURER A-F block")
     return out
+
+
+# A NAIC code read with less confidence than this is checked by reading it again: every policy of
+# the insurer carries it.
+_NAIC_SURE = 0.6
+
+
+def _naic_checked(d: Draft, naic_words: list[Word], row: Box, letter: str, naic_text: str) -> str:
+    """A five-digit code the page pass read unsurely, read twice more on its own (digits only,
+    then as text): the reading two of the three agree on; "" with a warning when none do."""
+    b = box_of(naic_words)
+    crop = Box(b.x0 - 2, min(row.top, b.top - 1), b.x1 + 2, max(row.bottom, b.bottom + 1))
+    reads = [naic_text]
+    for kind in ("digits", "text"):
+        again = d.read_again(crop, kind)
+        reads.append(re.sub(r"\s", "", again.text) if again is not None else "")
+    votes = [r for r in reads if re.fullmatch(r"\d{5}", r)]
+    best = max(set(votes), key=votes.count, default="")
+    if votes.count(best) >= 2:
+        return best
+    if reads[1:] == ["", ""]:
+        return naic_text  # nothing read again (no page image at hand): the page's reading stands
+    d.warnings.append(f"insurer {letter}: NAIC read as {' / '.join(r for r in reads if r)!r}; check it")
+    return ""
 
 
 def _insurer_labels(page: Page, area: Box) -> dict[str, Box]:

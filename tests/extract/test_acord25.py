@@ -203,3 +203,27 @@ def test_insurer_labels_a_scan_garbled_or_specked() -> None:
     draft = read_acord25(PageWords(number=1, width=612.0, height=792.0, method="ocr", words=words))
     assert [(i["letter"], i["naic"]) for i in draft["insurers"]] == [
         ("A", "10421"), ("B", "45078"), ("C", "17450"), ("D", "22493"), ("E", "23117")]
+
+
+def test_an_unsure_naic_code_is_read_twice_more_and_two_agreeing_readings_win() -> None:
+    words = [Word("NAIC", 546, 150, 558, 155, 0.9), Word("#", 560, 150, 563, 155, 0.9),
+             Word("INSURER", 308, 162, 336, 167, 0.9), Word("A", 337, 162, 341, 167, 0.9),
+             Word("Ohio Valley Casualty", 350, 162, 440, 167, 0.95),
+             # Larger than the label and read unsurely: 28809 as 20009.
+             Word("20009", 545, 159.5, 570, 169, 0.5)]
+    page = PageWords(number=1, width=612.0, height=792.0, method="ocr", words=words)
+
+    def reader(digits: str, text: str) -> Any:
+        def again(box: tuple[float, float, float, float], kind: str) -> Word | None:
+            assert box[1] <= 159.5 and box[3] >= 169  # the digits' whole height
+            value = {"digits": digits, "text": text}.get(kind)
+            return Word(value, *box, 0.3) if value else None
+        return again
+
+    (ins,) = read_acord25(page, reread=reader("28809", "28809"))["insurers"]
+    assert ins["naic"] == "28809"
+    (ins,) = read_acord25(page, reread=reader("28809", "20009"))["insurers"]
+    assert ins["naic"] == "20009"
+    draft = read_acord25(page, reread=reader("28809", "28808"))
+    assert draft["insurers"][0]["naic"] is None
+    assert any("NAIC read as" in w for w in draft["warnings"])
