@@ -167,3 +167,56 @@ def _contact_by_shape(page: Page, producer: Box, out: dict[str, Any]) -> None:
         text = " ".join(words)
         if 2 <= len(words) <= 4 and not any(ch.isdigit() or ch == "@" for ch in text):
             out["contact_name"] = normalize_name(text)
+
+
+# Letters a scan misreads in an e-mail's small type, as (read, printed): a g loses its tail
+# ("northaate", "fitzqerald"), a y its stem ("kevstone"), rn runs together ("hemandez").
+_EMAIL_MISREADS = (("a", "g"), ("q", "g"), ("v", "y"), ("m", "rn"))
+_MAX_EMAIL_FIXES = 2
+
+
+def email_by_names(email: str, names: list[str | None]) -> str:
+    """A scanned e-mail's misread letters put back from the names printed beside it.
+
+    Addresses are made of the agency's and the contact's names ("certs@northgateins.com",
+    "gfitzgerald@..."): a part of the address that spells one of those names but for letters a
+    scan typically misreads (read as `a` where the name prints `g`, ...) is that name. Only that
+    direction is corrected, so a name misread the same way leaves a correct address alone.
+    """
+    tokens: set[str] = set()
+    for name in names:
+        words = re.findall(r"[a-z]+", (name or "").lower())
+        tokens |= {w for w in words if len(w) >= 4}
+        for n in (2, 3):
+            tokens |= {"".join(words[i:i + n]) for i in range(len(words) - n + 1)}
+        if len(words) >= 2:
+            # A person's initial and surname ("gfitzgerald").
+            tokens |= {words[0][0] + w for w in words[1:] if len(w) >= 3}
+    out = email.lower()
+    for token in sorted(tokens, key=len, reverse=True):
+        i = 0
+        while i < len(out):
+            end = _spelled(out, i, token)
+            if end is not None and out[i:end] != token:
+                out = out[:i] + token + out[end:]
+                i += len(token)
+            else:
+                i += 1
+    return out if out != email.lower() else email
+
+
+def _spelled(text: str, i: int, token: str) -> int | None:
+    """End of `token` spelled in `text` from `i`, allowing a few of the scan's usual misreads."""
+    p, k, fixes = i, 0, 0
+    while k < len(token):
+        if p >= len(text):
+            return None
+        if text[p] == token[k]:
+            p, k = p + 1, k + 1
+            continue
+        fix = next((printed for read, printed in _EMAIL_MISREADS
+                    if text[p] == read and token.startswith(printed, k)), None)
+        if fix is None:
+            return None
+        p, k, fixes = p + 1, k + len(fix), fixes + 1
+    return p if fixes <= _MAX_EMAIL_FIXES else None

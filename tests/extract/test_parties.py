@@ -1,0 +1,24 @@
+"""Party blocks and the producer's contact cells: what a scan misreads in them."""
+
+from __future__ import annotations
+
+from coibot.extract.parties import email_by_names
+
+
+def test_an_emails_misread_letters_are_put_back_from_the_names_beside_it() -> None:
+    agency, contact = "Stonebridge Insurance Services", "Grace Fitzgerald"
+    # A g read as a or q (its tail lost), a y read as v, rn run together into m.
+    assert email_by_names("afitzqerald@stonebridaerisk.com", [agency, contact]) == (
+        "gfitzgerald@stonebridgerisk.com")
+    assert email_by_names("certs@kevstoneins.com", ["Keystone Insurance Agency", None]) == (
+        "certs@keystoneins.com")
+    assert email_by_names("jhemandez@acme.com", ["Acme Risk", "Juan Hernandez"]) == "jhernandez@acme.com"
+
+
+def test_an_email_that_does_not_spell_the_names_is_left_alone() -> None:
+    # Letters the names do not explain, or a name misread itself (q read as a): nothing changes.
+    assert email_by_names("certs@northgateins.com", ["Northgate Insurance", "Sam Lindavist"]) == (
+        "certs@northgateins.com")
+    assert email_by_names("slindqvist@northgate.com", ["Northgate", "Samuel Lindavist"]) == (
+        "slindqvist@northgate.com")
+    assert email_by_names("Info@Apex.com", ["Agex Partners", None]) == "Info@Apex.com"
