@@ -97,8 +97,10 @@ def _certificate_date(d: Draft) -> str | None:
     top_area = Box(0, 0, page.width, page.height * 0.25)
     label = page.find_first("DATE (MM/DD/YYYY)", top_area) or page.find_first("DATE", top_area)
     if label is None:
-        d.warnings.append("certificate date label not found")
-        return None
+        value = _date_beside_title(page, top_area) if page.ocr else None
+        if value is None:
+            d.warnings.append("certificate date label not found")
+        return value
     fb = Box(label.x0 - 40, label.top - 2, page.width, label.bottom + 30)
     cell = page.cell(label.cx, label.cy, fb)
     region = Box(min(cell.x0, fb.x0), label.top - 2, max(cell.x1, fb.x1), max(cell.bottom, label.bottom + 12))
@@ -106,18 +108,43 @@ def _certificate_date(d: Draft) -> str | None:
         words = [w for w in line.words if not (label.x0 - 0.5 <= w.x0 and w.x1 <= label.x1 + 0.5
                                                 and label.top - 0.5 <= w.top <= label.bottom)]
         for text in date_candidates(words):
-            value = iso_date(text)
+            value = iso_date(_o_for_zero(text) if page.ocr else text)
             if value:
                 return value
     if page.ocr:
-        # The date sits under its label, right-aligned in the cell: read that strip again.
-        strip = Box(region.x0, label.bottom, region.x1, min(region.bottom, label.bottom + 14))
-        again = d.read_again(strip, "date")
-        value = iso_date(again.text) if again is not None else None
-        if value:
-            return value
+        # The date sits under its label, right-aligned in the cell: read that strip again, down to
+        # the cell's bottom rule (a large date runs past a fixed strip), else 14 pt of it.
+        strips = [Box(region.x0, label.bottom, region.x1, min(region.bottom, label.bottom + 14))]
+        if label.bottom + 16 < cell.bottom < fb.bottom and cell.x0 > fb.x0:
+            strips.append(Box(cell.x0 + 1, label.bottom, cell.x1 - 1, cell.bottom - 1))
+        for strip in strips:
+            again = d.read_again(strip, "date")
+            # (Digits read apart, "04/1 1/2026": the re-read allows only digits and separators.)
+            value = iso_date(re.sub(r"(?<=\d) (?=\d)", "", again.text)) if again is not None else None
+            if value:
+                return value
     d.warnings.append("certificate date not readable")
     return None
+
+
+_O_DATE = re.compile(r"^[\dOo]{1,2}([/.-])[\dOo]{1,2}\1[\dOo]{4}$")
+
+
+def _o_for_zero(text: str) -> str:
+    """A scan's O read for a 0 in a date whose groups and separators are intact ("O1/30/2026")."""
+    return re.sub(r"[Oo]", "0", text) if _O_DATE.match(text) else text
+
+
+def _date_beside_title(page: Page, top_area: Box) -> str | None:
+    """A scan whose DATE label was misread ("“GATE"): the one date printed right of the form's
+    title, on its lines, is the certificate's."""
+    title = (page.find_first("CERTIFICATE OF LIABILITY INSURANCE", top_area)
+             or page.find_first("LIABILITY INSURANCE", top_area))
+    if title is None:
+        return None
+    found = {value for line in page.lines_in(Box(title.x1, 0, page.width, title.bottom + 2))
+             for text in date_candidates(line.words) if (value := iso_date(_o_for_zero(text)))}
+    return found.pop() if len(found) == 1 else None
 
 
 def _producer_label(page: Page) -> Box | None:

@@ -11,7 +11,7 @@ import pytest
 from coibot.extract.acord25 import is_acord25, read_acord25
 from coibot.extract.pdf_text import open_pdf
 from coibot.extract.reader import extract_document
-from coibot.extract.words import PageWords, Word
+from coibot.extract.words import PageWords, Rule, Word
 
 from .conftest import GL_LIMITS, REAL, SAMPLES, Cert, Pol, truth
 
@@ -227,3 +227,40 @@ def test_an_unsure_naic_code_is_read_twice_more_and_two_agreeing_readings_win() 
     draft = read_acord25(page, reread=reader("28809", "28808"))
     assert draft["insurers"][0]["naic"] is None
     assert any("NAIC read as" in w for w in draft["warnings"])
+
+
+def _header(words: list[Word], rules: list[Rule] | None = None) -> PageWords:
+    title = [Word("CERTIFICATE", 125, 38.6, 230, 55.4, 0.5), Word("OF", 235, 39, 255, 50, 0.97),
+             Word("LIABILITY", 259, 39, 331, 57, 0.97), Word("INSURANCE", 335, 39, 431, 55, 0.8)]
+    return PageWords(number=1, width=612.0, height=792.0, method="ocr", words=title + words,
+                     rules=rules or [])
+
+
+def test_a_certificate_date_whose_label_was_misread_is_the_one_date_beside_the_title() -> None:
+    label = [Word("“GATE", 486.7, 22.3, 503.5, 34.1, 0.66),
+             Word("(MMIDOVYYYY)", 507, 22.3, 544.6, 34.1, 0.47)]
+    draft = read_acord25(_header([*label, Word("2026-04-06", 517.2, 38.2, 557.8, 44.6, 0.97)]))
+    assert draft["certificate_date"] == "2026-04-06"
+    # Two dates there: which one is the certificate's is not known.
+    two = [Word("2026-04-06", 517.2, 38.2, 557.8, 44.6, 0.97), Word("2026-05-01", 440, 45, 480, 51, 0.9)]
+    draft = read_acord25(_header([*label, *two]))
+    assert draft["certificate_date"] is None
+    assert "certificate date label not found" in draft["warnings"]
+
+
+def test_a_certificate_date_with_o_read_for_zero_and_a_large_one_read_again_to_its_cell_rule() -> None:
+    label = [Word("DATE", 490.6, 27.4, 504.2, 32.2, 0.95), Word("(MM/DD/YYYY)", 506, 27.6, 545, 32.9, 0.9)]
+    draft = read_acord25(_header([*label, Word("O1/30/2026", 516.7, 40.6, 553.0, 46.3, 0.59)]))
+    assert draft["certificate_date"] == "2026-01-30"
+    # A 14 pt date in a cell ruled at 24 and 54 pt: the page pass garbled it, the first strip cuts
+    # its foot; the strip down to the cell's rule reads it (digits read apart are one number).
+    cell = [Rule(486.5, 23.8, 582.2, 24.2), Rule(486.2, 53.8, 582.5, 54.2),
+            Rule(486.5, 23.5, 487.2, 54.5), Rule(581.5, 23.5, 582.2, 54.2)]
+    garbled = [Word("o4/t1", 513, 39.6, 534.7, 54.5, 0.26), Word("12026", 536, 40.6, 558, 53.5, 0.6)]
+    page = _header([*label, *garbled], cell)
+
+    def again(box: tuple[float, float, float, float], kind: str) -> Word | None:
+        assert kind == "date"
+        return Word("04/1 1/2026" if box[3] > 52 else "04/11/202", *box, 0.85)
+
+    assert read_acord25(page, reread=again)["certificate_date"] == "2026-04-11"
