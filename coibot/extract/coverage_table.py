@@ -72,10 +72,35 @@ def description_label(page: Page) -> Box | None:
     # label was misread, a clean reading of the WC row's would otherwise win over it.
     full = page.find("DESCRIPTION OF OPERATIONS / LOCATIONS")
     found = page.find("DESCRIPTION OF OPERATIONS")
+    label: Box | None = None
     if full:
         own = [b for b in found if abs(b.cy - full[-1].cy) < 2 and b.x0 <= full[-1].cx]
-        return own[-1] if own else Box(full[-1].x0, full[-1].top, full[-1].cx, full[-1].bottom)
-    return found[-1] if found else None
+        label = own[-1] if own else Box(full[-1].x0, full[-1].top, full[-1].cx, full[-1].bottom)
+    elif found:
+        label = found[-1]
+    if page.ocr and label is not None and _in_wc_row(page, label):
+        # The box's own label garbled past reading as a phrase ("/CESCRIPTION" on a line of its
+        # own): the WC row's "describe under DESCRIPTION OF OPERATIONS below" is not it. A
+        # DESCRIPTION lower down with OPERATIONS beside it is.
+        # (Word by word: a clean DESCRIPTION above hides a misread one from the label search.)
+        lower = [w for w in page.words
+                 if w.top > label.bottom + 4 and ratio(fold(w.text), "description") >= 85]
+        for w in sorted(lower, key=lambda w: -w.top):
+            b = Box(w.x0, w.top, w.x1, w.bottom)
+            beside = page.words_in(Box(b.x1, b.top - 4, b.x1 + 80, b.bottom + 4))
+            if any(ratio(fold(w.text), "operations") >= 80 for w in beside):
+                return b
+    return label
+
+
+# Words of the WC row's "If yes, describe under DESCRIPTION OF OPERATIONS below" before the phrase.
+_WC_ROW_WORDS = ("yes", "ifyes", "describe", "under")
+
+
+def _in_wc_row(page: Page, label: Box) -> bool:
+    """Whether a DESCRIPTION OF OPERATIONS found is the WC row's mention, not the box's label."""
+    before = page.words_in(Box(label.x0 - 80, label.top - 8, label.x0 + 40, label.bottom + 1))
+    return any(fold(w.text) in _WC_ROW_WORDS or ratio(fold(w.text), "describe") >= 80 for w in before)
 
 
 # ------------------------------------------------------------------------------------------ table
@@ -581,8 +606,13 @@ def _policy(d: Draft, table: _Table, kind: str, top: float, bottom: float, rtop:
             # The column prints MM/DD/YYYY: separators the scan misread do not hide the date.
             value = next((v for ln in make_lines(words) if (v := scan_date(ln.text))), None)
         if value is None and page.ocr and pol["policy_number"]:
-            again = d.read_again(_col_box(table, col, rtop, rbottom), "date")
+            # The date's own line first, then the whole cell (a line's crop may cut a tall date).
+            tight = _date_crop(page, table, col, rtop, rbottom, num_lines)
+            again = d.read_again(tight, "date")
             value = iso_date(again.text) if again is not None else None
+            if value is None and tight != _col_box(table, col, rtop, rbottom):
+                again = d.read_again(_col_box(table, col, rtop, rbottom), "date") or again
+                value = iso_date(again.text) if again is not None else None
             if value is not None and again is not None:
                 words = [again]
             elif again is not None:
@@ -657,6 +687,20 @@ def _settle_dates(d: Draft, table: _Table, pol: dict[str, Any], unread: dict[str
             return
     d.warnings.append(f"{pol['coverage']} {pol['policy_number'] or ''}: effective {eff} and expiration "
                       f"{exp} are not a year apart; check them".replace("  ", " "))
+
+
+def _date_crop(page: Page, table: _Table, col: str, top: float, bottom: float, numbers: list[Line]) -> Box:
+    """Where a row's date is read again: the line of the column's digits (or the policy number's
+    line), a few points either side, not the whole block (a tall crop of mostly blank cell
+    reads worse)."""
+    cell = _col_box(table, col, top, bottom)
+    lines = [ln for ln in page.lines_in(cell) if sum(ch.isdigit() for ch in ln.text) >= 4]
+    line = max(lines, key=lambda ln: sum(ch.isdigit() for ch in ln.text)) if lines else (
+        numbers[0] if numbers else None)
+    if line is None:
+        return cell
+    b = line.box
+    return Box(cell.x0, max(top, b.top - 4), cell.x1, min(bottom, b.bottom + 4))
 
 
 def _trim_number(number: str) -> str:

@@ -8,6 +8,7 @@ from __future__ import annotations
 from coibot.extract import coverage_table
 from coibot.extract.acord25 import read_acord25
 from coibot.extract.coverage_table import _trim_number
+from coibot.extract.layout import Page
 from coibot.extract.words import PageWords, Rule, Word
 
 _H = 5.0
@@ -186,3 +187,33 @@ def test_an_unread_insurer_letter_is_read_again_inside_the_blocks_rules() -> Non
     tops.clear()
     (gl,) = read_acord25(page, reread=again)["policies"]
     assert gl["insurer_letter"] == "B"
+
+
+def test_a_garbled_date_is_read_again_on_its_own_line_not_the_whole_block() -> None:
+    page = _dated_page([Word("05/22/2026", 333, 278, 372, 283, 0.9)],
+                       [Word("05'2):2027", 378, 278, 416, 283, 0.1)])
+    boxes: list[tuple[float, float, float, float]] = []
+
+    def again(box: tuple[float, float, float, float], kind: str) -> Word | None:
+        boxes.append(box)
+        # A crop of the mostly blank block reads nothing; the line's own reads the date.
+        return Word("05/22/2027", *box, 0.8) if kind == "date" and box[3] - box[1] < 20 else None
+
+    (gl,) = read_acord25(page, reread=again)["policies"]
+    assert gl["expiration_date"] == "2027-05-22"
+    assert boxes[0][1] <= 278 and boxes[0][3] >= 283
+
+
+def test_the_wc_rows_mention_of_the_description_box_is_not_its_label() -> None:
+    words = [*_line("If yes, describe under", 50, 486), *_line("DESCRIPTION OF OPERATIONS below", 50, 491),
+             # The box's own label: its first word misread and set on a line of its own.
+             Word("/CESCRIPTION", 30.5, 523.5, 65.5, 533.5, 0.43),
+             *_line("OF OPERATIONS / LOCATIONS / VEHICLES", 67, 521.8),
+             *_line("Re: Contract 35041", 36, 538)]
+    page = Page(PageWords(number=1, width=612.0, height=792.0, method="ocr", words=words))
+    label = coverage_table.description_label(page)
+    assert label is not None and label.top == 523.5
+    # Without a misread label lower down, the mention is all there is.
+    page = Page(PageWords(number=1, width=612.0, height=792.0, method="ocr", words=words[:8]))
+    label = coverage_table.description_label(page)
+    assert label is not None and label.top == 491
