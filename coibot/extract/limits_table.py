@@ -77,9 +77,29 @@ def clean_token(text: str) -> str:
     """A word without the specks OCR leaves around it ("500,000_", "|1,000,000")."""
     t = text.strip("_|'`‘’:;~")
     if any(ch.isdigit() for ch in t):
-        # "1,.000,000": a speck read as a point next to a thousands comma.
-        t = t.replace(",.", ",").replace(".,", ",").rstrip(".")
+        # "1,.000,000": a speck read as a point next to a thousands comma; "1,000,000," and
+        # "500,000)": the cell's rule or a speck read after the amount.
+        t = t.replace(",.", ",").replace(".,", ",").rstrip(".,")
+        if t.endswith(")") and "(" not in t:
+            t = t[:-1].rstrip(".,")
     return t
+
+
+# Pieces of an amount this close (points) are one word a scan split.
+_TOUCHING = 1.5
+
+
+def _amount_text(words: list[Word]) -> str:
+    """An amount's words as one text: pieces that touch join without a space."""
+    out = ""
+    prev: Word | None = None
+    for w in words:
+        t = clean_token(w.text)
+        if prev is not None and not (w.x0 - prev.x1 < _TOUCHING and t != "$" and prev.text != "$"):
+            out += " "
+        out += t
+        prev = w
+    return out
 
 
 # What OCR makes of a "$" printed apart from its amount.
@@ -110,8 +130,10 @@ def _amount_runs(line: Line, ocr: bool = False) -> list[tuple[list[Word], list[W
             amount.append(w)
             continue
         if _NUMERIC.match(t):
-            # "1 000 000" prints as three words: a 3-digit group right after an amount continues it.
-            if not has_digits(amount) or (_GROUP.match(t) and w.x0 - amount[-1].x1 < 6):
+            # "1 000 000" prints as three words: a 3-digit group right after an amount continues it,
+            # as does a piece touching it ("10,00" "0,000": a scan split one amount).
+            touching = has_digits(amount) and w.x0 - amount[-1].x1 < _TOUCHING
+            if not has_digits(amount) or touching or (_GROUP.match(t) and w.x0 - amount[-1].x1 < 6):
                 amount.append(w)
                 continue
             out.append((label, amount))
@@ -156,8 +178,7 @@ def read_limits(page: Page, box: Box, kind: str,
             text = "".join(clean_token(w.text) for w in amount_words).replace("$", "")
             if not text:
                 continue
-            value = parse_amount(" ".join(clean_token(w.text) for w in amount_words).replace("$", "").strip(),
-                                 misread_commas=page.ocr)
+            value = parse_amount(_amount_text(amount_words).replace("$", "").strip(), misread_commas=page.ocr)
             label = " ".join(w.text for w in label_words if w.text != "$")
             key = key_for(kind, label, page.ocr) if fold(label) else None
             if kind != "other" or key is None:
@@ -174,8 +195,14 @@ def read_limits(page: Page, box: Box, kind: str,
                 if key is None:
                     warnings.append(f"limit label {label!r} not readable ({value})")
                     continue
+            if value is None and page.ocr and sum(ch.isdigit() for ch in text) >= 4:
+                # "2.0100,000": a garbled amount read again on its own crop.
+                value = _round_again(amount_words, read_again)
             if value is None:
                 warnings.append(f"limit {key or label!r} {text!r} is not an amount")
+                continue
+            if value == 0:
+                warnings.append(f"limit {key or label!r} {text!r} is no limit; check it")
                 continue
             if value is not None and page.ocr and not _round(value):
                 value = _round_again(amount_words, read_again)
@@ -203,8 +230,23 @@ def _round_again(words: list[Word], read_again: Callable[[Box, str], Word | None
         return None
     b = box_of(words)
     again = read_again(Box(b.x0 - 1, b.top - 1, b.x1 + 1, b.bottom + 1), "amount")
-    value = parse_amount(clean_token(again.text).replace("$", ""), misread_commas=True) if again else None
-    return value if value is not None and _round(value) else None
+    if again is None:
+        return None
+    # A re-read that is a well-formed amount stands (Tesseract gives whitelisted reads little
+    # confidence); one that needs its specks cleaned must also be read surely.
+    value = parse_amount(again.text.strip().removeprefix("$").strip(), misread_commas=True)
+    if value is None and again.conf >= _AGAIN_MIN_CONF:
+        value = parse_amount(clean_token(again.text).replace("$", ""), misread_commas=True)
+    # A re-read that lost digits ("$5.000.006" again as "$5,000.00": the last group taken for
+    # cents) is no better reading of the amount.
+    digits = sum(ch.isdigit() for w in words for ch in w.text)
+    if value is None or not _round(value) or len(str(value)) < digits - 1:
+        return None
+    return value
+
+
+# A re-read amount read less surely than this replaces nothing.
+_AGAIN_MIN_CONF = 0.4
 
 
 # Labels 'other' coverages print most; a scan's garbled one ("Aaareiate") is known by the nearest.

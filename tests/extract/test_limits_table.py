@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
-from coibot.extract.limits_table import key_for
+from collections.abc import Callable
+
+from coibot.extract.layout import Box, Page
+from coibot.extract.limits_table import key_for, read_limits
+from coibot.extract.words import PageWords, Word
 
 
 def test_a_combined_single_limit_label_that_lost_single_is_not_bodily_injury() -> None:
@@ -13,3 +17,53 @@ def test_a_combined_single_limit_label_that_lost_single_is_not_bodily_injury() -
     assert key_for("automobile_liability", "BODILY INJURY (Per accident)", fuzzy=True) == (
         "bodily_injury_per_accident")
     assert key_for("workers_compensation", "E.L. EACH ACCIDENT") == "el_each_accident"
+
+
+Again = Callable[[Box, str], Word | None]
+
+
+def _limits(rows: list[list[Word]], kind: str = "excess_liability",
+            again: Again | None = None) -> tuple[dict[str, int | None], list[str]]:
+    words = [w for r in rows for w in r]
+    page = Page(PageWords(number=1, width=612.0, height=792.0, method="ocr", words=words))
+    limits, _, warnings = read_limits(page, Box(419.0, 400.0, 582.0, 450.0), kind, again)
+    return limits, warnings
+
+
+def _label(text: str, y: float) -> list[Word]:
+    out, x = [], 423.0
+    for part in text.split():
+        out.append(Word(part, x, y, x + 4.0 * len(part), y + 4, 0.95))
+        x += 4.0 * len(part) + 2
+    return out
+
+
+def test_a_scans_split_amount_specks_after_it_and_a_zero_are_read_as_they_are() -> None:
+    rows = [[*_label("EACH OCCURRENCE", 417.4), Word("10,000,000", 538.3, 418.3, 577.4, 425.0, 0.94)],
+            # One amount split in two touching pieces: "10,00" "0,000".
+            [*_label("AGGREGATE", 428.9), Word("10,00", 538.3, 429.8, 557.0, 436.6, 0.96),
+             Word("0,000", 557.8, 429.8, 577.2, 436.6, 0.7)]]
+    assert _limits(rows)[0] == {"each_occurrence": 10_000_000, "aggregate": 10_000_000}
+    # The cell's rule read after the amount ("1,000,000)", "1,000,000,").
+    rows = [[*_label("EACH OCCURRENCE", 417.4), Word("1,000,000)", 538.3, 418.3, 577.4, 425.0, 0.8)],
+            [*_label("AGGREGATE", 428.9), Word("2,000,000,", 538.3, 429.8, 577.2, 436.6, 0.8)]]
+    assert _limits(rows)[0] == {"each_occurrence": 1_000_000, "aggregate": 2_000_000}
+    # A lone "0,000" is no limit.
+    zero = Word("0,000", 557.8, 429.8, 577.2, 436.6, 0.7)
+    limits, warnings = _limits([[*_label("AGGREGATE", 428.9), zero]])
+    assert limits == {} and any("no limit" in w for w in warnings)
+
+
+def test_a_garbled_amount_is_read_again_and_a_reread_that_lost_digits_is_not_taken() -> None:
+    row = [*_label("AGGREGATE", 428.9), Word("2.0100,000", 538.3, 429.8, 577.2, 436.6, 0.5)]
+
+    def again(text: str, conf: float) -> Again:
+        return lambda box, kind: Word(text, box.x0, box.top, box.x1, box.bottom, conf)
+
+    assert _limits([row], again=again("2,000,000", 0.0))[0] == {"aggregate": 2_000_000}
+    # "$5.000.006" read again as "$5,000.00": the last group taken for cents.
+    row = [*_label("AGGREGATE", 428.9), Word("$5.000.006", 538.3, 429.8, 577.2, 436.6, 0.76)]
+    assert _limits([row], again=again("$5,000.00", 0.8))[0] == {}
+    # A reading that needs its specks cleaned counts only when read surely.
+    row = [*_label("AGGREGATE", 428.9), Word("35,008),", 538.3, 429.8, 577.2, 436.6, 0.57)]
+    assert _limits([row], again=again("$5,000,", 0.04))[0] == {}
