@@ -28,6 +28,7 @@ _KEYS: dict[str, tuple[tuple[str, str], ...]] = {
         # (A scan that lost SINGLE still prints COMBINED, or CSL's own "(Ea accident)"; BODILY
         # INJURY's is "(Per accident)".)
         ("combined", "combined_single_limit"), ("eaaccident", "combined_single_limit"),
+        ("singlelimit", "combined_single_limit"), ("single", "combined_single_limit"),
         ("propertydamage", "property_damage"), ("perperson", "bodily_injury_per_person"),
         ("peraccident", "bodily_injury_per_accident"),
     ),
@@ -295,17 +296,29 @@ def _resolve(kind: str, found: list[tuple[float, str | None, int, str, float]],
         lo = max(above, default=-1)
         hi = min(below, default=len(order))
         candidates = [k for k in order[lo + 1:hi] if k not in limits]
-        if len(candidates) == 1 and (above or below):
-            # The form prints its limits in a fixed order: one free place left is this row's.
-            limits[candidates[0]] = value
-            keys[i] = candidates[0]
+        # The unread rows between the same two read ones (or a page end): as many as the free
+        # places there, they take them in the form's order.
+        run = [j for j in range(len(rows)) if keys[j] is None and _between(keys, j, i)]
+        place = run.index(i) if len(candidates) == len(run) and i in run else -1
+        if len(candidates) == 1:
+            place = 0
+        if place >= 0 and (above or below):
+            # The form prints its limits in a fixed order: the free places left are these rows'.
+            limits[candidates[place]] = value
+            keys[i] = candidates[place]
             conf = min(conf, c, 0.7)
-            warnings.append(f"limit label {label!r} read as {candidates[0]} by its place; check it")
+            warnings.append(f"limit label {label!r} read as {candidates[place]} by its place; check it")
         else:
             warnings.append(f"limit label {label!r} not recognised ({value})")
     if order:
         limits = {k: limits[k] for k in order if k in limits}
     return limits, conf, warnings
+
+
+def _between(keys: list[str | None], j: int, i: int) -> bool:
+    """Whether rows j and i have no read row between them."""
+    lo, hi = min(i, j), max(i, j)
+    return all(keys[k] is None for k in range(lo, hi + 1))
 
 
 def _row_label(page: Page, line: Line, amount: Word, label_only: list[Line]) -> str:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from coibot.extract.layout import Box, Page
-from coibot.extract.limits_table import key_for, read_limits
+from coibot.extract.limits_table import _resolve, key_for, read_limits
 from coibot.extract.words import PageWords, Word
 
 
@@ -67,3 +67,22 @@ def test_a_garbled_amount_is_read_again_and_a_reread_that_lost_digits_is_not_tak
     # A reading that needs its specks cleaned counts only when read surely.
     row = [*_label("AGGREGATE", 428.9), Word("35,008),", 538.3, 429.8, 577.2, 436.6, 0.57)]
     assert _limits([row], again=again("$5,000,", 0.04))[0] == {}
+
+
+def test_unread_labels_take_the_free_places_between_read_rows_in_the_forms_order() -> None:
+    gl = "general_liability"
+    found: list[tuple[float, str | None, int, str, float]] = [
+        (268.0, None, 500_000, "", 0.9), (280.0, None, 300_000, "", 0.9),
+        (291.0, "medical_expense", 5_000, "MED EXP", 0.9),
+        (302.0, "general_aggregate", 1_000_000, "GEN", 0.9)]
+    limits, _, warnings = _resolve(gl, found, [])
+    assert limits == {"each_occurrence": 500_000, "damage_to_rented_premises": 300_000,
+                      "medical_expense": 5_000, "general_aggregate": 1_000_000}
+    assert sum("by its place" in w for w in warnings) == 2
+    # Two unread rows for three free places (PERSONAL & ADV INJURY between): not told.
+    found = [(268.0, "each_occurrence", 500_000, "EACH", 0.9), (280.0, None, 300_000, "", 0.9),
+             (291.0, None, 5_000, "", 0.9), (302.0, "general_aggregate", 1_000_000, "GEN", 0.9)]
+    limits, _, _ = _resolve(gl, found, [])
+    assert limits == {"each_occurrence": 500_000, "general_aggregate": 1_000_000}
+    # "Oe SINGLE LIMIT": a CSL label that lost COMBINED.
+    assert key_for("automobile_liability", "Oe SINGLE LIMIT") == "combined_single_limit"
