@@ -332,6 +332,11 @@ _NUMBER_JUNK = "‘’'\"“”`|_.,:;~!"
 # A letter forced to A-F from unreadable ink must be read this clearly to count.
 _LETTER_MIN_CONF = 0.6
 
+# Words of an 'other' row's coverage name read less surely than this are doubtful; a name with
+# several of them is garbled.
+_NAME_UNSURE = 0.6
+
+
 def read_policies(d: Draft) -> list[dict[str, Any]]:
     table = _table(d)
     if table is None:
@@ -539,6 +544,11 @@ def _policy(d: Draft, table: _Table, kind: str, top: float, bottom: float, rtop:
     if kind == "other":
         name_words = [w for w in page.words_in(type_box) if not is_mark(w)]
         pol["coverage_name"] = normalize_name(_text(make_lines(name_words)))
+        unsure = [w for w in name_words if w.conf < _NAME_UNSURE]
+        if page.ocr and pol["coverage_name"] and len(unsure) >= 2 and len(unsure) >= 0.4 * len(name_words):
+            # A name in small type the scan garbled ("Exp 3 Liab Plasma ade") is not invented.
+            d.warnings.append(f"other coverage name {pol['coverage_name']!r} not readable; check it")
+            pol["coverage_name"] = None
     ltr_words = [w for w in page.words_in(_col_box(table, "ltr", rtop, rbottom)) if fold(w.text)]
     letter = None
     for w in ltr_words:

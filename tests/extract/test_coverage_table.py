@@ -217,3 +217,25 @@ def test_the_wc_rows_mention_of_the_description_box_is_not_its_label() -> None:
     page = Page(PageWords(number=1, width=612.0, height=792.0, method="ocr", words=words[:8]))
     label = coverage_table.description_label(page)
     assert label is not None and label.top == 491
+
+
+def test_an_other_rows_name_the_scan_garbled_is_not_invented() -> None:
+    def page_with(name: list[Word]) -> PageWords:
+        page = _gl_page("POLICY EFF", "POLICY EXP")
+        words = [w for w in page.words if w.top != 278] + [
+            *name, Word("EPL3688152", 222, 278, 262, 283, 0.9), Word("10/01/2026", 333, 278, 372, 283, 0.9),
+            Word("10/01/2027", 378, 278, 416, 283, 0.9), Word("LIMIT", 425, 278, 445, 283, 0.9),
+            Word("$250,000", 540, 278, 575, 283, 0.9)]
+        return PageWords(number=1, width=612.0, height=792.0, method="ocr", words=words, rules=page.rules)
+
+    garbled = [Word(t, x, 278, x + 18, 283, c) for t, x, c in
+               (("Exp", 60, 0.4), ("3", 80, 0.86), ("Liab", 92, 0.45), ("Plasma", 112, 0.57),
+                ("ade", 132, 0.72))]
+    draft = read_acord25(page_with(garbled))
+    (pol,) = draft["policies"]
+    assert pol["coverage"] == "other" and pol["coverage_name"] is None
+    assert any("not readable" in w for w in draft["warnings"])
+    # One unsure word in a name read otherwise clearly is kept ("Cyber Liability" [0.91, 0.42]).
+    clear = [Word("Cyber", 60, 278, 80, 283, 0.91), Word("Liability", 84, 278, 120, 283, 0.42)]
+    (pol,) = read_acord25(page_with(clear))["policies"]
+    assert pol["coverage_name"] == "Cyber Liability"
