@@ -740,13 +740,20 @@ def _flag(words: list[Word]) -> bool:
     return any(is_mark(w) for w in words) or text in ("y", "yes", "x")
 
 
-def _box_marked_again(d: Draft, label: Box) -> bool | None:
+def _box_marked_again(d: Draft, label: Box, within: Box | None = None) -> bool | None:
     """On a scan, the check box left of a label judged again from its pixels (or, when no box is
-    found there, read again): True when marked, False when empty, None when it cannot be told."""
+    found there, read again): True when marked, False when empty, None when it cannot be told.
+
+    `within` (the cell the label is in) keeps the cell's rules out of the crop: a column rule
+    beside the box makes one cluster of the two.
+    """
     h = max(4.0, label.height)
     # The box is about twice the label's cap height, centred on its line, a few points left of it;
     # the boxes of the lines above and below stay out.
     region = Box(label.x0 - 2.5 * h - 4, label.cy - 1.1 * h - 1, label.x0 - 0.3, label.cy + 1.1 * h + 1)
+    if within is not None:
+        region = Box(max(region.x0, within.x0), max(region.top, within.top), min(region.x1, within.x1),
+                     min(region.bottom, within.bottom))
     seen = d.read_again(region, "checkbox")
     if seen is not None:
         return seen.text == "X"
@@ -788,7 +795,7 @@ def _statutory(page: Page, limits_box: Box, d: Draft | None = None) -> bool:
         statu = [w for w in page.words_in(limits_box) if fold(w.text).startswith("statu")
                  or (page.ocr and len(fold(w.text)) >= 6 and ratio(fold(w.text), "statute") >= 70)]
         if not statu:
-            return False
+            return page.ocr and _statute_corner_marked(page, limits_box)
         line = [w for w in page.words_in(limits_box)
                 if abs((w.top + w.bottom) / 2 - (statu[0].top + statu[0].bottom) / 2) < 2
                 and w.x1 <= statu[0].x1 and not is_mark(w)]
@@ -806,4 +813,18 @@ def _statutory(page: Page, limits_box: Box, d: Draft | None = None) -> bool:
             label = label.union(box_of((above or below)[:1]))
     if marked_before(page, label):
         return True
-    return d is not None and d.reread is not None and bool(_box_marked_again(d, label))
+    cell = Box(limits_box.x0 + 1, limits_box.top + 0.5, limits_box.x1, limits_box.bottom)
+    return d is not None and d.reread is not None and bool(_box_marked_again(d, label, cell))
+
+
+def _statute_corner_marked(page: Page, limits_box: Box) -> bool:
+    """A scan that lost the statute label ("Satur", "TU- TORY MIT:", nothing): its box is the first
+    thing in the WC limits cell's first row (two label lines high), at the cell's left edge
+    (OTH-ER's box stands right of its label); a mark read there is the statute box's."""
+    words = [w for w in page.words_in(limits_box) if fold(w.text) or is_mark(w)]
+    if not words:
+        return False
+    top = min(w.top for w in words)
+    row = [w for w in words if w.top < top + 8]
+    first = min(row, key=lambda w: w.x0)
+    return is_mark(first) and first.x0 < limits_box.x0 + 10

@@ -239,3 +239,41 @@ def test_an_other_rows_name_the_scan_garbled_is_not_invented() -> None:
     clear = [Word("Cyber", 60, 278, 80, 283, 0.91), Word("Liability", 84, 278, 120, 283, 0.42)]
     (pol,) = read_acord25(page_with(clear))["policies"]
     assert pol["coverage_name"] == "Cyber Liability"
+
+
+def _wc_page(label_lines: list[tuple[str, float, float]], mark: bool) -> PageWords:
+    lines = [("TYPE OF INSURANCE", 89, 254), ("POLICY NUMBER", 253, 254), ("POLICY EFF", 339, 254),
+             ("POLICY EXP", 384, 254), ("LIMITS", 493, 254),
+             ("WORKERS COMPENSATION", 50, 452), ("WCA2972770", 222, 452), ("03/09/2026", 333, 452),
+             ("03/09/2027", 378, 452), ("E.L. EACH ACCIDENT", 423, 464), ("$500,000", 540, 464),
+             *label_lines]
+    page = _page(lines, [Rule(x, 250.0, x + 0.5, 500.0) for x in _COLS])
+    if mark:
+        page.words.append(Word("X", 423.4, 452.2, 431.3, 459.8, 0.9))
+    return page
+
+
+def test_a_statute_box_marked_whose_label_the_scan_lost_is_the_wc_limits_cells_first_mark() -> None:
+    lost = [("OTH-", 485, 451), ("ER", 485, 456.5)]
+    (wc,) = read_acord25(_wc_page(lost, mark=True))["policies"]
+    assert wc["statutory"] is True
+    (wc,) = read_acord25(_wc_page(lost, mark=False))["policies"]
+    assert not wc["statutory"]
+
+
+def test_a_statute_box_is_judged_again_inside_the_limits_cell() -> None:
+    # "WC STATU-" / "TORY LIMITS" read, the mark not: the box is judged from its pixels, on a crop
+    # that keeps the column's rule (418.8 pt) out.
+    label = [("WC STATU-", 436, 451.4), ("TORY LIMITS", 436, 456.5), ("OTH-", 485, 451)]
+    page = _wc_page(label, mark=False)
+    regions: list[tuple[float, float, float, float]] = []
+
+    def again(box: tuple[float, float, float, float], kind: str) -> Word | None:
+        if kind != "checkbox":
+            return None
+        regions.append(box)
+        return Word("X" if box[0] > 419.3 else "", *box, 0.9)
+
+    (wc,) = read_acord25(page, reread=again)["policies"]
+    assert wc["statutory"] is True
+    assert regions and all(r[0] > 419.3 for r in regions)
