@@ -218,7 +218,8 @@ _NAIC_SURE = 0.6
 
 def _naic_checked(d: Draft, naic_words: list[Word], row: Box, letter: str, naic_text: str) -> str:
     """A five-digit code the page pass read unsurely, read twice more on its own (digits only,
-    then as text): the reading two of the three agree on; "" with a warning when none do."""
+    then as text): the reading two of the three agree on; "" with a warning when a re-read gives
+    another code and none agree."""
     b = box_of(naic_words)
     crop = Box(b.x0 - 2, min(row.top, b.top - 1), b.x1 + 2, max(row.bottom, b.bottom + 1))
     reads = [naic_text]
@@ -229,8 +230,8 @@ def _naic_checked(d: Draft, naic_words: list[Word], row: Box, letter: str, naic_
     best = max(set(votes), key=votes.count, default="")
     if votes.count(best) >= 2:
         return best
-    if reads[1:] == ["", ""]:
-        return naic_text  # nothing read again (no page image at hand): the page's reading stands
+    if not any(r != naic_text for r in votes):
+        return naic_text  # nothing read again as another code: the page's reading stands
     d.warnings.append(f"insurer {letter}: NAIC read as {' / '.join(r for r in reads if r)!r}; check it")
     return ""
 

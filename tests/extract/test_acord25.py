@@ -227,6 +227,9 @@ def test_an_unsure_naic_code_is_read_twice_more_and_two_agreeing_readings_win() 
     draft = read_acord25(page, reread=reader("28809", "28808"))
     assert draft["insurers"][0]["naic"] is None
     assert any("NAIC read as" in w for w in draft["warnings"])
+    # Re-reads that give no code at all contradict nothing: the page's reading stands.
+    (ins,) = read_acord25(page, reread=reader("", "ewe"))["insurers"]
+    assert ins["naic"] == "20009"
 
 
 def _header(words: list[Word], rules: list[Rule] | None = None) -> PageWords:
