@@ -112,9 +112,19 @@ class _Table:
     bands: list[tuple[float, float]]
 
 
+def _type_heading(page: Page) -> Box | None:
+    """TYPE OF INSURANCE with its last word misread: a TYPE OF on the line of POLICY NUMBER."""
+    for number in page.find("POLICY NUMBER", isolated=5):
+        line = Box(0, number.top - 4, number.x0, number.bottom + 4)
+        found = page.find("TYPE OF", line)
+        if found:
+            return found[0]
+    return None
+
+
 def _table(d: Draft) -> _Table | None:
     page = d.page
-    type_lbl = page.find_first("TYPE OF INSURANCE")
+    type_lbl = page.find_first("TYPE OF INSURANCE") or (_type_heading(page) if page.ocr else None)
     if type_lbl is None:
         d.warnings.append("coverage table (TYPE OF INSURANCE) not found")
         return None
@@ -593,6 +603,13 @@ def _policy(d: Draft, table: _Table, kind: str, top: float, bottom: float, rtop:
     pol["insurer_letter"] = letter
     num_words = page.words_in(_col_box(table, "number", rtop, rbottom))
     num_lines = [ln for ln in make_lines(num_words) if fold(ln.text)]
+    if page.ocr and num_lines and not any(c.isdigit() for ln in num_lines for c in ln.text):
+        # Every policy number has a digit: a scan's letters there are a flag, a heading or a
+        # smudge that the column caught, not the number.
+        d.warnings.append(f"{kind}: policy number {num_lines[0].text!r} has no digit; not read")
+        num_lines = []
+    elif page.ocr:
+        num_lines = [ln for ln in num_lines if any(c.isdigit() for c in ln.text)]
     if num_lines:
         number = " ".join(num_lines[0].text.split())
         if page.ocr:

@@ -139,9 +139,10 @@ def test_an_acord_page_whose_insurer_labels_lost_their_i_is_still_recognised() -
     assert not is_acord25(_page([*common, insurers[0]]))
 
 
-def _table_page(exp_heading: str = "POLICY EXP", number: str = "CGL-1234567") -> PageWords:
+def _table_page(exp_heading: str = "POLICY EXP", number: str = "CGL-1234567",
+                type_heading: str = "TYPE OF INSURANCE") -> PageWords:
     return _page([
-        ("TYPE OF INSURANCE", 85, 252.7), ("POLICY NUMBER", 249, 252.7), ("POLICY EFF", 331, 252.7),
+        (type_heading, 85, 252.7), ("POLICY NUMBER", 249, 252.7), ("POLICY EFF", 331, 252.7),
         (exp_heading, 381, 252.7), ("LIMITS", 493, 252.7),
         ("COMMERCIAL GENERAL LIABILITY", 60, 278), (number, 218, 278), ("05/22/2026", 333, 278),
         ("05/22/2027", 382, 278), ("EACH OCCURRENCE", 425, 278), ("$1,000,000", 536, 278),
@@ -153,6 +154,22 @@ def test_a_misread_policy_exp_heading_is_the_column_between_eff_and_limits() -> 
     assert (gl["policy_number"], gl["effective_date"], gl["expiration_date"]) == (
         "CGL-1234567", "2026-05-22", "2027-05-22")
     assert gl["limits"] == {"each_occurrence": 1_000_000}
+
+
+def test_a_misread_insurance_heading_is_found_from_type_of_beside_policy_number() -> None:
+    # A photo's "TYPE OF INSURANCE" read "TYPE OF welimanre": the whole table hung on that word.
+    (gl,) = read_acord25(_table_page(type_heading="TYPE OF welimanre"))["policies"]
+    assert (gl["coverage"], gl["policy_number"], gl["expiration_date"]) == (
+        "general_liability", "CGL-1234567", "2027-05-22")
+
+
+def test_letters_alone_in_the_policy_number_column_are_no_number() -> None:
+    # A flag, a heading or a smudge the column caught ("T", "AUTOMOBILE LIABILITY"): every number
+    # has a digit, so the scan's reading is left unread rather than reported as the number.
+    draft = read_acord25(_table_page(number="AUTOMOBILE"))
+    (gl,) = draft["policies"]
+    assert gl["policy_number"] is None and gl["effective_date"] == "2026-05-22"
+    assert any("has no digit" in w for w in draft["warnings"])
 
 
 def test_dollar_signs_and_commas_a_scan_misread() -> None:
