@@ -10,23 +10,7 @@ from coibot.extract.acord25 import read_acord25
 from coibot.extract.coverage_table import _trim_number
 from coibot.extract.layout import Page
 from coibot.extract.words import PageWords, Rule, Word
-
-_H = 5.0
-
-
-def _line(text: str, x: float, y: float, conf: float = 0.9) -> list[Word]:
-    out = []
-    for part in text.split():
-        w = 4.0 * len(part)
-        out.append(Word(part, x, y, x + w, y + _H, conf))
-        x += w + 3.0
-    return out
-
-
-def _page(lines: list[tuple[str, float, float]], rules: list[Rule] | None = None) -> PageWords:
-    words = [w for text, x, y in lines for w in _line(text, x, y)]
-    return PageWords(number=1, width=612.0, height=792.0, method="ocr", words=words, rules=rules or [])
-
+from tests.support.scan_words import scan_line, scan_page
 
 _COLS = (30.0, 47.6, 182.0, 216.6, 325.0, 372.5, 418.8, 582.0)
 
@@ -40,7 +24,7 @@ def _gl_page(eff: str, exp: str, rules: bool = True) -> PageWords:
         lines.append((eff, 330, 254))
     if exp:
         lines.append((exp, 376, 254))
-    return _page(lines, [Rule(x, 250.0, x + 0.5, 350.0) for x in _COLS] if rules else [])
+    return scan_page(lines, [Rule(x, 250.0, x + 0.5, 350.0) for x in _COLS] if rules else [])
 
 
 def test_a_lost_policy_eff_heading_is_the_lone_policy_word_before_policy_exp() -> None:
@@ -79,7 +63,7 @@ def _umbrella_page(umb: str, exc: str, marked: str) -> PageWords:
     lines.append(("X", 50, 420 if marked == "umbrella" else 431))
     rules = [Rule(x, 250.0, x + 0.5, 460.0) for x in _COLS]
     rules += [Rule(30.0, y, 582.0, y + 0.5) for y in (265.0, 415.0, 450.0)]
-    return _page(lines, rules)
+    return scan_page(lines, rules)
 
 
 def test_an_umbrella_block_whose_headings_are_garbled_is_known_by_retention_and_its_marks() -> None:
@@ -205,11 +189,12 @@ def test_a_garbled_date_is_read_again_on_its_own_line_not_the_whole_block() -> N
 
 
 def test_the_wc_rows_mention_of_the_description_box_is_not_its_label() -> None:
-    words = [*_line("If yes, describe under", 50, 486), *_line("DESCRIPTION OF OPERATIONS below", 50, 491),
+    words = [*scan_line("If yes, describe under", 50, 486),
+             *scan_line("DESCRIPTION OF OPERATIONS below", 50, 491),
              # The box's own label: its first word misread and set on a line of its own.
              Word("/CESCRIPTION", 30.5, 523.5, 65.5, 533.5, 0.43),
-             *_line("OF OPERATIONS / LOCATIONS / VEHICLES", 67, 521.8),
-             *_line("Re: Contract 35041", 36, 538)]
+             *scan_line("OF OPERATIONS / LOCATIONS / VEHICLES", 67, 521.8),
+             *scan_line("Re: Contract 35041", 36, 538)]
     page = Page(PageWords(number=1, width=612.0, height=792.0, method="ocr", words=words))
     label = coverage_table.description_label(page)
     assert label is not None and label.top == 523.5
@@ -247,7 +232,7 @@ def _wc_page(label_lines: list[tuple[str, float, float]], mark: bool) -> PageWor
              ("WORKERS COMPENSATION", 50, 452), ("WCA2972770", 222, 452), ("03/09/2026", 333, 452),
              ("03/09/2027", 378, 452), ("E.L. EACH ACCIDENT", 423, 464), ("$500,000", 540, 464),
              *label_lines]
-    page = _page(lines, [Rule(x, 250.0, x + 0.5, 500.0) for x in _COLS])
+    page = scan_page(lines, [Rule(x, 250.0, x + 0.5, 500.0) for x in _COLS])
     if mark:
         page.words.append(Word("X", 423.4, 452.2, 431.3, 459.8, 0.9))
     return page

@@ -10,24 +10,7 @@ from coibot.extract.acord25 import is_acord25, read_acord25
 from coibot.extract.layout import Box, Page, marked_before
 from coibot.extract.limits_table import key_for, read_limits
 from coibot.extract.words import PageWords, Rule, Word
-
-_H = 5.0  # a 7-pt line's word height in points
-
-
-def _line(text: str, x: float, y: float, conf: float = 0.9, h: float = _H) -> list[Word]:
-    """The words of `text` from x on the line whose top is y, as OCR boxes them (about 4 pt a letter)."""
-    out = []
-    for part in text.split():
-        w = 4.0 * len(part)
-        out.append(Word(part, x, y, x + w, y + h, conf))
-        x += w + 3.0
-    return out
-
-
-def _page(lines: list[tuple[str, float, float]], rules: list[Rule] | None = None) -> PageWords:
-    words = [w for text, x, y in lines for w in _line(text, x, y)]
-    return PageWords(number=1, width=612.0, height=792.0, method="ocr", words=words, rules=rules or [])
-
+from tests.support.scan_words import scan_line, scan_page
 
 _INSURER_NAMES = ["Prairie Fire Casualty Co.", "Red Cedar Specialty Co.", "Sierra Crest Underwriters Inc."]
 
@@ -42,7 +25,7 @@ def test_insurer_labels_misread_or_without_their_i_are_known_by_their_place() ->
         lines.append((label, 308, y))
         if i < 3:
             lines += [(_INSURER_NAMES[i], 347, y), (f"{23117 + i}", 541, y)]
-    draft = read_acord25(_page(lines))
+    draft = read_acord25(scan_page(lines))
     assert [(i["letter"], i["name"], i["naic"]) for i in draft["insurers"]] == [
         ("A", _INSURER_NAMES[0], "23117"), ("B", _INSURER_NAMES[1], "23118"),
         ("C", _INSURER_NAMES[2], "23119"),
@@ -54,14 +37,14 @@ def test_insurer_letters_by_place_need_the_read_ones_to_agree() -> None:
     lines = [("NAIC #", 546, 146), ("INSURER A", 308, 157), ("Alpha Co.", 347, 157),
              ("INSURER C", 308, 168), ("Gamma Co.", 347, 168),
              ("INSURER 8", 308, 179), ("Beta Co.", 347, 179)]
-    draft = read_acord25(_page(lines))
+    draft = read_acord25(scan_page(lines))
     assert [i["letter"] for i in draft["insurers"]] == ["A", "C"]
 
 
 def test_a_speck_on_an_empty_insurer_row_is_no_insurer() -> None:
     lines = [("NAIC #", 546, 146), ("INSURER A", 308, 157), ("Alpha Co.", 347, 157), ("12345", 541, 157),
              ("INSURER B", 308, 168), ("Il", 400, 168)]
-    draft = read_acord25(_page(lines))
+    draft = read_acord25(scan_page(lines))
     assert [i["letter"] for i in draft["insurers"]] == ["A"]
 
 
@@ -73,7 +56,7 @@ def test_description_box_label_misread_is_not_taken_from_the_wc_row() -> None:
         ("LESCRIPTION OF OPERATIONS / LOCATIONS / VEMICLES", 32, 517),
         ("Re: Job #17208 parking lot resurfacing", 35, 532),
     ]
-    draft = read_acord25(_page(lines))
+    draft = read_acord25(scan_page(lines))
     assert draft["description_of_operations"] == "Re: Job #17208 parking lot resurfacing"
 
 
@@ -104,10 +87,12 @@ def test_a_label_line_below_an_amount_names_the_nearer_amount() -> None:
     # Scanned amounts box taller than their labels ("$" and "," reach down): the row below's
     # "PROPERTY DAMAGE" falls in the cell of the amount above it, but is nearer its own.
     words = [
-        *_line("BODILY INJURY (Per person)", 425, 360.2, h=4), Word("$500,000", 540, 360, 577, 368.2, 0.96),
-        *_line("BODILY INJURY (Per accident)", 425, 371.5, h=4), Word("$1,000,000", 533, 371.5, 577, 379.7),
-        *_line("PROPERTY DAMAGE", 425, 382.8, h=3.8), Word("$100,000", 540, 383.0, 577, 391.2, 0.97),
-        *_line("(Per accident)", 425, 387.6, h=4),
+        *scan_line("BODILY INJURY (Per person)", 425, 360.2, h=4),
+        Word("$500,000", 540, 360, 577, 368.2, 0.96),
+        *scan_line("BODILY INJURY (Per accident)", 425, 371.5, h=4),
+        Word("$1,000,000", 533, 371.5, 577, 379.7),
+        *scan_line("PROPERTY DAMAGE", 425, 382.8, h=3.8), Word("$100,000", 540, 383.0, 577, 391.2, 0.97),
+        *scan_line("(Per accident)", 425, 387.6, h=4),
     ]
     pw = PageWords(number=1, width=612.0, height=792.0, method="ocr", words=words)
     limits, _, warnings = read_limits(Page(pw), Box(423, 346, 582, 415), "automobile_liability")
@@ -119,8 +104,8 @@ def test_a_label_line_below_an_amount_names_the_nearer_amount() -> None:
 def test_a_mark_is_neither_part_of_a_label_nor_a_mark_across_a_ruling_line() -> None:
     # "X UMBRELLA LAB": the box's X before a misread label; a B in the letter column read as "X",
     # left of the column's rule, is no mark of EXCESS LIAB.
-    words = [Word("X", 49.2, 417.4, 57.1, 425.3, 0.9), *_line("UMBRELLA LAB", 60, 419.5),
-             Word("X", 36.5, 430.6, 41.3, 436.8, 0.9), *_line("EXCESS LIAB", 60, 430.8)]
+    words = [Word("X", 49.2, 417.4, 57.1, 425.3, 0.9), *scan_line("UMBRELLA LAB", 60, 419.5),
+             Word("X", 36.5, 430.6, 41.3, 436.8, 0.9), *scan_line("EXCESS LIAB", 60, 430.8)]
     pw = PageWords(number=1, width=612.0, height=792.0, method="ocr", words=words,
                    rules=[Rule(47.4, 250.0, 47.9, 520.0)])
     page = Page(pw)
@@ -135,13 +120,13 @@ def test_an_acord_page_whose_insurer_labels_lost_their_i_is_still_recognised() -
     common = [("CERTIFICATE OF LIABILITY INSURANCE", 132, 38), ("PRODUCER", 29, 112),
               ("POLICY NUMBER", 256, 254), ("CERTIFICATE HOLDER", 32, 680)]
     insurers = [("NSURERA:", 308, 161), ("NSURERB:", 308, 171)]
-    assert is_acord25(_page([*common, *insurers]))
-    assert not is_acord25(_page([*common, insurers[0]]))
+    assert is_acord25(scan_page([*common, *insurers]))
+    assert not is_acord25(scan_page([*common, insurers[0]]))
 
 
 def _table_page(exp_heading: str = "POLICY EXP", number: str = "CGL-1234567",
                 type_heading: str = "TYPE OF INSURANCE") -> PageWords:
-    return _page([
+    return scan_page([
         (type_heading, 85, 252.7), ("POLICY NUMBER", 249, 252.7), ("POLICY EFF", 331, 252.7),
         (exp_heading, 381, 252.7), ("LIMITS", 493, 252.7),
         ("COMMERCIAL GENERAL LIABILITY", 60, 278), (number, 218, 278), ("05/22/2026", 333, 278),
@@ -174,9 +159,9 @@ def test_letters_alone_in_the_policy_number_column_are_no_number() -> None:
 
 def test_dollar_signs_and_commas_a_scan_misread() -> None:
     # The "$" at the left of the amount's cell read as "5", and commas read as dots.
-    words = [*_line("EACH OCCURRENCE", 421, 266), Word("5", 510, 266, 514, 271, 0.8),
+    words = [*scan_line("EACH OCCURRENCE", 421, 266), Word("5", 510, 266, 514, 271, 0.8),
              Word("2.000.000", 532, 266, 577, 271, 0.7),
-             *_line("GENERAL AGGREGATE", 421, 300), Word("$s", 508, 300, 515, 305, 0.3),
+             *scan_line("GENERAL AGGREGATE", 421, 300), Word("$s", 508, 300, 515, 305, 0.3),
              Word("4,000.000", 536, 300, 577, 305, 0.7)]
     pw = PageWords(number=1, width=612.0, height=792.0, method="ocr", words=words)
     limits, _, _ = read_limits(Page(pw), Box(419, 260, 582, 320), "general_liability")
@@ -187,7 +172,7 @@ def test_the_coverages_heading_ends_the_insured_block_when_its_rule_is_lost() ->
     lines = [("INSURED", 30, 157), ("Redstone Concrete Works, Inc.", 51, 171), ("9899 Main Street", 50, 181),
              ("Richmond, VA 23219", 51, 191), ("COVERAGES CERTIFICATE NUMBER: 3281", 32, 227),
              ("THE POLICIES BELOW HAVE BEEN ISSUED TO THE INSURED", 35, 238)]
-    draft = read_acord25(_page(lines))
+    draft = read_acord25(scan_page(lines))
     assert draft["insured"] == {"name": "Redstone Concrete Works, Inc.",
                                 "address": "9899 Main Street, Richmond, VA 23219"}
 
@@ -203,7 +188,7 @@ def test_a_date_whose_slashes_the_scan_lost() -> None:
 
 def test_per_statute_misread_still_carries_its_mark() -> None:
     words = [Word("X", 421.7, 451.9, 429.6, 459.8, 0.9), Word("Starure", 432.5, 451.2, 454.6, 460.3, 0.0),
-             *_line("E.L. EACH ACCIDENT", 421.4, 463.7)]
+             *scan_line("E.L. EACH ACCIDENT", 421.4, 463.7)]
     page = Page(PageWords(number=1, width=612.0, height=792.0, method="ocr", words=words))
     assert coverage_table._statutory(page, Box(420, 440, 582, 480)) is True
     unmarked = Page(PageWords(number=1, width=612.0, height=792.0, method="ocr", words=words[1:]))
@@ -216,8 +201,8 @@ def test_specks_at_a_policy_numbers_ends_and_a_dash_read_as_a_tilde() -> None:
 
 
 def test_an_amount_that_is_not_round_is_read_again_or_left_out() -> None:
-    words = [*_line("Each Claim", 423, 499), Word("2,000,060", 462, 499, 488, 503, 0.92),
-             *_line("Aggregate", 498, 499), Word("2,000,000", 534, 499, 560, 503, 0.77)]
+    words = [*scan_line("Each Claim", 423, 499), Word("2,000,060", 462, 499, 488, 503, 0.92),
+             *scan_line("Aggregate", 498, 499), Word("2,000,000", 534, 499, 560, 503, 0.77)]
     page = Page(PageWords(number=1, width=612.0, height=792.0, method="ocr", words=words))
     box = Box(420, 490, 582, 510)
     limits, _, warnings = read_limits(page, box, "other")
@@ -244,7 +229,7 @@ def test_a_block_rule_the_scan_lost_is_found_between_two_distant_policy_numbers(
     cols = (30.0, 47.6, 182.0, 216.6, 337.5, 380.0, 422.8, 582.0)
     rules = [Rule(x, 250.0, x + 0.5, 460.0) for x in cols]
     rules += [Rule(30.0, y, 582.0, y + 0.5) for y in (265.0, 346.5, 450.0)]  # none at 415
-    page = _page([
+    page = scan_page([
         ("TYPE OF INSURANCE", 85, 252.7), ("POLICY NUMBER", 249, 252.7), ("POLICY EFF", 339, 252.7),
         ("POLICY EXP", 384, 252.7), ("LIMITS", 493, 252.7),
         ("COMMERCIAL GENERAL LIABILITY", 60, 278), ("CGL-1234567", 218, 278),
@@ -262,8 +247,8 @@ def test_a_block_rule_the_scan_lost_is_found_between_two_distant_policy_numbers(
 
 def test_a_tick_read_as_letters_is_no_part_of_the_statute_label() -> None:
     # "Vv)" (the tick) on STATUTE's line: the box is looked for left of PER STATUTE, not of it.
-    words = [*_line("PER", 434.2, 451.2, h=4), Word("Vv)", 424.3, 454.1, 430.3, 459.1, 0.2),
-             *_line("STATUTE", 434.2, 456.5, h=4)]
+    words = [*scan_line("PER", 434.2, 451.2, h=4), Word("Vv)", 424.3, 454.1, 430.3, 459.1, 0.2),
+             *scan_line("STATUTE", 434.2, 456.5, h=4)]
     page = Page(PageWords(number=1, width=612.0, height=792.0, method="ocr", words=words))
     seen: list[tuple[float, float, float, float]] = []
 
@@ -277,17 +262,18 @@ def test_a_tick_read_as_letters_is_no_part_of_the_statute_label() -> None:
 
 def test_contact_name_without_its_label_is_known_by_where_the_values_start() -> None:
     # CONTACT NAME lost; the e-mail printed as "certs" "@meridianrisk.com", the phone in two words.
-    words = [*_line("PRODUCER", 30, 112), *_line("Meridian Insurance Agency, Inc.", 37, 125),
-             *_line("4881 Lakeview Avenue", 37, 134), *_line("Madison, WI 53703", 37, 143),
+    words = [*scan_line("PRODUCER", 30, 112), *scan_line("Meridian Insurance Agency, Inc.", 37, 125),
+             *scan_line("4881 Lakeview Avenue", 37, 134), *scan_line("Madison, WI 53703", 37, 143),
              Word("Aisha", 348.2, 116.6, 370.1, 123.4, 0.96),
              Word("Moreno", 373.4, 116.6, 403.2, 123.4, 0.96),
-             *_line("PHONE", 308.4, 127.2), Word("(392)", 348.7, 127.7, 368.4, 135.6, 0.96),
-             Word("555-0135", 372.0, 127.7, 409.2, 134.4, 0.97), *_line("FAX", 472, 127.2),
-             Word("434-555-0176", 501.8, 127.7, 557.5, 134.4, 0.97), *_line("(AIC. No. Ext):", 308, 132.2),
+             *scan_line("PHONE", 308.4, 127.2), Word("(392)", 348.7, 127.7, 368.4, 135.6, 0.96),
+             Word("555-0135", 372.0, 127.7, 409.2, 134.4, 0.97), *scan_line("FAX", 472, 127.2),
+             Word("434-555-0176", 501.8, 127.7, 557.5, 134.4, 0.97),
+             *scan_line("(AIC. No. Ext):", 308, 132.2),
              Word("certs", 348.2, 138.0, 375.4, 145.4, 0.93),
              Word("@meridianrisk.com", 377.0, 138.5, 444.2, 145.2),
-             *_line("E-MAIL", 308.2, 138.2), *_line("ADDRESS:", 308.2, 143.3),
-             *_line("INSURER(S) AFFORDING COVERAGE", 370, 150)]
+             *scan_line("E-MAIL", 308.2, 138.2), *scan_line("ADDRESS:", 308.2, 143.3),
+             *scan_line("INSURER(S) AFFORDING COVERAGE", 370, 150)]
     rules = [Rule(305.0, 105.0, 305.5, 230.0), Rule(30.0, 105.0, 582.0, 105.5)]
     draft = read_acord25(PageWords(1, 612.0, 792.0, "ocr", words=words, rules=rules))
     assert draft["producer"]["contact_name"] == "Aisha Moreno"
