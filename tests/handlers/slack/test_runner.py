@@ -310,17 +310,22 @@ def test_escalation_is_not_posted_again_after_a_failure_between_post_and_bookkee
     assert _escalation_posts(any_site) == sorted([CHANNEL, "C0STAFF"])
 
 
+def _refuse_posts(site: Site, monkeypatch: pytest.MonkeyPatch, failure: str) -> None:
+    """chat.postMessage certainly does not post: Slack answers an error, or it cannot be reached."""
+    if failure == "slack_error":
+        site.fake.fail["chat.postMessage"] = "ratelimited"
+    else:
+        def refused(**kwargs: Any) -> Any:
+            raise urllib.error.URLError(ConnectionRefusedError(111, "Connection refused"))
+        monkeypatch.setattr(site.deps.client, "chat_postMessage", refused)
+
+
 @pytest.mark.parametrize("failure", ["slack_error", "unreachable"])
 def test_an_escalation_slack_did_not_post_is_posted_by_the_retry(
     any_site: Site, monkeypatch: pytest.MonkeyPatch, failure: str,
 ) -> None:
     sender = _escalation(any_site)
-    if failure == "slack_error":
-        any_site.fake.fail["chat.postMessage"] = "ratelimited"
-    else:
-        def refused(**kwargs: Any) -> Any:
-            raise urllib.error.URLError(ConnectionRefusedError(111, "Connection refused"))
-        monkeypatch.setattr(any_site.deps.client, "chat_postMessage", refused)
+    _refuse_posts(any_site, monkeypatch, failure)
     assert sender.deliver_due() == 0
     with Session(any_site.engine) as s:
         assert s.exec(select(m.SlackPost)).all() == []  # nothing posted, nothing claimed
@@ -425,12 +430,7 @@ def test_a_submission_post_slack_did_not_post_is_posted_by_the_retry(
     any_site: Site, monkeypatch: pytest.MonkeyPatch, kind: str, failure: str,
 ) -> None:
     sender, key, channel = _submission_post(any_site, kind)
-    if failure == "slack_error":
-        any_site.fake.fail["chat.postMessage"] = "ratelimited"
-    else:
-        def refused(**kwargs: Any) -> Any:
-            raise urllib.error.URLError(ConnectionRefusedError(111, "Connection refused"))
-        monkeypatch.setattr(any_site.deps.client, "chat_postMessage", refused)
+    _refuse_posts(any_site, monkeypatch, failure)
     assert sender.deliver_due() == 0
     with Session(any_site.engine) as s:  # nothing posted, nothing claimed
         assert s.exec(select(m.SlackPost).where(m.SlackPost.idempotency_key == key)).all() == []
