@@ -185,7 +185,7 @@ class Provider(_Strict):
 
     @property
     def key(self) -> str:
-        return self.id or slugify(self.name)
+        return provider_key(self.id, self.name)
 
 
 class Settings(_Strict):
@@ -230,6 +230,11 @@ class Settings(_Strict):
 def slugify(name: str) -> str:
     """A stable key for a name: lowercase words joined by dashes."""
     return re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-") or "provider"
+
+
+def provider_key(provider_id: str | None, name: str) -> str:
+    """A provider's key: its explicit id, else the key derived from its name."""
+    return provider_id or slugify(name)
 
 
 def provider_key_for(ref: str, providers: Iterable[tuple[str, str]]) -> str | None:
@@ -289,7 +294,7 @@ def _raw_providers(raw: dict[str, Any]) -> list[tuple[str, str]]:
         name = prov.get("name") if isinstance(prov, dict) else None
         if isinstance(name, str):
             pid = prov.get("id")
-            pairs.append((pid if isinstance(pid, str) and pid else slugify(name), name))
+            pairs.append((provider_key(pid if isinstance(pid, str) else None, name), name))
     return pairs
 
 
