@@ -309,6 +309,8 @@ class SlackPost(SQLModel, table=True):
 
     Written before chat.postMessage and removed only when Slack certainly did not post, so a retry of
     the row skips every channel the post may have reached, even if recording its ts failed afterwards.
+    Slack's answer (ts, channel id) is recorded here first, in its own transaction: the claim is
+    what a retry writes a submission post's slack_message rows from when saving them failed.
     """
 
     __tablename__ = "slack_post"
@@ -318,6 +320,8 @@ class SlackPost(SQLModel, table=True):
     idempotency_key: str = Field(max_length=255)  # the outbox row's key, or submission_post_key
     channel: str = Field(max_length=32)
     ts: str | None = Field(default=None, max_length=32)  # None until Slack's answer is recorded
+    # The channel id Slack answered (a #name target is answered with its id); recorded with ts.
+    posted_channel: str | None = Field(default=None, max_length=32)
     created_at: datetime = Field(default_factory=utcnow)
 
 

@@ -7,11 +7,17 @@ post and its bookkeeping (or a lost answer) is never posted again. Approval requ
 needs-review posts are claimed per submission (`submission_post_key`) and also recorded in
 slack_message, which decisions update by; an escalation belongs to no submission and is claimed
 per outbox key.
+
+Slack's answer (ts and channel id) goes into the claim first, in a transaction of its own; the
+slack_message rows are written after it. When writing them fails, the outbox row fails and its
+retry writes them from the claim (and uploads the PDF then), instead of skipping the channel as
+posted and leaving a message no decision can find.
 """
 
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 from urllib.error import URLError
@@ -19,7 +25,7 @@ from urllib.error import URLError
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web import SlackResponse
 from sqlalchemy import delete, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlmodel import Session, col, select
 
 from coibot import models as m
@@ -42,6 +48,20 @@ GONE = frozenset({"message_not_found", "channel_not_found", "is_archived", "cant
 
 class SlackDeliveryError(CoibotError):
     """Slack could not be reached or refused a call; the outbox tries again later."""
+
+
+class SlackBookkeepingError(SlackDeliveryError):
+    """A post went out but its slack_message rows could not be saved; the retry saves them from the claim."""
+
+
+@dataclass(frozen=True)
+class Posted:
+    """A post Slack has: the channel id it answered with and the message ts."""
+
+    channel: str
+    ts: str
+    # From an earlier attempt's claim: that attempt posted but did not finish its bookkeeping.
+    recovered: bool = False
 
 
 def _idempotency_key(row: m.Outbox | dict[str, Any], payload: dict[str, Any]) -> str:
@@ -155,28 +175,58 @@ class SlackDeliverer:
         for channel in targets:
             if channel in done:  # posted before slack_post claims existed: slack_message alone says so
                 continue
-            resp = self._post_once(key, channel, text, blocks)
-            if resp is None:
+            post = self._post_once(key, channel, text, blocks, recover=True)
+            if post is None:
                 continue
-            ts, real_channel = str(resp["ts"]), str(resp.get("channel") or channel)
-            self._remember(submission_id, channel, real_channel, ts)
-            posted.append((real_channel, ts))
-            log.info("submission %s: approval request posted to %s ts=%s", submission_id, real_channel, ts)
+            # Keyed by the target we looked up, so a retry recognises it, and by the id Slack
+            # answered (a #name target), which decisions update it by; ts names the message.
+            self._remember(submission_id, APPROVAL, {channel: post.ts, post.channel: post.ts})
+            posted.append((post.channel, post.ts))
+            log.info("submission %s: approval request %s %s ts=%s", submission_id,
+                     "recorded from its claim for" if post.recovered else "posted to", post.channel, post.ts)
             if document is not None:
-                self._upload(submission_id, real_channel, ts, *document)
+                self._upload(submission_id, post.channel, post.ts, *document)
         return posted
 
-    def _remember(self, submission_id: int, channel: str, real_channel: str, ts: str) -> None:
+    def _remember(self, submission_id: int, kind: str, rows: dict[str, str]) -> None:
+        """Save the slack_message rows (channel -> ts) of one post that are not saved yet.
+
+        Raises SlackBookkeepingError when they cannot be saved: the outbox row then fails, and its
+        retry saves them from the post's claim rather than leaving the message unknown.
+        """
         try:
             with session_scope(self.deps.engine) as session:
-                # Keyed by the target we looked up, so a retry recognises it; ts names the message.
-                session.add(m.SlackMessage(submission_id=submission_id, kind=APPROVAL, channel=channel,
-                                           ts=ts))
-                if real_channel != channel:
-                    session.add(m.SlackMessage(submission_id=submission_id, kind=APPROVAL,
-                                               channel=real_channel, ts=ts))
-        except IntegrityError:
-            log.warning("submission %s: approval message for %s was already recorded", submission_id, channel)
+                have = self._recorded(session, submission_id, kind, rows)
+                for channel, ts in rows.items():
+                    if channel not in have:
+                        session.add(m.SlackMessage(submission_id=submission_id, kind=kind, channel=channel,
+                                                   ts=ts))
+            return
+        except IntegrityError as exc:
+            # A concurrent delivery of the same post may have saved them first; only that is fine
+            # (a trigger or another constraint raises this too, and must not pass for "recorded").
+            try:
+                with Session(self.deps.engine) as session:
+                    missing = set(rows) - self._recorded(session, submission_id, kind, rows)
+            except SQLAlchemyError:
+                missing = set(rows)
+            if not missing:
+                log.warning("submission %s: %s message in %s was already recorded", submission_id, kind,
+                            sorted(rows))
+                return
+            error: SQLAlchemyError = exc
+        except SQLAlchemyError as exc:
+            error = exc
+        raise SlackBookkeepingError(
+            f"submission {submission_id}: {kind} posted (ts {next(iter(rows.values()))}) but its "
+            f"slack_message rows were not saved; the retry saves them from the claim: {error}") from error
+
+    @staticmethod
+    def _recorded(session: Session, submission_id: int, kind: str, rows: dict[str, str]) -> set[str]:
+        """Which of these channels already have this submission's `kind` message recorded."""
+        return set(session.exec(select(m.SlackMessage.channel).where(
+            m.SlackMessage.submission_id == submission_id, m.SlackMessage.kind == kind,
+            col(m.SlackMessage.channel).in_(list(rows)))).all())
 
     def _document(self, session: Session, certificate_id: int) -> tuple[Path, str] | None:
         cert = session.get(m.Certificate, certificate_id)
@@ -230,18 +280,15 @@ class SlackDeliverer:
         for channel in targets:
             if channel in done:  # posted before slack_post claims existed: slack_message alone says so
                 continue
-            resp = self._post_once(key, channel, text, blocks)
-            if resp is None:
+            post = self._post_once(key, channel, text, blocks, recover=True)
+            if post is None:
                 continue
-            ts = str(resp["ts"])
-            try:
-                with session_scope(self.deps.engine) as session:
-                    session.add(m.SlackMessage(submission_id=submission_id, kind=NEEDS_REVIEW,
-                                               channel=channel, ts=ts))
-            except IntegrityError:
-                log.warning("submission %s: needs-review post to %s already recorded", submission_id, channel)
+            if post.recovered:
+                log.info("submission %s: needs-review post to %s recorded from its claim", submission_id,
+                         channel)
+            self._remember(submission_id, NEEDS_REVIEW, {channel: post.ts})
             if document is not None:
-                self._upload(submission_id, str(resp.get("channel") or channel), ts, *document)
+                self._upload(submission_id, post.channel, post.ts, *document)
 
     def post_escalation(self, payload: dict[str, Any], key: str) -> None:
         """A reminder nobody answered: to the client's channel (or its approvers) and the staff channel.
@@ -260,18 +307,24 @@ class SlackDeliverer:
         for channel in targets:
             self._post_once(key, channel, text, blocks)
 
-    def _post_once(self, key: str, channel: str, text: str, blocks: list[bk.Block]) -> SlackResponse | None:
+    def _post_once(self, key: str, channel: str, text: str, blocks: list[bk.Block], *,
+                   recover: bool = False) -> Posted | None:
         """Post unless this key was already posted (or may have been) to this channel.
 
-        Slack's answer, or None when an earlier attempt claimed the post (its caller's bookkeeping,
-        if that attempt failed before it, is not redone: a post that may be missing a record beats
-        a post made twice).
+        What Slack answered; None when an earlier attempt claimed the post. With `recover`, an
+        earlier attempt's post whose answer its claim recorded is returned (`recovered`), so the
+        caller redoes the bookkeeping that attempt failed to finish. A claim without an answer (it
+        was lost, or recording it failed) gives None: a post that may lack a record beats a post
+        made twice.
         """
         if not self._claim_post(key, channel):
+            earlier = self._claimed_answer(key, channel) if recover else None
+            if earlier is not None:
+                return earlier
             log.info("%s: already posted to %s by an earlier attempt; not posting again", key, channel)
             return None
         try:
-            resp = self.deps.client.chat_postMessage(channel=channel, text=text, blocks=blocks)
+            resp: SlackResponse = self.deps.client.chat_postMessage(channel=channel, text=text, blocks=blocks)
         except Exception as exc:
             if _not_posted(exc):
                 self._release_post(key, channel)  # the retry must post it
@@ -279,9 +332,22 @@ class SlackDeliverer:
                 log.warning("%s: no answer from Slack for the post to %s (%s); it may be posted, so it is "
                             "not posted again", key, channel, exc)
             raise
-        self._record_post(key, channel, str(resp["ts"]))
-        log.info("%s: posted to %s ts=%s", key, channel, resp["ts"])
-        return resp
+        post = Posted(str(resp.get("channel") or channel), str(resp["ts"]))
+        self._record_post(key, channel, post)
+        log.info("%s: posted to %s ts=%s", key, channel, post.ts)
+        return post
+
+    def _claimed_answer(self, key: str, channel: str) -> Posted | None:
+        """What Slack answered to an earlier attempt's post, when its claim recorded that."""
+        with Session(self.deps.engine) as session:
+            claim = session.exec(select(m.SlackPost).where(
+                m.SlackPost.idempotency_key == key, m.SlackPost.channel == channel)).first()
+        if claim is None or not claim.ts:
+            if claim is not None:
+                log.warning("%s: the post to %s may be in Slack but its ts was never recorded; it cannot "
+                            "be updated by decisions", key, channel)
+            return None
+        return Posted(claim.posted_channel or channel, claim.ts, recovered=True)
 
     def _claim_post(self, key: str, channel: str) -> bool:
         """Claim (key, channel) in its own transaction; False when an earlier attempt claimed it."""
@@ -297,11 +363,14 @@ class SlackDeliverer:
             session.exec(delete(m.SlackPost).where(
                 col(m.SlackPost.idempotency_key) == key, col(m.SlackPost.channel) == channel))
 
-    def _record_post(self, key: str, channel: str, ts: str) -> None:
-        # Only bookkeeping: the claim alone already keeps a retry from posting again.
+    def _record_post(self, key: str, channel: str, post: Posted) -> None:
+        # The claim alone keeps a retry from posting again; Slack's answer lets a retry finish the
+        # bookkeeping (slack_message) that failed after it. A transaction of its own, one small
+        # UPDATE, so it does not fail with that bookkeeping.
         with session_scope(self.deps.engine) as session:
             session.exec(update(m.SlackPost).where(
-                col(m.SlackPost.idempotency_key) == key, col(m.SlackPost.channel) == channel).values(ts=ts))
+                col(m.SlackPost.idempotency_key) == key, col(m.SlackPost.channel) == channel)
+                .values(ts=post.ts, posted_channel=post.channel))
 
     # -- decisions
 

@@ -18,11 +18,12 @@ from urllib.parse import parse_qs, urlencode
 
 import pytest
 from slack_bolt import BoltRequest
-from sqlalchemy import event, update
+from sqlalchemy import event, text, update
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
 from coibot import models as m
+from coibot import workflow
 from coibot.db import make_engine, session_scope
 from coibot.migrate import upgrade
 from coibot.models import SubmissionStatus as S
@@ -401,6 +402,64 @@ def test_a_submission_post_is_not_posted_again_after_a_failure_between_post_and_
     assert sender.deliver_due() == 1
     assert _posts_to(any_site, channel) == before + 1  # the retry did not post again
     assert _row(any_site, key).status == m.OutboxStatus.SENT
+
+
+@contextlib.contextmanager
+def _slack_message_inserts_fail(engine: Engine) -> Iterator[None]:
+    """While open, the database itself refuses every slack_message insert (a trigger raises)."""
+    if engine.dialect.name == "postgresql":
+        install = ["CREATE FUNCTION coibot_test_refuse() RETURNS trigger LANGUAGE plpgsql AS "
+                   "$$ BEGIN RAISE EXCEPTION 'database went away'; END $$",
+                   "CREATE TRIGGER coibot_test_refuse BEFORE INSERT ON slack_message "
+                   "FOR EACH ROW EXECUTE FUNCTION coibot_test_refuse()"]
+        remove = ["DROP TRIGGER coibot_test_refuse ON slack_message", "DROP FUNCTION coibot_test_refuse()"]
+    else:  # SQLite: RAISE(ABORT) surfaces as an IntegrityError, which must not pass for "already saved"
+        install = ["CREATE TRIGGER coibot_test_refuse BEFORE INSERT ON slack_message "
+                   "BEGIN SELECT RAISE(ABORT, 'database went away'); END"]
+        remove = ["DROP TRIGGER coibot_test_refuse"]
+    with engine.begin() as conn:
+        for sql in install:
+            conn.execute(text(sql))
+    try:
+        yield
+    finally:
+        with engine.begin() as conn:
+            for sql in remove:
+                conn.execute(text(sql))
+
+
+@pytest.mark.parametrize("kind", ["approval_request", "needs_review"])
+def test_a_post_whose_slack_message_the_database_refused_is_recorded_from_its_claim_by_the_retry(
+    any_site: Site, kind: str,
+) -> None:
+    sender, key, channel = _submission_post(any_site, kind)
+    sid = int(key.rsplit(":", 1)[1])
+    uploads = len(any_site.fake.calls("files.completeUploadExternal"))
+    posts = _posts_to(any_site, channel) + 1
+    with _slack_message_inserts_fail(any_site.engine):
+        assert sender.deliver_due() == 0
+    assert "database went away" in (_row(any_site, key).last_error or "")
+    assert _posts_to(any_site, channel) == posts
+    with Session(any_site.engine) as s:
+        [claim] = s.exec(select(m.SlackPost).where(m.SlackPost.idempotency_key == key)).all()
+        assert s.exec(select(m.SlackMessage).where(m.SlackMessage.kind == kind)).all() == []
+    assert claim.ts and claim.posted_channel == channel  # Slack's answer was kept in the claim
+    assert len(any_site.fake.calls("files.completeUploadExternal")) == uploads  # nothing after the failure
+    _retry_now(any_site)
+    assert sender.deliver_due() == 1
+    assert _posts_to(any_site, channel) == posts  # not posted again ...
+    with Session(any_site.engine) as s:  # ... but recorded, under the ts Slack gave the one post
+        messages = s.exec(select(m.SlackMessage).where(m.SlackMessage.kind == kind)).all()
+    assert [(r.submission_id, r.channel, r.ts) for r in messages] == [(sid, channel, claim.ts)]
+    any_site.fake.wait_for("files.completeUploadExternal", uploads + 1)  # the PDF, once, into its thread
+    assert len(any_site.fake.calls("files.completeUploadExternal")) == uploads + 1
+    if kind == "approval_request":  # a decision taken elsewhere now finds the message and updates it
+        with session_scope(any_site.engine) as s:
+            workflow.approve(s, sid, APPROVERS[0])
+        sender.deliver_due()  # the decision e-mail and the message update
+        assert _row(any_site, f"slack:decision:{sid}").status == m.OutboxStatus.SENT
+        [upd] = any_site.fake.calls("chat.update")
+        assert (upd.params["channel"], upd.params["ts"]) == (channel, claim.ts)
 
 
 @pytest.mark.parametrize("kind", ["approval_request", "needs_review"])
