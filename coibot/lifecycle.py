@@ -107,26 +107,29 @@ def expire_lapsed(session: Session, as_of: date, actor: str = ACTOR, since: Sinc
                         s2.c.status == S.APPROVED.value))
         where.append(or_(s.c.id.in_(newly), s.c.updated_at >= since.at - CHANGE_MARGIN))
     rows = session.connection().execute(
-        core_select(s.c.id, v.c.spec, p.c.coverage, p.c.coverage_name, p.c.policy_number, p.c.expiration_date)
-        .select_from(s.join(v, v.c.id == s.c.requirement_set_id)
-                     .join(p, p.c.certificate_id == s.c.certificate_id))
+        core_select(s.c.id, s.c.requirement_set_id, p.c.coverage, p.c.coverage_name, p.c.policy_number,
+                    p.c.expiration_date)
+        .select_from(s.join(p, p.c.certificate_id == s.c.certificate_id))
         .where(*where)
         .order_by(s.c.id)
     ).all()
+    # Each set version's spec read (and its JSON parsed) once, not once per policy row.
+    specs: dict[int, dict[str, Any]] = {}
+    set_ids = sorted({row[1] for row in rows})
+    for i in range(0, len(set_ids), workflow.BATCH):
+        for set_id, spec in session.connection().execute(
+                core_select(v.c.id, v.c.spec).where(v.c.id.in_(set_ids[i:i + workflow.BATCH]))):
+            specs[set_id] = spec
     grouped: dict[int, tuple[dict[str, Any], list[PolicyRow]]] = {}
-    for sub_id, spec, coverage, name, number, exp in rows:
-        grouped.setdefault(sub_id, (spec, []))[1].append((coverage, name, number, exp))
-    expired: list[int] = []
+    for sub_id, set_id, coverage, name, number, exp in rows:
+        grouped.setdefault(sub_id, (specs.get(set_id) or {}, []))[1].append((coverage, name, number, exp))
+    lapsing: list[tuple[int, dict[str, Any]]] = []
     for sub_id, (spec, policies) in grouped.items():
         lapsed = lapsed_coverages(spec, policies, as_of)
-        if not lapsed:
-            continue
-        try:
-            workflow.expire(session, sub_id, actor, detail={"lapsed": lapsed, "as_of": as_of.isoformat()})
-        except workflow.TransitionConflict as exc:
-            log.info("submission %s not expired: %s", sub_id, exc)
-            continue
-        expired.append(sub_id)
+        if lapsed:
+            lapsing.append((sub_id, {"lapsed": lapsed, "as_of": as_of.isoformat()}))
+    # In batches: a first run (or one after a long outage) expires every lapsed certificate on file.
+    expired = workflow.expire_many(session, lapsing, actor)
     if expired:
         log.info("expired %d submission(s) on %s: %s", len(expired), as_of.isoformat(), expired)
     return expired

@@ -30,10 +30,10 @@ from sqlmodel import select as sm_select
 from coibot import models as m
 from coibot.clock import send_instant
 from coibot.config import Reminders, Settings
-from coibot.contacts import provider_recipients
+from coibot.contacts import broker_email, contact_emails, provider_recipients, recipients
 from coibot.errors import CoibotError
 from coibot.models import SubmissionStatus as S
-from coibot.outbox import enqueue_email, enqueue_slack
+from coibot.outbox import Queued, email_message, enqueue_many, slack_message
 from coibot.render import render
 
 log = logging.getLogger(__name__)
@@ -467,9 +467,6 @@ def _prefetch(session: Session, items: Sequence[Due]) -> list[Any]:
     return rows
 
 
-BATCH = 500  # rows per multi-row insert (SQLite allows 32,766 bound values)
-
-
 def mark_all_sent(session: Session, items: Sequence[Due], now: datetime) -> set[str]:
     """Record many items in multi-row insert-or-ignore statements; returns the keys this call inserted."""
     dialect = session.get_bind().dialect.name
@@ -481,22 +478,25 @@ def mark_all_sent(session: Session, items: Sequence[Due], now: datetime) -> set[
     missing = [d for d in items if d.kind == "missing"]
     rs = m.ReminderSent.__table__  # type: ignore[attr-defined]
     crs = m.CertificateRequestSent.__table__  # type: ignore[attr-defined]
-    for i in range(0, len(renewals), BATCH):
-        chunk = renewals[i:i + BATCH]
-        stmt = (inserts[dialect](rs).values([{"policy_id": d.policy_id, "client_id": d.client_id,
-                                              "milestone": d.milestone, "sent_at": now} for d in chunk])
+    # Each statement is compiled once and executed for all its rows: SQLAlchemy sends them as
+    # multi-row inserts ("insertmanyvalues") and RETURNING names only the rows inserted.
+    if renewals:
+        stmt = (inserts[dialect](rs)
                 .on_conflict_do_nothing(index_elements=["policy_id", "client_id", "milestone"])
                 .returning(rs.c.policy_id, rs.c.client_id, rs.c.milestone))
-        won |= {f"reminder:{a}:{b}:{c}" for a, b, c in session.connection().execute(stmt).all()}
-    for i in range(0, len(missing), BATCH):
-        chunk = missing[i:i + BATCH]
-        stmt = (inserts[dialect](crs).values([{"provider_id": d.provider_id, "client_id": d.client_id,
-                                               "requirement_set_id": d.requirement_set_id,
-                                               "milestone": d.milestone, "sent_at": now} for d in chunk])
+        rows = [{"policy_id": d.policy_id, "client_id": d.client_id, "milestone": d.milestone, "sent_at": now}
+                for d in renewals]
+        won |= {f"reminder:{a}:{b}:{c}" for a, b, c in session.connection().execute(stmt, rows).all()}
+    if missing:
+        stmt = (inserts[dialect](crs)
                 .on_conflict_do_nothing(index_elements=["provider_id", "client_id", "requirement_set_id",
                                                         "milestone"])
                 .returning(crs.c.provider_id, crs.c.client_id, crs.c.requirement_set_id, crs.c.milestone))
-        won |= {f"cert_request:{a}:{b}:{c}:{d}" for a, b, c, d in session.connection().execute(stmt).all()}
+        rows = [{"provider_id": d.provider_id, "client_id": d.client_id,
+                 "requirement_set_id": d.requirement_set_id, "milestone": d.milestone, "sent_at": now}
+                for d in missing]
+        won |= {f"cert_request:{a}:{b}:{c}:{d}"
+                for a, b, c, d in session.connection().execute(stmt, rows).all()}
     return won
 
 
@@ -599,7 +599,7 @@ def enqueue_due(session: Session, settings: Settings, items: Sequence[Due], as_o
     cfg = settings.reminders
     at = now or send_instant(as_of, cfg.send_time, cfg.timezone)
     loaded = _prefetch(session, items)  # noqa: F841  (kept alive for session.get)
-    recipients: Recipients = {}
+    recipients = _recipients(session, items)
     ready: list[tuple[Due, Message]] = []
     for item in items:
         try:
@@ -616,18 +616,39 @@ def enqueue_due(session: Session, settings: Settings, items: Sequence[Due], as_o
         ready.append((item, message))
     won = mark_all_sent(session, [item for item, _ in ready], at)
     sent: list[Due] = []
+    queued: list[Queued] = []
     for item, message in ready:
         if item.key not in won:
             log.info("reminder %s already sent by another run", item.key)
             continue
         if message.to:
-            enqueue_email(session, message.key, message.to, message.subject, message.text, cc=message.cc)
+            queued.append(email_message(message.key, message.to, message.subject, message.text,
+                                        cc=message.cc))
         if message.slack is not None:
-            enqueue_slack(session, f"slack:{item.key}", "reminder_escalation", message.slack)
+            queued.append(slack_message(f"slack:{item.key}", "reminder_escalation", message.slack))
         log.info("reminder %s enqueued for client=%s provider=%s deadline=%s", item.key, item.client_id,
                  item.provider_id, item.deadline.isoformat())
         sent.append(item)
+    enqueue_many(session, queued)
     return sent
+
+
+def _recipients(session: Session, items: Sequence[Due]) -> Recipients:
+    """(to, cc) per provider and certificate of the provider-facing items: the contacts in one query.
+
+    Needs the rows `_prefetch` loaded (providers for the broker, certificates for the producer).
+    """
+    wanted = [d for d in items if not d.escalate]
+    emails = contact_emails(session, {d.provider_id for d in wanted})
+    out: Recipients = {}
+    for d in wanted:
+        key = (d.provider_id, d.certificate_id)
+        if key in out:
+            continue
+        cert = session.get(m.Certificate, d.certificate_id) if d.certificate_id is not None else None
+        out[key] = recipients(emails.get(d.provider_id, []),
+                              broker_email(session, d.provider_id, cert.extraction if cert else None))
+    return out
 
 
 def requirement_lines(spec: dict[str, Any]) -> list[str]:

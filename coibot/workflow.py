@@ -9,10 +9,11 @@ the outbox; the caller commits.
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import update
+from sqlalchemy import insert, update
 from sqlmodel import Session, col, select
 
 from coibot import models as m
@@ -166,6 +167,52 @@ def expire(session: Session, submission_id: int, actor: str = "scheduler",
            *, now: datetime | None = None, detail: dict[str, Any] | None = None) -> m.Submission:
     """approved → expired, when a required policy on it has expired."""
     return transition(session, submission_id, S.EXPIRED, actor, now=now, detail=detail)
+
+
+BATCH = 500  # submissions per UPDATE … IN (…) of a batch transition (well under SQLite's bound values)
+
+
+def expire_many(session: Session, items: Sequence[tuple[int, dict[str, Any]]], actor: str = "scheduler",
+                *, now: datetime | None = None) -> list[int]:
+    """approved → expired for many submissions (id, audit detail); returns the ids this call expired.
+
+    The same transition as `expire`, one statement per BATCH instead of a read, an update, a
+    refresh and a flush per submission (a first run expires every lapsed certificate on file).
+    Each update is conditional on `approved`, so a submission decided meanwhile is left alone.
+    """
+    if not items:
+        return []
+    session.flush()  # pending changes go first, as an ORM update would autoflush them
+    at = now or m.utcnow()
+    table = m.Submission.__table__  # type: ignore[attr-defined]
+    details = dict(items)
+    won: list[int] = []
+    ids = list(details)
+    for i in range(0, len(ids), BATCH):
+        chunk = ids[i:i + BATCH]
+        result = session.connection().execute(
+            update(table).where(table.c.id.in_(chunk), table.c.status == S.APPROVED.value)
+            .values(status=S.EXPIRED.value, updated_at=at).returning(table.c.id))
+        done = {row[0] for row in result}
+        won += [sid for sid in chunk if sid in done]
+    for sid in set(ids) - set(won):
+        log.info("submission %s not expired: it is no longer approved", sid)
+    if not won:
+        return []
+    audit = m.AuditLog.__table__  # type: ignore[attr-defined]
+    rows = [{"at": at, "actor": actor, "entity": "submission", "entity_id": str(sid),
+             "action": S.EXPIRED.value, "from_state": S.APPROVED.value, "to_state": S.EXPIRED.value,
+             "detail": details[sid]} for sid in won]
+    for i in range(0, len(rows), BATCH):
+        session.connection().execute(insert(audit), rows[i:i + BATCH])
+    # Objects of these submissions already in the session must not keep the old status.
+    expired = set(won)
+    for obj in list(session.identity_map.values()):
+        if isinstance(obj, m.Submission) and obj.id in expired:
+            session.expire(obj)
+    for sid in won:
+        log.info("submission %s: %s -> %s by %s", sid, S.APPROVED.value, S.EXPIRED.value, actor)
+    return won
 
 
 def coverages_of(session: Session, certificate_id: int) -> set[str]:
