@@ -15,6 +15,9 @@ from coibot.db import make_engine
 from coibot.migrate import upgrade
 from tests.support import postgres
 
+# The lifecycle and reminder tests' world (cfg, world, on_file); other modules may define their own.
+pytest_plugins = ["tests.support.lifecycle_fixtures"]
+
 REPO = Path(__file__).resolve().parents[1]
 SHARED = REPO.parent / "shared"
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")

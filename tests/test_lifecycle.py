@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import copy
 from datetime import date
-from pathlib import Path
 
 import pytest
 from sqlalchemy.engine import Engine
@@ -16,30 +15,19 @@ from coibot.db import session_scope
 from coibot.lifecycle import expire_lapsed, run_day, run_lifecycle
 from coibot.review import ReviewError, apply_review, notify_needs_review
 from tests.support.lifecycle_world import (
+    EXP,
     REPORT_REVIEW,
+    OnFile,
     add_certificate,
     extraction,
     outbox_keys,
     outbox_row,
-    settings,
     status_of,
     submit,
-    sync,
     version_id,
 )
 
-EXP = date(2026, 12, 15)
-
-
-@pytest.fixture
-def cfg(tmp_path: Path) -> Settings:
-    return settings(tmp_path)
-
-
-@pytest.fixture
-def world(engine: Engine, cfg: Settings) -> Engine:
-    sync(engine, cfg)
-    return engine
+# cfg, world and on_file are the fixtures of tests/support/lifecycle_fixtures.py.
 
 
 def _audit(engine: Engine, sid: int, action: str) -> list[m.AuditLog]:
@@ -49,8 +37,8 @@ def _audit(engine: Engine, sid: int, action: str) -> list[m.AuditLog]:
                                                     m.AuditLog.action == action)).all())
 
 
-def test_expiry_moves_effective_now_to_expired(world: Engine) -> None:
-    sid = submit(world, add_certificate(world, extraction(EXP)))
+def test_expiry_moves_effective_now_to_expired(world: Engine, on_file: OnFile) -> None:
+    sid = on_file.submission_id
     with session_scope(world) as s:
         assert expire_lapsed(s, EXP) == []  # in force through its expiration date
     assert status_of(world, sid) == "approved"
@@ -152,8 +140,8 @@ def test_needs_review_is_posted_once_and_a_correction_reruns_the_check(world: En
     assert f"slack:approval_request:{sid}" in outbox_keys(world)
 
 
+@pytest.mark.usefixtures("on_file")
 def test_run_day_is_idempotent(world: Engine, cfg: Settings) -> None:
-    submit(world, add_certificate(world, extraction(EXP)))
     with session_scope(world) as s:
         first = run_day(s, cfg, date(2026, 12, 20))
     with session_scope(world) as s:

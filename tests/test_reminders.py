@@ -17,41 +17,27 @@ from coibot.db import session_scope
 from coibot.lifecycle import last_run, run_day
 from coibot.reminders import due_on, latest_due, milestones
 from tests.support.lifecycle_world import (
-    REPORT_OK,
+    EXP,
+    OnFile,
     add_certificate,
+    approved_on_file,
     extraction,
     outbox_keys,
     outbox_row,
+    policy_ids,
     settings,
     submit,
     sync,
     version_id,
 )
 
-EXP = date(2026, 12, 15)
-
-
-@pytest.fixture
-def cfg(tmp_path: Path) -> Settings:
-    return settings(tmp_path)
-
-
-@pytest.fixture
-def world(engine: Engine, cfg: Settings) -> Engine:
-    sync(engine, cfg)
-    return engine
+# cfg, world and on_file are the fixtures of tests/support/lifecycle_fixtures.py.
 
 
 def _run(engine: Engine, cfg: Settings, day: date) -> list[str]:
     with session_scope(engine) as s:
         report = run_day(s, cfg, day)
     return [d.key for d in report.sent]
-
-
-def _policy_ids(engine: Engine, cert_id: int) -> dict[str, int]:
-    with Session(engine) as s:
-        rows = s.exec(select(m.Policy).where(m.Policy.certificate_id == cert_id)).all()
-        return {p.coverage: p.id or 0 for p in rows}
 
 
 def _backdate(engine: Engine) -> None:
@@ -63,10 +49,8 @@ def _backdate(engine: Engine) -> None:
         s.exec(update(m.RequirementSetVersion).values(created_at=long_ago))
 
 
-def test_a_policy_walks_through_every_milestone_once(world: Engine, cfg: Settings) -> None:
-    cert = add_certificate(world, extraction(EXP))
-    sid = submit(world, cert)
-    gl = _policy_ids(world, cert)["general_liability"]
+def test_a_policy_walks_through_every_milestone_once(world: Engine, cfg: Settings, on_file: OnFile) -> None:
+    cert, sid, gl = on_file.certificate_id, on_file.submission_id, on_file.gl
     _backdate(world)
     first_seen: dict[str, date] = {}
     day = EXP - timedelta(days=70)
@@ -84,7 +68,7 @@ def test_a_policy_walks_through_every_milestone_once(world: Engine, cfg: Setting
     assert mine == expected
     # Auto and workers' compensation are required too: each gets its own reminders; nothing else is reminded.
     coverages = {k.split(":")[1] for k in first_seen if k.startswith("reminder:")}
-    assert coverages == {str(i) for i in _policy_ids(world, cert).values()}
+    assert coverages == {str(i) for i in policy_ids(world, cert).values()}
     reminders = [k for k in first_seen if k.startswith("reminder:")]
     assert len(outbox_keys(world, "email:reminder:")) == len(reminders)
     # The daily runs (incremental) expired the certificate the day after its policies ran out.
@@ -95,10 +79,8 @@ def test_a_policy_walks_through_every_milestone_once(world: Engine, cfg: Setting
 
 
 def test_reminder_says_which_policy_of_which_client_expires_when_and_what_to_send(
-        world: Engine, cfg: Settings) -> None:
-    cert = add_certificate(world, extraction(EXP))
-    submit(world, cert)
-    gl = _policy_ids(world, cert)["general_liability"]
+        world: Engine, cfg: Settings, on_file: OnFile) -> None:
+    gl = on_file.gl
     _run(world, cfg, EXP - timedelta(days=30))
     row = outbox_row(world, f"email:reminder:{gl}:acme:before_30")
     text = row.payload["text"]
@@ -113,10 +95,9 @@ def test_reminder_says_which_policy_of_which_client_expires_when_and_what_to_sen
     assert "2026-12-15" in row.payload["subject"]
 
 
-def test_escalation_goes_to_approvers_and_staff_in_slack_and_email(world: Engine, cfg: Settings) -> None:
-    cert = add_certificate(world, extraction(EXP))
-    submit(world, cert)
-    gl = _policy_ids(world, cert)["general_liability"]
+def test_escalation_goes_to_approvers_and_staff_in_slack_and_email(world: Engine, cfg: Settings,
+                                                                   on_file: OnFile) -> None:
+    gl = on_file.gl
     _run(world, cfg, EXP + timedelta(days=14))
     email = outbox_row(world, f"email:reminder:{gl}:acme:escalate")
     assert email.payload["to"] == ["risk@acme.example", "staff@coibot.example"]
@@ -126,10 +107,9 @@ def test_escalation_goes_to_approvers_and_staff_in_slack_and_email(world: Engine
     assert slack.payload["approvers"] == ["U0ACMEAPPR1"] and slack.payload["channel"] == "C0ACMERISK"
 
 
-def test_after_downtime_only_the_latest_due_milestone_is_sent(world: Engine, cfg: Settings) -> None:
-    cert = add_certificate(world, extraction(EXP))
-    submit(world, cert)
-    gl = _policy_ids(world, cert)["general_liability"]
+def test_after_downtime_only_the_latest_due_milestone_is_sent(world: Engine, cfg: Settings,
+                                                              on_file: OnFile) -> None:
+    gl = on_file.gl
     assert _run(world, cfg, EXP - timedelta(days=100)) == []
     sent = _run(world, cfg, EXP - timedelta(days=10))  # down through the 60- and 30-day milestones
     assert f"reminder:{gl}:acme:before_14" in sent
@@ -139,10 +119,8 @@ def test_after_downtime_only_the_latest_due_milestone_is_sent(world: Engine, cfg
 
 
 def test_reminders_pause_while_a_newer_certificate_is_pending_and_stop_when_it_is_approved(
-        world: Engine, cfg: Settings) -> None:
-    old = add_certificate(world, extraction(EXP))
-    submit(world, old)
-    gl = _policy_ids(world, old)["general_liability"]
+        world: Engine, cfg: Settings, on_file: OnFile) -> None:
+    gl = on_file.gl
     assert f"reminder:{gl}:acme:before_60" in _run(world, cfg, EXP - timedelta(days=60))
     new = add_certificate(world, extraction(EXP + timedelta(days=365), number="GL-2"))
     renewal = submit(world, new, approve=False)  # compliant: pending approval
@@ -155,9 +133,8 @@ def test_reminders_pause_while_a_newer_certificate_is_pending_and_stop_when_it_i
     assert outbox_keys(world, f"email:reminder:{gl}:") == [f"email:reminder:{gl}:acme:before_60"]
 
 
+@pytest.mark.usefixtures("on_file")
 def test_a_draft_renewal_also_pauses(world: Engine, cfg: Settings) -> None:
-    old = add_certificate(world, extraction(EXP))
-    submit(world, old)
     deficient = {"client": "acme", "status": "deficient", "gaps": [
         {"code": "limit_below_minimum", "coverage": "general_liability", "field": "limits.each_occurrence",
          "required": 1000000, "found": 500000, "message": "too low"}]}
@@ -191,17 +168,16 @@ def test_missing_certificate_is_requested_on_the_cadence_of_the_set(world: Engin
     assert not [k for k in _run(world, cfg, date(2026, 12, 2)) if k.startswith("cert_request:")]
 
 
+@pytest.mark.usefixtures("on_file")  # submitted with REPORT_OK and approved
 def test_an_approved_certificate_is_on_file(world: Engine, cfg: Settings) -> None:
-    submit(world, add_certificate(world, extraction(EXP)), report=REPORT_OK)
     with Session(world) as s:
         due = due_on(s, cfg.reminders, date(2026, 6, 1))
     assert [d for d in due if d.kind == "missing"] == []
 
 
-def test_reminders_resume_when_the_pausing_renewal_is_rejected(world: Engine, cfg: Settings) -> None:
-    old = add_certificate(world, extraction(EXP))
-    submit(world, old)
-    gl = _policy_ids(world, old)["general_liability"]
+def test_reminders_resume_when_the_pausing_renewal_is_rejected(world: Engine, cfg: Settings,
+                                                               on_file: OnFile) -> None:
+    gl = on_file.gl
     _backdate(world)
     assert f"reminder:{gl}:acme:before_60" in _run(world, cfg, EXP - timedelta(days=60))
     renewal = submit(world, add_certificate(world, extraction(EXP + timedelta(days=365), number="GL-2")),
@@ -223,9 +199,7 @@ def test_a_set_without_certificate_holder_or_wording_still_renders(engine: Engin
     acme.requirement_sets[0].certificate_holder = None
     acme.requirement_sets[0].description_must_include = []
     sync(engine, cfg)
-    cert = add_certificate(engine, extraction(EXP))
-    submit(engine, cert)
-    gl = _policy_ids(engine, cert)["general_liability"]
+    gl = approved_on_file(engine).gl
     assert f"reminder:{gl}:acme:before_30" in _run(engine, cfg, EXP - timedelta(days=30))
     text = outbox_row(engine, f"email:reminder:{gl}:acme:before_30").payload["text"]
     assert "Certificate holder" not in text and "expires on 2026-12-15" in text

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -18,6 +19,7 @@ from coibot.sync import sync_config
 
 REPO = Path(__file__).resolve().parents[2]
 PROVIDER = "driftwood-locksmith-co"
+EXP = date(2026, 12, 15)  # when the policies of the usual certificate on file expire
 
 REPORT_OK: dict[str, Any] = {"client": "acme", "status": "compliant", "gaps": []}
 REPORT_REVIEW: dict[str, Any] = {"client": "acme", "status": "needs_review", "gaps": [
@@ -137,3 +139,31 @@ def outbox_row(engine: Engine, key: str) -> m.Outbox:
 def status_of(engine: Engine, sid: int) -> str:
     with Session(engine) as s:
         return str(workflow.get_submission(s, sid).status)
+
+
+def policy_ids(engine: Engine, cert_id: int) -> dict[str, int]:
+    """The certificate's policy ids by coverage."""
+    with Session(engine) as s:
+        rows = s.exec(select(m.Policy).where(m.Policy.certificate_id == cert_id)).all()
+        return {p.coverage: p.id or 0 for p in rows}
+
+
+@dataclass(frozen=True)
+class OnFile:
+    """An approved certificate of Driftwood at acme: its certificate, submission and policy ids."""
+
+    certificate_id: int
+    submission_id: int
+    policies: dict[str, int]
+
+    @property
+    def gl(self) -> int:
+        """The general liability policy's id (reminder keys name it)."""
+        return self.policies["general_liability"]
+
+
+def approved_on_file(engine: Engine, expires: date = EXP) -> OnFile:
+    """A compliant certificate whose policies expire on `expires`, submitted and approved."""
+    cert = add_certificate(engine, extraction(expires))
+    sid = submit(engine, cert)
+    return OnFile(cert, sid, policy_ids(engine, cert))
