@@ -28,7 +28,11 @@ _UNSURE_CONF = 0.6
 _MAX_REREAD = 6
 # A re-read with less confidence than this is no better than what it would replace.
 _MIN_CONF = 0.4
-_REREAD_HEIGHT_PX = 48  # Tesseract reads best with capital letters 30-50 px high
+_REREAD_HEIGHT_PX = 48
+# A glyph re-read less sure than this is read a second way.
+_GLYPH_SURE_CONF = 0.6
+# A line through this share of a cell's crop is one of its rules: no letter spans a cell.
+_CELL_RULE_SPAN = 0.85  # Tesseract reads best with capital letters 30-50 px high
 
 
 def doubtful_number(w: Word) -> bool:
@@ -110,6 +114,7 @@ def _glyph(page: PageImage, box: Box, allowed: str) -> Word | None:
     crop = _crop(page, box)
     if crop is None:
         return None
+    crop = _erase_cell_rules(crop)
     glyphs = marks.glyphs_in(images.ink_mask(crop), page.dpi) or _lone_ink(crop, page.dpi)
     if not glyphs:
         return None
@@ -124,20 +129,68 @@ def _glyph(page: PageImage, box: Box, allowed: str) -> Word | None:
     # Black on white, three times in a row: the LSTM reads a lone light glyph poorly (often not
     # at all), a short word of it well, and three readings must agree.
     ink = Image.fromarray(np.where(images.ink_mask(glyph), 0, 255).astype(np.uint8), mode="L")
-    gap = ink.width // 3 + 4
+    dpi = page.dpi * factor
+    text, conf = _read_thrice(ink, ink.width // 3 + 4, allowed, dpi)
+    if text is None or conf < _GLYPH_SURE_CONF:
+        # Whitelisted, the three copies read as one odd word ("YYY") that Tesseract trusts
+        # little or not at all; set apart and read freely, each is a word of its own with a
+        # confidence that means something. Taken only when all three agree on an allowed letter.
+        apart, apart_conf = _read_thrice(ink, ink.width + 4, None, dpi)
+        if apart is not None and apart in allowed and (text is None or apart_conf > conf):
+            text, conf = apart, apart_conf
+    log.debug("re-read a glyph of %s at %s: %r (conf %.2f)", allowed, box, text, conf)
+    if text is None:
+        return None
+    return Word(text=text, x0=x0, top=top, x1=x1, bottom=bottom, conf=conf)
+
+
+def _read_thrice(ink: Image.Image, gap: int, allowed: str | None, dpi: float) -> tuple[str | None, float]:
+    """One glyph pasted three times `gap` pixels apart and read as a line: the letter when the
+    three readings agree (None otherwise), with the least confidence of the words read. With
+    `allowed`, Tesseract may read only those letters (either case)."""
     canvas = Image.new("L", (3 * ink.width + 2 * gap + 40, ink.height + 40), 255)
     for i in range(3):
         canvas.paste(ink, (20 + i * (ink.width + gap), 20))
-    # (A serif C reads as a small c; the column prints capitals only.)
-    letters = allowed + allowed.lower()
-    data = tesseract.image_to_data(canvas, 8, {"tessedit_char_whitelist": letters},
-                                   timeout=20, dpi=page.dpi * factor)
-    text = "".join(w.text for w in tesseract.table_words(data, 1.0)).upper()
-    conf = min((w.conf for w in tesseract.table_words(data, 1.0)), default=0.0)
-    log.debug("re-read a glyph of %s at %s: %r (conf %.2f)", allowed, box, text, conf)
+    if allowed is None:
+        data = tesseract.image_to_data(canvas, 7, timeout=20, dpi=dpi)
+    else:
+        # (A serif C reads as a small c; the column prints capitals only.)
+        letters = allowed + allowed.lower()
+        data = tesseract.image_to_data(canvas, 8, {"tessedit_char_whitelist": letters}, timeout=20, dpi=dpi)
+    words = tesseract.table_words(data, 1.0)
+    text = "".join(w.text for w in words).upper()
+    conf = min((w.conf for w in words), default=0.0)
     if len(text) != 3 or len(set(text)) != 1:
-        return None
-    return Word(text=text[0], x0=x0, top=top, x1=x1, bottom=bottom, conf=conf)
+        return None, conf
+    return text[0], conf
+
+
+def _erase_cell_rules(crop: Image.Image) -> Image.Image:
+    """The crop with its cell's own rules painted white: lines across nearly all of its width or
+    height. A cell narrower than find_rules' shortest rule (an ADDL INSD cell is 17 pt wide) keeps
+    its top and bottom rules, which join the side rules and the letter into one frame-sized
+    cluster, and then no glyph is found at all."""
+    mask = images.ink_mask(crop)
+    h, w = mask.shape
+    if h < 4 or w < 4:
+        return crop
+    # A rule a pixel off level (what deskew leaves) still counts: each line with its neighbours.
+    rows = _widened(mask).mean(axis=1) >= _CELL_RULE_SPAN
+    cols = _widened(mask.T).mean(axis=1) >= _CELL_RULE_SPAN
+    if not rows.any() and not cols.any():
+        return crop
+    arr = np.array(crop, dtype=np.uint8)
+    arr[_widened(rows[:, None])[:, 0], :] = 255
+    arr[:, _widened(cols[:, None])[:, 0]] = 255
+    return Image.fromarray(arr, mode="L")
+
+
+def _widened(mask: np.ndarray) -> np.ndarray:
+    """Each row ORed with the rows above and below it."""
+    out = mask.copy()
+    out[1:] |= mask[:-1]
+    out[:-1] |= mask[1:]
+    return out
 
 
 def _lone_ink(crop: Image.Image, dpi: float) -> list[Box]:

@@ -85,3 +85,55 @@ def test_a_bold_letter_whose_outline_looks_like_an_empty_box_is_still_read() -> 
     cell = PageImage(number=1, image=img, dpi=_DPI)
     word = reread.reread(cell, (30.0, 10.0, 47.6, 35.0), "letter")
     assert word is not None and word.text == "D"
+
+
+def _ruled_cell(letter: str, font: Path) -> PageImage:
+    """An ADDL INSD cell 16.5 pt wide, ruled on all four sides (its top and bottom rules shorter
+    than any rule find_rules finds), with one letter's top a point below the top rule, as the
+    form prints a flag."""
+    img = Image.new("L", (round(60 * _S), round(60 * _S)), 255)
+    d = ImageDraw.Draw(img)
+    for x in (20.0, 36.5):
+        d.line((x * _S, 0, x * _S, img.height), fill=0, width=3)
+    for y in (10.0, 44.5):
+        d.line((20.0 * _S, y * _S, 36.5 * _S, y * _S), fill=0, width=3)
+    face = ImageFont.truetype(str(font), round(9 * _S))
+    d.text((25 * _S, 11.0 * _S - face.getbbox(letter)[1]), letter, fill=30, font=face)
+    return PageImage(number=1, image=img, dpi=_DPI)
+
+
+def test_a_flag_is_read_inside_its_cells_four_rules() -> None:
+    # The crop of the cell holds its top and bottom rules: with the side rules they made one
+    # frame-sized cluster, and no glyph was found in the cell at all.
+    sans = Path("/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf")
+    if not sans.exists():
+        pytest.skip("DejaVu Sans is not installed")
+    for letter in ("Y", "N"):
+        word = reread.reread(_ruled_cell(letter, sans), (20.0, 10.0, 36.5, 44.5), "flag")
+        assert word is not None and word.text == letter
+
+
+def test_a_flag_read_unsurely_under_the_whitelist_is_read_again_apart(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # Whitelisted, three copies of a plain Y often read as the word "YYY" at confidence 0: a
+    # second reading, the copies set apart and read freely, gives each its own confidence.
+    sans = Path("/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf")
+    if not sans.exists():
+        pytest.skip("DejaVu Sans is not installed")
+    real = tesseract.image_to_data
+    calls: list[bool] = []
+
+    def whitelist_unsure(
+        img: Image.Image, psm: int, variables: dict[str, str] | None = None, **kw: float
+    ) -> tesseract.WordTable:
+        data = real(img, psm, variables, **kw)
+        calls.append(bool(variables))
+        if variables:  # what Tesseract says of "YYY" on a real scan
+            data = {**data, "conf": [0.0] * len(data["conf"])}
+        return data
+
+    monkeypatch.setattr(tesseract, "image_to_data", whitelist_unsure)
+    word = reread.reread(_ruled_cell("Y", sans), (20.0, 10.0, 36.5, 44.5), "flag")
+    assert calls == [True, False]
+    assert word is not None and word.text == "Y" and word.conf >= 0.6
