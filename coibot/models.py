@@ -166,11 +166,17 @@ class Submission(SQLModel, table=True):
 
     __table_args__ = (
         Index("ix_submission_client_status", "client_id", "status"),
-        Index("ix_submission_provider_client", "provider_id", "client_id"),
+        # Covering the reminder decisions (migration 0007): the join from a policy's certificate and
+        # the per provider-client tests (on file, renewed, paused) read these indexes only, never
+        # the rows, which hold the report and gaps JSON.
+        Index("ix_submission_provider_client_status", "provider_id", "client_id", "status", "certificate_id",
+              "requirement_set_id"),
+        Index("ix_submission_certificate_status", "certificate_id", "status", "provider_id", "client_id",
+              "requirement_set_id", "id"),
     )
 
     id: int | None = Field(default=None, primary_key=True)
-    certificate_id: int = Field(foreign_key="certificate.id", index=True)
+    certificate_id: int = Field(foreign_key="certificate.id")
     client_id: str = Field(foreign_key="client.id")
     provider_id: int | None = Field(default=None, foreign_key="provider.id")
     requirement_set_id: int = Field(foreign_key="requirement_set_version.id", index=True)
