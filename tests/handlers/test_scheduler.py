@@ -5,33 +5,30 @@ from __future__ import annotations
 import threading
 import time as wall
 from datetime import UTC, date, datetime, time, timedelta
-from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
 from sqlalchemy.engine import Engine
-from sqlmodel import Session, select
+from sqlmodel import Session
 
 from coibot import models as m
 from coibot.clock import ManualClock, run_date, send_instant
 from coibot.config import Settings
 from coibot.db import make_engine
 from handlers.scheduler import ReminderScheduler, daily_trigger
-from tests.support.lifecycle_world import add_certificate, extraction, outbox_keys, settings, submit, sync
+from tests.support.lifecycle_world import EXP, OnFile, approved_on_file, outbox_keys
 
+# world and on_file are the fixtures of tests/support/lifecycle_fixtures.py; world is synced from
+# the cfg below.
 CHICAGO = "America/Chicago"
-EXP = date(2026, 12, 15)
 
 
 @pytest.fixture
-def cfg(tmp_path: Path) -> Settings:
-    return settings(tmp_path, timezone=CHICAGO, send_time=time(9, 0))
-
-
-@pytest.fixture
-def world(engine: Engine, cfg: Settings) -> Engine:
-    sync(engine, cfg)
-    return engine
+def cfg(cfg: Settings) -> Settings:
+    """The shared settings, sent at 09:00 Chicago time (the DST tests need a zone with DST)."""
+    cfg.reminders.timezone = CHICAGO
+    cfg.reminders.send_time = time(9, 0)
+    return cfg
 
 
 def at(day: date, hh: int, mm: int = 0) -> datetime:
@@ -41,12 +38,6 @@ def at(day: date, hh: int, mm: int = 0) -> datetime:
 
 def _sent_keys(report: object) -> list[str]:
     return [d.key for d in getattr(report, "sent", [])]
-
-
-def _gl(engine: Engine, cert: int) -> int:
-    with Session(engine) as s:
-        return next(p.id or 0 for p in s.exec(select(m.Policy).where(m.Policy.certificate_id == cert))
-                    if p.coverage == "general_liability")
 
 
 def test_one_leader_at_a_time_and_takeover_when_the_lease_expires(world: Engine, cfg: Settings) -> None:
@@ -64,10 +55,10 @@ def test_one_leader_at_a_time_and_takeover_when_the_lease_expires(world: Engine,
         assert lease is not None and lease.holder == "b"
 
 
-def test_a_restart_across_a_due_time_still_sends_it_and_never_early(world: Engine, cfg: Settings) -> None:
-    cert = add_certificate(world, extraction(EXP))
-    submit(world, cert)
-    gl = _gl(world, cert)
+def test_a_restart_across_a_due_time_still_sends_it_and_never_early(
+    world: Engine, cfg: Settings, on_file: OnFile
+) -> None:
+    gl = on_file.gl
     due_day = EXP - timedelta(days=60)
     key = f"reminder:{gl}:acme:before_60"
     clock = ManualClock(at(due_day - timedelta(days=1), 10))
@@ -85,9 +76,8 @@ def test_a_restart_across_a_due_time_still_sends_it_and_never_early(world: Engin
 
 
 def test_two_schedulers_over_a_simulated_month_send_each_reminder_once(
-        world: Engine, cfg: Settings, db_url: str) -> None:
-    cert = add_certificate(world, extraction(EXP))
-    submit(world, cert)
+    world: Engine, cfg: Settings, db_url: str, on_file: OnFile
+) -> None:
     clock = ManualClock(at(EXP - timedelta(days=35), 8))
     ticks = [(d, hh) for d in range(31) for hh in (8, 9, 15)]  # before, at, and after the send time
     barrier = threading.Barrier(2)
@@ -122,20 +112,20 @@ def test_two_schedulers_over_a_simulated_month_send_each_reminder_once(
     reminders = sorted(k.split(":")[-1] for k in both if k.startswith("reminder:"))
     # The first run catches up the 60-day milestone it finds past (the certificate came in late).
     assert reminders == sorted(["before_60", "before_30", "before_14", "before_7"] * 3)
-    assert sorted(outbox_keys(world, "email:reminder:")) == sorted(f"email:{k}" for k in both
-                                                                    if k.startswith("reminder:"))
+    assert sorted(outbox_keys(world, "email:reminder:")) == sorted(
+        f"email:{k}" for k in both if k.startswith("reminder:")
+    )
 
 
 def test_concurrent_runs_without_the_lease_still_enqueue_once(
-        world: Engine, cfg: Settings, db_url: str) -> None:
+    world: Engine, cfg: Settings, db_url: str, on_file: OnFile
+) -> None:
     """The enqueue is idempotent by construction: two leaders at once cannot double-send."""
     from sqlalchemy.exc import OperationalError
 
     from coibot.db import session_scope
     from coibot.lifecycle import run_day
 
-    cert = add_certificate(world, extraction(EXP))
-    submit(world, cert)
     barrier = threading.Barrier(2)
     sent: list[str] = []
     errors: list[BaseException] = []
@@ -166,12 +156,16 @@ def test_concurrent_runs_without_the_lease_still_enqueue_once(
     assert len(sent) == len(set(sent)) and len([k for k in sent if k.startswith("reminder:")]) == 3
 
 
-@pytest.mark.parametrize(("day", "before", "after"), [
-    (date(2026, 11, 1), at(date(2026, 11, 1), 8, 59), at(date(2026, 11, 1), 9, 0)),   # 25-hour day
-    (date(2027, 3, 14), at(date(2027, 3, 14), 8, 59), at(date(2027, 3, 14), 9, 0)),   # 23-hour day
-])
-def test_dst_change_days_send_at_nine_local(world: Engine, cfg: Settings, day: date, before: datetime,
-                                            after: datetime) -> None:
+@pytest.mark.parametrize(
+    ("day", "before", "after"),
+    [
+        (date(2026, 11, 1), at(date(2026, 11, 1), 8, 59), at(date(2026, 11, 1), 9, 0)),  # 25-hour day
+        (date(2027, 3, 14), at(date(2027, 3, 14), 8, 59), at(date(2027, 3, 14), 9, 0)),  # 23-hour day
+    ],
+)
+def test_dst_change_days_send_at_nine_local(
+    world: Engine, cfg: Settings, day: date, before: datetime, after: datetime
+) -> None:
     assert after == send_instant(day, time(9, 0), CHICAGO)
     assert run_date(before, time(9, 0), CHICAGO) == day - timedelta(days=1)
     assert run_date(after, time(9, 0), CHICAGO) == day
@@ -182,9 +176,7 @@ def test_dst_change_days_send_at_nine_local(world: Engine, cfg: Settings, day: d
     next_day = send_instant(day + timedelta(days=1), time(9), CHICAGO)
     assert follow is not None and follow.astimezone(UTC) == next_day
     # A policy whose 7-day milestone falls on the change day is sent at 09:00 local, once.
-    cert = add_certificate(world, extraction(day + timedelta(days=7)))
-    submit(world, cert)
-    key = f"reminder:{_gl(world, cert)}:acme:before_7"
+    key = f"reminder:{approved_on_file(world, day + timedelta(days=7)).gl}:acme:before_7"
     clock = ManualClock(before)
     sched = ReminderScheduler(world, cfg, clock=clock, holder="dst")
     assert key not in _sent_keys(sched.run_once())
@@ -195,10 +187,9 @@ def test_dst_change_days_send_at_nine_local(world: Engine, cfg: Settings, day: d
 
 
 def test_started_scheduler_runs_the_start_up_catch_up_with_jobs_in_memory(
-        world: Engine, cfg: Settings) -> None:
-    cert = add_certificate(world, extraction(EXP))
-    submit(world, cert)
-    key = f"email:reminder:{_gl(world, cert)}:acme:before_14"
+    world: Engine, cfg: Settings, on_file: OnFile
+) -> None:
+    key = f"email:reminder:{on_file.gl}:acme:before_14"
     sched = ReminderScheduler(world, cfg, clock=ManualClock(at(EXP - timedelta(days=13), 12)), holder="serve")
     sched.start()
     try:
@@ -215,13 +206,12 @@ def test_started_scheduler_runs_the_start_up_catch_up_with_jobs_in_memory(
 
 
 def test_a_large_day_is_enqueued_in_short_transactions(
-        world: Engine, cfg: Settings, monkeypatch: pytest.MonkeyPatch) -> None:
+    world: Engine, cfg: Settings, on_file: OnFile, monkeypatch: pytest.MonkeyPatch
+) -> None:
     import handlers.scheduler as scheduler_module
     from coibot.lifecycle import last_run
 
     monkeypatch.setattr(scheduler_module, "CHUNK", 2)
-    cert = add_certificate(world, extraction(EXP))
-    submit(world, cert)
     sched = ReminderScheduler(world, cfg, clock=ManualClock(at(EXP - timedelta(days=7), 10)), holder="one")
     report = sched.run_once()
     assert report is not None
