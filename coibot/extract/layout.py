@@ -139,13 +139,20 @@ class Page:
         On OCR pages a near match counts too, unless `fuzzy` is False (labels that differ by one
         letter, such as INSURER A and INSURER B).
         """
-        out: list[Box] = []
-        for box, centers in self._matches(fold(phrase), isolated, fuzzy):
-            if within is None or all(
-                within.x0 <= cx <= within.x1 and within.top <= cy <= within.bottom for cx, cy in centers
-            ):
-                out.append(box)
-        return out
+        target = fold(phrase)
+        # A clean reading of the label wins ("CONTRACT" in a disclaimer is near "CONTACT"), but
+        # only one where the label is sought: a block's misread label is not hidden by the same
+        # label read cleanly in another block.
+        exact = self._within(self._matches(target, isolated, False), within)
+        if exact or not (fuzzy and self.ocr and len(target) >= 6):
+            return exact
+        return self._within(self._matches(target, isolated, True), within)
+
+    @staticmethod
+    def _within(found: list[tuple[Box, list[tuple[float, float]]]], within: Box | None) -> list[Box]:
+        """The matches whose words all stand in `within` (all of them without it)."""
+        return [box for box, centers in found if within is None or all(
+            within.x0 <= cx <= within.x1 and within.top <= cy <= within.bottom for cx, cy in centers)]
 
     def _matches(self, target: str, isolated: float,
                  allow_fuzzy: bool) -> list[tuple[Box, list[tuple[float, float]]]]:
@@ -156,12 +163,6 @@ class Page:
             return cached
         found: list[tuple[Box, list[tuple[float, float]]]] = []
         fuzzy = allow_fuzzy and self.ocr and len(target) >= 6
-        if fuzzy:
-            # A clean reading of the label wins: "CONTRACT" in a disclaimer is near "CONTACT".
-            exact = self._matches(target, isolated, False)
-            if exact:
-                self._cache[key] = exact
-                return exact
         if not target:
             starts: list[tuple[int, int]] = []
         elif fuzzy:
@@ -179,6 +180,8 @@ class Page:
             hit = self._match(folded, i, target, fuzzy, self.ocr)
             if hit < 0:
                 continue
+            if fuzzy:
+                i, hit = self._tightest(folded, i, hit, target)
             line = self.lines[li]
             n = len(folded)
             words = line.words[i:hit + 1]
@@ -192,6 +195,17 @@ class Page:
             next_free[li] = hit + 1
         self._cache[key] = found
         return found
+
+    def _tightest(self, folded: list[str], i: int, hit: int, target: str) -> tuple[int, int]:
+        """The closest near match among those starting at words i..hit: a stray letter before a
+        label (an insurer letter, a box read as "A") would otherwise lead a looser match that
+        takes it in ("axclaimsmape" for CLAIMS-MADE), and the label's box with it."""
+        best = (ratio("".join(folded[i:hit + 1]), target), i, hit)
+        for k in range(i + 1, hit + 1):
+            end = self._match(folded, k, target, True, self.ocr) if folded[k] else -1
+            if end >= 0 and (score := ratio("".join(folded[k:end + 1]), target)) > best[0]:
+                best = (score, k, end)
+        return best[1], best[2]
 
     def _apart(self, left: Word, right: Word, gap: float) -> bool:
         """Whether two words of a line are more than `gap` apart or a ruling line separates them."""

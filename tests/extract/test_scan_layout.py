@@ -278,3 +278,24 @@ def test_contact_name_without_its_label_is_known_by_where_the_values_start() -> 
     draft = read_acord25(PageWords(1, 612.0, 792.0, "ocr", words=words, rules=rules))
     assert draft["producer"]["contact_name"] == "Aisha Moreno"
     assert draft["producer"]["email"] == "certs@meridianrisk.com"
+
+
+def test_a_label_misread_in_one_block_is_found_though_another_block_reads_it_cleanly() -> None:
+    # GL's "ciaims-maDE" beside its mark; the excess row prints CLAIMS-MADE read cleanly. The
+    # clean reading elsewhere on the page hid the near one where the label was sought.
+    words = [Word("X", 61.2, 290.9, 69.1, 298.8, 0.9), *scan_line("ciaims-maDE", 72, 292.8),
+             *scan_line("CLAIMS-MADE", 134, 430.8)]
+    page = Page(PageWords(number=1, width=612.0, height=792.0, method="ocr", words=words, rules=[]))
+    gl = page.find_first("CLAIMS-MADE", Box(47.6, 266.0, 182.4, 346.6))
+    assert gl is not None and gl.x0 == 72 and marked_before(page, gl) is True
+    assert page.find("CLAIMS-MADE") == [Box(134, 430.8, 134 + 4.0 * 11, 435.8)]  # clean wins page-wide
+
+
+def test_a_near_label_is_matched_without_the_stray_letter_before_it() -> None:
+    # The insurer letter "A" and the box's "X" read on the label's line: "A X cLaims-mape" is near
+    # CLAIMS-MADE too, but its box would start in the letter column, outside the block.
+    words = [*scan_line("A", 39.4, 281.3), Word("X", 61.2, 279.4, 69.1, 287.3, 0.9),
+             *scan_line("cLaims-mape", 72, 281.3)]
+    page = Page(PageWords(number=1, width=612.0, height=792.0, method="ocr", words=words, rules=[]))
+    found = page.find_first("CLAIMS-MADE", Box(47.6, 266.0, 182.4, 346.6))
+    assert found is not None and found.x0 == 72
