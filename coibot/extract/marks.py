@@ -44,16 +44,36 @@ def checkboxes_as_marks(page: PageImage, mask: Mask, words: list[Word]) -> list[
 
 
 def _split_leading_box(page: PageImage, mask: Mask, w: Word) -> list[Word]:
-    """A checkbox read as the first letter of the word beside it ("{occur"): the box and the word."""
-    if w.text[0] not in "{[(|" or not w.text[1:].strip("{[(|]})J"):
+    """A checkbox read as the first letter of the word beside it ("{occur"), or glued to it
+    unread (a filled box and OCCUR read as "occur" over both): the box and the word."""
+    bracket = w.text[0] in "{[(|"
+    if bracket and not w.text[1:].strip("{[(|]})J"):
         return [w]
-    s = page.dpi / 72.0
     side = w.bottom - w.top
+    s = page.dpi / 72.0
+    if not bracket and not _taller_than_its_text(mask, w, side * s, s):
+        return [w]
     state = checkbox_state(mask, (w.x0 * s, w.top * s, (w.x0 + side) * s, w.bottom * s), page.dpi)
     if state is None:
         return [w]
-    rest = Word(w.text[1:].lstrip("{[(|]})J"), w.x0 + side + 1, w.top, w.x1, w.bottom, w.conf)
+    text = w.text[1:].lstrip("{[(|]})J") if bracket else w.text
+    rest = Word(text, w.x0 + side + 1, w.top, w.x1, w.bottom, w.conf)
     return [Word("X", w.x0, w.top, w.x0 + side, w.bottom, _CHECKBOX_CONF), rest] if state else [rest]
+
+
+def _taller_than_its_text(mask: Mask, w: Word, side: float, s: float) -> bool:
+    """Whether a word's box is a check box's height over smaller letters: a box glued to its
+    label (a word wider than two boxes whose ink right of the first square is under 3/4 of the
+    word's height). A word of letters alone is as tall as they are (an E beside a column rule's
+    remnant can look like a box; its word's ink fills the height)."""
+    x0, top, x1, bottom = round(w.x0 * s), round(w.top * s), round(w.x1 * s), round(w.bottom * s)
+    if x1 - x0 < 2 * side:
+        return False
+    rest = mask[top:bottom, round(x0 + side) + 1 : x1]
+    # (A speck or two above the letters is no part of them.)
+    counts = rest.sum(axis=1)
+    rows = np.nonzero(counts > max(3.0, 0.15 * float(counts.max(initial=0))))[0]
+    return rows.size > 0 and rows[-1] - rows[0] + 1 < 0.75 * (bottom - top)
 
 
 def lone_characters(
