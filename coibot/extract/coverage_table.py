@@ -664,7 +664,9 @@ def _policy(d: Draft, table: _Table, kind: str, top: float, bottom: float, rtop:
             continue
         words = page.words_in(_col_box(table, col, rtop, rbottom))
         readable = fold("".join(w.text for w in words)) in ("y", "n", "x", "yes", "no", "na")
-        if not readable and page.ocr and pol["policy_number"]:
+        # A row that printed a policy: its number, or a date when a blot hid the number.
+        printed = pol["policy_number"] or pol["effective_date"] or pol["expiration_date"]
+        if not readable and page.ocr and printed:
             # Tesseract drops or garbles lone letters: such a flag cell on a scan is read again.
             again = d.read_again(_col_box(table, col, rtop, rbottom), "flag")
             if again is not None and fold(again.text) in ("y", "n", "x") and again.conf >= _LETTER_MIN_CONF:

@@ -262,3 +262,24 @@ def test_a_statute_box_is_judged_again_inside_the_limits_cell() -> None:
     (wc,) = read_acord25(page, reread=again)["policies"]
     assert wc["statutory"] is True
     assert regions and all(r[0] > 419.3 for r in regions)
+
+
+def test_a_garbled_flag_is_read_again_in_a_row_whose_number_a_blot_hid() -> None:
+    # An ink blot over the policy number: the row still prints its dates, and its SUBR WVD "Y"
+    # read as "¥" is read again like any garbled flag.
+    lines = [("TYPE OF INSURANCE", 89, 254), ("ADDL", 184, 254), ("SUBR", 201, 254),
+             ("POLICY NUMBER", 253, 254), ("POLICY EFF", 339, 254), ("POLICY EXP", 384, 254),
+             ("LIMITS", 493, 254), ("COMMERCIAL GENERAL LIABILITY", 60, 278), ("¥", 205, 280),
+             ("05/22/2026", 333, 278), ("05/22/2027", 378, 278),
+             ("EACH OCCURRENCE", 425, 278), ("$1,000,000", 536, 278)]
+    page = scan_page(lines, [Rule(x, 250.0, x + 0.5, 350.0) for x in (*_COLS, 199.0)])
+    kinds: list[str] = []
+
+    def again(box: tuple[float, float, float, float], kind: str) -> Word | None:
+        kinds.append(kind)
+        return Word("Y", *box, 0.9) if kind == "flag" and box[0] > 198 else None
+
+    (gl,) = read_acord25(page, reread=again)["policies"]
+    assert gl["policy_number"] is None and gl["effective_date"] == "2026-05-22"
+    assert gl["waiver_of_subrogation"] is True
+    assert "flag" in kinds
