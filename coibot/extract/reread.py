@@ -28,11 +28,11 @@ _UNSURE_CONF = 0.6
 _MAX_REREAD = 6
 # A re-read with less confidence than this is no better than what it would replace.
 _MIN_CONF = 0.4
-_REREAD_HEIGHT_PX = 48
+_REREAD_HEIGHT_PX = 48  # Tesseract reads best with capital letters 30-50 px high
 # A glyph re-read less sure than this is read a second way.
 _GLYPH_SURE_CONF = 0.6
 # A line through this share of a cell's crop is one of its rules: no letter spans a cell.
-_CELL_RULE_SPAN = 0.85  # Tesseract reads best with capital letters 30-50 px high
+_CELL_RULE_SPAN = 0.85
 
 
 def doubtful_number(w: Word) -> bool:
