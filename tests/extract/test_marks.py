@@ -111,14 +111,20 @@ def _page(img: Image.Image) -> PageImage:
     return PageImage(number=1, image=img, dpi=300.0)
 
 
-def test_a_filled_box_glued_to_its_small_label_is_split_from_the_word() -> None:
-    # "■ OCCUR" read as one word "occur" boxed over both: the word is the box's height, its
-    # letters half of it. The box is a mark before the label, the word starts after the box.
+def _marked_box_before(text: str, at: tuple[int, int], size: int) -> Image.Image:
+    """A filled check box at (20, 20)-(58, 58) pixels and `text` beside it."""
     img = Image.new("L", (400, 120), 255)
     d = ImageDraw.Draw(img)
     d.rectangle((20, 20, 58, 58), outline=0, width=3)
     d.rectangle((28, 28, 50, 50), fill=0)
-    d.text((68, 30), "OCCUR", fill=0, font=ImageFont.load_default(size=22))
+    d.text(at, text, fill=0, font=ImageFont.load_default(size=size))
+    return img
+
+
+def test_a_filled_box_glued_to_its_small_label_is_split_from_the_word() -> None:
+    # "■ OCCUR" read as one word "occur" boxed over both: the word is the box's height, its
+    # letters half of it. The box is a mark before the label, the word starts after the box.
+    img = _marked_box_before("OCCUR", (68, 30), 22)
     s = 72.0 / 300.0
     word = Word("occur", 20 * s, 20 * s, 150 * s, 59 * s, 0.86)
     out = marks.checkboxes_as_marks(_page(img), images.ink_mask(img), [word])
@@ -129,11 +135,7 @@ def test_a_filled_box_glued_to_its_small_label_is_split_from_the_word() -> None:
 def test_a_word_as_tall_as_its_letters_keeps_its_first_letter() -> None:
     # Ink at a word's start that frames like a marked box (an E beside a column rule's remnant
     # did) is a letter when the word's other letters are as tall: nothing is split off.
-    img = Image.new("L", (400, 120), 255)
-    d = ImageDraw.Draw(img)
-    d.rectangle((20, 20, 58, 58), outline=0, width=3)
-    d.rectangle((28, 28, 50, 50), fill=0)
-    d.text((64, 12), "PL756", fill=0, font=ImageFont.load_default(size=52))
+    img = _marked_box_before("PL756", (64, 12), 52)
     mask = images.ink_mask(img)
     assert marks.checkbox_state(mask, (20, 20, 59, 59), 300.0) is True  # alone it would be a box
     s = 72.0 / 300.0
