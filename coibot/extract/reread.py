@@ -25,7 +25,9 @@ _WHITELIST: dict[str, str] = {
 }
 # Numbers read with less confidence than this are read again on their own crop (a call each).
 _UNSURE_CONF = 0.6
-_MAX_REREAD = 6
+_MAX_REREAD = 12
+# The enlargement of a third read that settles a re-read changing a digit, relative to the usual.
+_CHECK_ENLARGE = 1.3
 # A re-read with less confidence than this is no better than what it would replace.
 _MIN_CONF = 0.4
 _REREAD_HEIGHT_PX = 48  # Tesseract reads best with capital letters 30-50 px high
@@ -50,8 +52,13 @@ def reread_numbers(page: PageImage, words: list[Word]) -> list[Word]:
     doubtful = [i for i, w in enumerate(words) if doubtful_number(w)][:_MAX_REREAD]
     for i in doubtful:
         old = words[i]
-        new = reread(page, (old.x0, old.top, old.x1, old.bottom), "text")
+        box = (old.x0, old.top, old.x1, old.bottom)
+        new = reread(page, box, "text")
         if new is None or " " in new.text or new.text == old.text or new.conf < _MIN_CONF:
+            continue
+        if _digits(new.text) != _digits(old.text):
+            new = _settled(page, box, old, new)
+        if " " in new.text:
             continue
         if all(c.isalnum() or c in ",./-()$" for c in new.text):
             log.debug("re-read %r as %r (conf %.2f -> %.2f)", old.text, new.text, old.conf, new.conf)
@@ -59,10 +66,26 @@ def reread_numbers(page: PageImage, words: list[Word]) -> list[Word]:
     return out
 
 
-def reread(page: PageImage, box: Box, kind: ReadKind = "text") -> Word | None:
+def _digits(text: str) -> str:
+    return "".join(c for c in text if c.isdigit())
+
+
+def _settled(page: PageImage, box: Box, old: Word, new: Word) -> Word:
+    """A re-read that changes a digit of the first reading, or a third read, enlarged otherwise,
+    when that sides with the first (two readings of three agree). Tesseract turns a 1 into a 4 on
+    one enlargement of a black-and-white scan and not on the next, at high confidence either way."""
+    third = reread(page, box, "text", enlarge=_CHECK_ENLARGE)
+    log.debug("third read of %r / %r: %r", old.text, new.text, third and third.text)
+    if third is not None and third.conf >= _MIN_CONF and _digits(third.text) == _digits(old.text):
+        return third
+    return new
+
+
+def reread(page: PageImage, box: Box, kind: ReadKind = "text", enlarge: float = 1.0) -> Word | None:
     """Read one field again on a tight, enlarged crop (box in points); None when nothing is read.
 
     Kind "checkbox" judges the checkbox in the box from its pixels: "X" when marked, "" when empty.
+    `enlarge` scales the usual enlargement (a second opinion at another size).
     """
     if kind == "checkbox":
         return _checkbox(page, box)
@@ -74,7 +97,7 @@ def reread(page: PageImage, box: Box, kind: ReadKind = "text") -> Word | None:
         return None
     horizontal, vertical = images.find_rules(images.ink_mask(crop), page.dpi)
     crop = images.erase_boxes(crop, horizontal + vertical)
-    factor = max(1.0, min(4.0, _REREAD_HEIGHT_PX * 1.6 / max(crop.height, 1)))
+    factor = max(1.0, min(4.0, _REREAD_HEIGHT_PX * 1.6 / max(crop.height, 1))) * enlarge
     if factor > 1.05:
         crop = crop.resize(
             (round(crop.width * factor), round(crop.height * factor)), Image.Resampling.BICUBIC

@@ -8,7 +8,8 @@ import pytest
 from PIL import Image, ImageDraw, ImageFont
 
 from coibot.extract import reread, tesseract
-from coibot.extract.images import PageImage
+from coibot.extract.images import Box, PageImage
+from coibot.extract.words import Word
 
 pytestmark = pytest.mark.skipif(not tesseract.is_available(), reason="Tesseract is not installed")
 
@@ -137,3 +138,37 @@ def test_a_flag_read_unsurely_under_the_whitelist_is_read_again_apart(
     word = reread.reread(_ruled_cell("Y", sans), (20.0, 10.0, 36.5, 44.5), "flag")
     assert calls == [True, False]
     assert word is not None and word.text == "Y" and word.conf >= 0.6
+
+
+# A products aggregate of a 200 dpi black-and-white TIFF (generated corpus), cropped from the
+# deskewed 300 dpi page at (522, 312) pt: its box below, in the crop's points.
+_AMOUNT_CROP = Path(__file__).resolve().parents[1] / "fixtures" / "scan_crops" / "amount_1_read_as_4.png"
+_AMOUNT_BOX = (25.2, 13.68, 60.72, 22.08)
+
+
+def test_a_re_read_that_changes_a_digit_needs_a_third_read_on_its_side() -> None:
+    # The first reading has the digits right and a stray mark; the usual re-read says 4,500,000
+    # at high confidence, a third read at another enlargement sides with the first.
+    page = PageImage(number=1, image=Image.open(_AMOUNT_CROP).convert("L"), dpi=_DPI)
+    first = Word("1,500,000!", *_AMOUNT_BOX, conf=0.56)
+    usual = reread.reread(page, _AMOUNT_BOX, "text")
+    assert usual is not None and usual.text == "4,500,000"  # what the fix is for
+    (word,) = reread.reread_numbers(page, [first])
+    assert word.text == "1,500,000"
+
+
+def test_a_re_read_that_keeps_the_digits_takes_no_third_read(monkeypatch: pytest.MonkeyPatch) -> None:
+    page = PageImage(number=1, image=Image.open(_AMOUNT_CROP).convert("L"), dpi=_DPI)
+    calls: list[float] = []
+    real = reread.reread
+
+    def counting(
+        page: PageImage, box: Box, kind: reread.ReadKind = "text", enlarge: float = 1.0
+    ) -> Word | None:
+        calls.append(enlarge)
+        return real(page, box, kind, enlarge)
+
+    monkeypatch.setattr(reread, "reread", counting)
+    (word,) = reread.reread_numbers(page, [Word("4,500,000!", *_AMOUNT_BOX, conf=0.56)])
+    assert calls == [1.0]
+    assert word.text == "4,500,000"
