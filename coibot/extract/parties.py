@@ -170,8 +170,9 @@ def _contact_by_shape(page: Page, producer: Box, out: dict[str, Any]) -> None:
 
 
 # Letters a scan misreads in an e-mail's small type, as (read, printed): a g loses its tail
-# ("northaate", "fitzqerald"), a y its stem ("kevstone"), rn runs together ("hemandez").
-_EMAIL_MISREADS = (("a", "g"), ("q", "g"), ("v", "y"), ("m", "rn"))
+# ("northaate", "fitzqerald"), a y its stem ("kevstone"), rn runs together ("hemandez"), a j
+# loses its tail ("imoreno"), an l reads as a capital I or a 1 ("Ischneider", "1schneider").
+_EMAIL_MISREADS = (("a", "g"), ("q", "g"), ("v", "y"), ("m", "rn"), ("i", "j"), ("i", "l"), ("1", "l"))
 _MAX_EMAIL_FIXES = 2
 
 
