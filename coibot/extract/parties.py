@@ -24,10 +24,26 @@ def _outside(w: Word, label: Box) -> bool:
     return not (label.x0 - 0.5 <= cx <= label.x1 + 0.5 and label.top - 0.5 <= cy <= label.bottom + 0.5)
 
 
+# Headings that open the next block on a label's own row (CANCELLATION beside CERTIFICATE HOLDER,
+# CONTACT beside PRODUCER, INSURER beside INSURED).
+_NEIGHBOUR_HEADINGS = ("cancellation", "contact", "insurer")
+
+
+def _before_next_heading(page: Page, label: Box, cell: Box) -> Box:
+    """The cell ended before the next block's heading on the label's row, or before the
+    cancellation clause ("SHOULD ANY OF THE ABOVE ...") starting on the next: a photo may have
+    lost the rule between the two, and that clause is no part of the holder's address."""
+    row = Box(label.x1 + 10, label.top - 2, cell.x1, label.bottom + 2)
+    xs = [w.x0 for w in page.words_in(row) if fold(w.text).startswith(_NEIGHBOUR_HEADINGS)]
+    below = Box(row.x0, row.top, row.x1, label.bottom + 2 * label.height + 2)
+    xs += [w.x0 for w in page.words_in(below) if fold(w.text) == "should"]
+    return Box(cell.x0, cell.top, min(xs) - 2, cell.bottom) if xs else cell
+
+
 def block_lines(page: Page, label: Box, fallback: Box | None = None) -> list[Line]:
     """The text lines of the cell a label heads (or of the cell right below it)."""
     min_len = page.width * 0.2
-    cell = page.cell(label.cx, label.cy, fallback, min_len=min_len)
+    cell = _before_next_heading(page, label, page.cell(label.cx, label.cy, fallback, min_len=min_len))
     # Other headings printed on the label's own line (CANCELLATION beside CERTIFICATE HOLDER)
     # are not the block's content: the content starts below the label.
     words = [w for w in page.words_in(cell) if (w.top + w.bottom) / 2 > label.bottom]

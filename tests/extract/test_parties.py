@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
-from coibot.extract.parties import email_by_names
+import pytest
+
+from coibot.extract.layout import Box, Page
+from coibot.extract.parties import email_by_names, read_party
+from coibot.extract.words import PageWords, Word
 
 
 def test_an_emails_misread_letters_are_put_back_from_the_names_beside_it() -> None:
@@ -29,3 +33,38 @@ def test_an_email_that_does_not_spell_the_names_is_left_alone() -> None:
     assert email_by_names("Info@Apex.com", ["Agex Partners", None]) == "Info@Apex.com"
     # An i the names print as an i stays.
     assert email_by_names("iris.lee@acme.com", ["Acme", "Iris Lee"]) == "iris.lee@acme.com"
+
+
+def _line(text: str, x: float, top: float) -> list[Word]:
+    """Words of one printed line from x, about 4.5 pt per character."""
+    out, cx = [], x
+    for token in text.split():
+        out.append(Word(token, cx, top, cx + 4.5 * len(token), top + 7.0, 0.95))
+        cx += 4.5 * len(token) + 3.5
+    return out
+
+
+def _holder_page(heading: bool) -> tuple[Page, Box]:
+    # The bottom of a photographed ACORD 25 whose rule between CERTIFICATE HOLDER and
+    # CANCELLATION was lost: nothing but the words tells the two blocks apart.
+    words = _line("CERTIFICATE HOLDER", 30.0, 684.0)
+    if heading:
+        words += _line("CANCELLATION", 312.0, 684.0)
+    clause = ["SHOULD ANY OF THE ABOVE DESCRIBED POLICIES BE CANCELLED BEFORE",
+              "THE EXPIRATION DATE THEREOF, NOTICE WILL BE DELIVERED IN",
+              "ACCORDANCE WITH THE POLICY PROVISIONS."]
+    holder = ["Riverbend Medical Center", "7094 Market Street", "Boise, ID 83702"]
+    for i, text in enumerate(clause):
+        words += _line(text, 312.0, 696.0 + 10.0 * i)
+    for i, text in enumerate(holder):
+        words += _line(text, 40.0, 700.0 + 12.0 * i)
+    page = Page(PageWords(number=1, width=612.0, height=792.0, method="ocr", words=words))
+    label = page.find("CERTIFICATE HOLDER")[0]
+    return page, label
+
+
+@pytest.mark.parametrize("heading", [True, False], ids=["cancellation-heading", "clause-only"])
+def test_the_holder_block_ends_before_the_cancellation_clause_without_a_rule(heading: bool) -> None:
+    page, label = _holder_page(heading)
+    party = read_party(page, label, [], "certificate holder")
+    assert party == {"name": "Riverbend Medical Center", "address": "7094 Market Street, Boise, ID 83702"}
