@@ -43,7 +43,10 @@ def _before_next_heading(page: Page, label: Box, cell: Box) -> Box:
 def block_lines(page: Page, label: Box, fallback: Box | None = None) -> list[Line]:
     """The text lines of the cell a label heads (or of the cell right below it)."""
     min_len = page.width * 0.2
-    cell = _before_next_heading(page, label, page.cell(label.cx, label.cy, fallback, min_len=min_len))
+    # The label's foot, not its middle: a stray mark read into the label (a quote before
+    # PRODUCER) stretches it up, over the top of the cell's side rules.
+    inside = max(label.cy, label.bottom - 2)
+    cell = _before_next_heading(page, label, page.cell(label.cx, inside, fallback, min_len=min_len))
     # Other headings printed on the label's own line (CANCELLATION beside CERTIFICATE HOLDER)
     # are not the block's content: the content starts below the label.
     words = [w for w in page.words_in(cell) if (w.top + w.bottom) / 2 > label.bottom]

@@ -6,7 +6,7 @@ import pytest
 
 from coibot.extract.layout import Box, Page
 from coibot.extract.parties import email_by_names, read_party
-from coibot.extract.words import PageWords, Word
+from coibot.extract.words import PageWords, Rule, Word
 
 
 def test_an_emails_misread_letters_are_put_back_from_the_names_beside_it() -> None:
@@ -68,3 +68,18 @@ def test_the_holder_block_ends_before_the_cancellation_clause_without_a_rule(hea
     page, label = _holder_page(heading)
     party = read_party(page, label, [], "certificate holder")
     assert party == {"name": "Riverbend Medical Center", "address": "7094 Market Street, Boise, ID 83702"}
+
+
+def test_a_label_stretched_up_by_a_stray_mark_still_finds_its_cells_rules() -> None:
+    # A photo read PRODUCER as '‘PRODUCER': the quote stretches the label's box up past the top
+    # of the rule between the producer's block and the contact cells beside it.
+    words = [Word("‘PRODUCER", 30.2, 110.6, 62.9, 123.1, 0.43)]
+    for i, text in enumerate(["Westfall Insurance Brokers, LLC", "5891 Airport Road", "Denver, CO 80202"]):
+        words += _line(text, 38.0, 124.5 + 10.0 * i)
+    words += _line("Priya Schneider", 440.0, 124.5) + _line("(900) 555-0161", 440.0, 135.0)
+    rules = [Rule(29.0, 113.0, 583.0, 114.0), Rule(29.0, 157.7, 306.0, 158.0),
+             Rule(29.0, 55.0, 30.0, 224.0), Rule(306.0, 120.5, 306.5, 189.0)]
+    page = Page(PageWords(number=1, width=612.0, height=792.0, method="ocr", words=words, rules=rules))
+    party = read_party(page, page.find("PRODUCER")[0], [], "producer")
+    assert party == {"name": "Westfall Insurance Brokers, LLC",
+                     "address": "5891 Airport Road, Denver, CO 80202"}
