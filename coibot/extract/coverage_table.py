@@ -174,7 +174,7 @@ def _table(d: Draft) -> _Table | None:
     if len(xs) < 4:
         xs = page.vrules_across(top + 2, top + 6, 0, page.width)
     cols = _columns(page, hdr, xs)
-    sep = page.hrules_across(cols["number"][0] + 3, cols["number"][1] - 3, top - 3, bottom + 3)
+    sep = _block_rules(page, cols, top, bottom)
     if len(sep) >= 2:
         bands = [(a, b) for a, b in itertools.pairwise(sep) if b - a >= 6]
         if sep[0] > top + 6:
@@ -186,6 +186,32 @@ def _table(d: Draft) -> _Table | None:
     if page.ocr:
         bands = [part for band in bands for part in _split_band(page, cols, band)]
     return _Table(cols=cols, top=top, bottom=bottom, bands=bands)
+
+
+def _block_rules(page: Page, cols: dict[str, tuple[float, float]], top: float, bottom: float) -> list[float]:
+    """y of the rules between coverage blocks: rules across two or more of the policy number and
+    date columns, which no rule crosses inside a block. One column is not enough to see them: a
+    blot over a policy number hides the rule under it."""
+    found = [page.hrules_across(x0 + 3, x1 - 3, top - 3, bottom + 3)
+             for x0, x1 in (cols[k] for k in ("number", "eff", "exp") if k in cols)]
+    need = min(2, len(found))
+    ys = sorted(y for col in found for y in col)
+    out: list[float] = []
+    for cluster in _clusters(ys, tol=2.0):
+        if len(cluster) >= need:
+            out.append(sum(cluster) / len(cluster))
+    return out
+
+
+def _clusters(values: list[float], tol: float) -> list[list[float]]:
+    """Sorted values grouped where each is within `tol` of the one before."""
+    groups: list[list[float]] = []
+    for v in values:
+        if groups and v - groups[-1][-1] <= tol:
+            groups[-1].append(v)
+        else:
+            groups.append([v])
+    return groups
 
 
 # Policy numbers further apart than this in one block are two blocks whose dividing rule the scan

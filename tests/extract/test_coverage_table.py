@@ -283,3 +283,14 @@ def test_a_garbled_flag_is_read_again_in_a_row_whose_number_a_blot_hid() -> None
     assert gl["policy_number"] is None and gl["effective_date"] == "2026-05-22"
     assert gl["waiver_of_subrogation"] is True
     assert "flag" in kinds
+
+
+def test_blocks_part_at_rules_across_two_of_the_number_and_date_columns() -> None:
+    # Columns as on the 2014/01 edition. The rule at 150 lost its piece under the policy number
+    # (an ink blot over the number); the one at 180 underlines the number column alone.
+    cols = {"type": (47.0, 182.0), "number": (216.0, 331.0), "eff": (331.0, 376.0), "exp": (376.0, 421.0)}
+    rules = [Rule(29.0, 99.8, 583.0, 100.2), Rule(29.0, 199.8, 583.0, 200.2),
+             Rule(29.0, 149.8, 250.0, 150.2), Rule(300.0, 149.8, 583.0, 150.2),
+             Rule(216.0, 179.8, 331.0, 180.2)]
+    page = Page(PageWords(number=1, width=612.0, height=792.0, method="ocr", words=[], rules=rules))
+    assert coverage_table._block_rules(page, cols, 95.0, 205.0) == [100.0, 150.0, 200.0]
