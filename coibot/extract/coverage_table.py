@@ -170,10 +170,7 @@ def _table(d: Draft) -> _Table | None:
     bottom = desc.top - 1 if desc is not None and desc.top > hdr_bottom else page.height
     below = page.hrules_across(hdr["number"].cx - 1, hdr["number"].cx + 1, hdr_bottom - 1, hdr_bottom + 20)
     top = below[0] if below else hdr_bottom + 1
-    xs = page.vrules_across(type_lbl.cy - 1, type_lbl.cy + 1, 0, page.width)
-    if len(xs) < 4:
-        xs = page.vrules_across(top + 2, top + 6, 0, page.width)
-    cols = _columns(page, hdr, xs)
+    cols = _columns(page, hdr, _column_rules(page, type_lbl, top))
     sep = _block_rules(page, cols, top, bottom)
     if len(sep) >= 2:
         bands = [(a, b) for a, b in itertools.pairwise(sep) if b - a >= 6]
@@ -186,6 +183,24 @@ def _table(d: Draft) -> _Table | None:
     if page.ocr:
         bands = [part for band in bands for part in _split_band(page, cols, band)]
     return _Table(cols=cols, top=top, bottom=bottom, bands=bands)
+
+
+# Where below the header a scan's column rules are sought again (points): a photo's blurred top
+# can lose their upper ends, header row and first line alike.
+_COLUMN_PROBES = (4.0, 20.0, 40.0)
+_COLUMNS_SEEN = 8  # rules across a full ACORD 25 header: every column's side
+
+
+def _column_rules(page: Page, type_lbl: Box, top: float) -> list[float]:
+    """x of the coverage table's column rules: those across the header row, or on a scan that
+    shows fewer there, across the first block's lines where the most are seen."""
+    xs = page.vrules_across(type_lbl.cy - 1, type_lbl.cy + 1, 0, page.width)
+    if len(xs) < 4 or (page.ocr and len(xs) < _COLUMNS_SEEN):
+        for dy in _COLUMN_PROBES:
+            more = page.vrules_across(top + dy - 2, top + dy + 2, 0, page.width)
+            if len(more) > len(xs):
+                xs = more
+    return xs
 
 
 def _block_rules(page: Page, cols: dict[str, tuple[float, float]], top: float, bottom: float) -> list[float]:
@@ -365,6 +380,8 @@ def _bands_from_headings(page: Page, cols: dict[str, tuple[float, float]], top: 
 
 # ------------------------------------------------------------------------------------------ policies
 _NUMBER_JUNK = "‘’'\"“”`|_.,:;~!"
+# No policy number is shorter than this (letters and digits).
+_NUMBER_MIN_CHARS = 3
 # A letter forced to A-F from unreadable ink must be read this clearly to count.
 _LETTER_MIN_CONF = 0.6
 
@@ -636,6 +653,11 @@ def _policy(d: Draft, table: _Table, kind: str, top: float, bottom: float, rtop:
         num_lines = []
     elif page.ocr:
         num_lines = [ln for ln in num_lines if any(c.isdigit() for c in ln.text)]
+        # A lone digit or two at the column's edge is what is left of its rule, not a number.
+        longer = [ln for ln in num_lines if sum(c.isalnum() for c in ln.text) >= _NUMBER_MIN_CHARS]
+        if num_lines and not longer:
+            d.warnings.append(f"{kind}: policy number {num_lines[0].text!r} too short; not read")
+        num_lines = longer
     if num_lines:
         number = " ".join(num_lines[0].text.split())
         if page.ocr:

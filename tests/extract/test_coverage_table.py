@@ -294,3 +294,25 @@ def test_blocks_part_at_rules_across_two_of_the_number_and_date_columns() -> Non
              Rule(216.0, 179.8, 331.0, 180.2)]
     page = Page(PageWords(number=1, width=612.0, height=792.0, method="ocr", words=[], rules=rules))
     assert coverage_table._block_rules(page, cols, 95.0, 205.0) == [100.0, 150.0, 200.0]
+
+
+def test_column_rules_whose_upper_ends_a_photo_lost_are_found_lower_down() -> None:
+    # Only four rules reach the header row (the photo's blurred top lost the others' upper
+    # ends): the first block's lines show all eight.
+    page = _gl_page("POLICY EFF", "POLICY EXP", rules=False)
+    reach = {30.0, 372.5, 418.8, 582.0}
+    rules = [Rule(x, 250.0 if x in reach else 270.0, x + 0.5, 350.0) for x in _COLS]
+    page = PageWords(number=1, width=612.0, height=792.0, method="ocr", words=page.words, rules=rules)
+    (gl,) = read_acord25(page)["policies"]
+    assert (gl["policy_number"], gl["effective_date"], gl["expiration_date"]) == (
+        "CGL-1234567", "2026-05-22", "2027-05-22")
+
+
+def test_a_lone_digit_at_the_number_columns_edge_is_not_the_policy_number() -> None:
+    # What is left of the column's rule, read as "1" at the block's top, above the number.
+    page = _gl_page("POLICY EFF", "POLICY EXP")
+    words = [*page.words, Word("1", 319.0, 268.0, 322.0, 273.0, 0.6)]
+    rules = [*page.rules, *(Rule(30.0, y, 582.0, y + 0.5) for y in (265.0, 345.0))]
+    (gl,) = read_acord25(PageWords(number=1, width=612.0, height=792.0, method="ocr", words=words,
+                                   rules=rules))["policies"]
+    assert gl["policy_number"] == "CGL-1234567"
