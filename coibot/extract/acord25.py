@@ -162,8 +162,15 @@ def _insured_label(page: Page) -> Box | None:
 
 
 def _holder_label(page: Page) -> Box | None:
-    found = page.find("CERTIFICATE HOLDER", Box(0, page.height * 0.4, page.width, page.height))
+    area = Box(0, page.height * 0.4, page.width, page.height)
+    # The heading stands apart; the same words in the description's prose ("the certificate
+    # holder is named as additional insured") have their neighbours close by.
+    found = page.find("CERTIFICATE HOLDER", area, isolated=_HEADING_APART)
+    found = found or page.find("CERTIFICATE HOLDER", area)
     return found[-1] if found else None
+
+
+_HEADING_APART = 6.0  # points to the nearest word on a heading's line (prose sets words 2-4 apart)
 
 
 # ------------------------------------------------------------------------------------------ insurers

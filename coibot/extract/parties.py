@@ -5,6 +5,8 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from rapidfuzz.fuzz import ratio
+
 from coibot.extract.layout import Box, Line, Page, make_lines
 from coibot.extract.normalize import fold, format_phone, join_address, normalize_name
 from coibot.extract.words import Word
@@ -22,6 +24,17 @@ _PHONE = re.compile(r"\(?\d{3}\)?[\s.\-]*\d{3}[\s.\-]*\d{4}(?:\s*(?:ext\.?|x)\s*
 def _outside(w: Word, label: Box) -> bool:
     cx, cy = (w.x0 + w.x1) / 2, (w.top + w.bottom) / 2
     return not (label.x0 - 0.5 <= cx <= label.x1 + 0.5 and label.top - 0.5 <= cy <= label.bottom + 0.5)
+
+
+# Labels of the blocks below another (INSURED under PRODUCER): a line that is one of them alone,
+# even misread by a letter ("NSURED"), opens that block.
+_BLOCK_LABELS = ("insured", "certificateholder")
+_LABEL_FUZZY = 85.0
+
+
+def _is_other_label(text: str, own: str) -> bool:
+    folded = fold(text)
+    return any(lbl != own and ratio(folded, lbl) >= _LABEL_FUZZY for lbl in _BLOCK_LABELS)
 
 
 # Headings that open the next block on a label's own row (CANCELLATION beside CERTIFICATE HOLDER,
@@ -64,12 +77,13 @@ def read_party(page: Page, label: Box | None, warnings: list[str], what: str) ->
         warnings.append(f"{what} block not found")
         return None
     lines = block_lines(page, label)
+    label_fold = fold(" ".join(w.text for w in page.words_in(label)))
     # A line's text outside the block's column (e.g. the contact cells on the same row) is not ours.
     body: list[str] = []
     extra: dict[str, Any] = {}
     for ln in lines:
         text = ln.text.strip()
-        if _NEXT_SECTION.search(fold(text)):
+        if _NEXT_SECTION.search(fold(text)) or (label_fold and _is_other_label(text, label_fold)):
             break  # a scan's lost ruling line: the form's next section is no part of the block
         m = _CONTACT_LINE.match(text)
         if m:

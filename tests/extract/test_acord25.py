@@ -8,7 +8,8 @@ from typing import Any
 
 import pytest
 
-from coibot.extract.acord25 import is_acord25, read_acord25
+from coibot.extract.acord25 import _holder_label, is_acord25, read_acord25
+from coibot.extract.layout import Page
 from coibot.extract.pdf_text import open_pdf
 from coibot.extract.reader import extract_document
 from coibot.extract.words import PageWords, Rule, Word
@@ -267,3 +268,20 @@ def test_a_certificate_date_with_o_read_for_zero_and_a_large_one_read_again_to_i
         return Word("04/1 1/2026" if box[3] > 52 else "04/11/202", *box, 0.85)
 
     assert read_acord25(page, reread=again)["certificate_date"] == "2026-04-11"
+
+
+def test_the_holder_heading_is_not_the_same_words_in_the_description() -> None:
+    # The heading misread by a letter; the description's prose spells "certificate holder" right.
+    def line(text: str, x: float, top: float) -> list[Word]:
+        out, cx = [], x
+        for token in text.split():
+            out.append(Word(token, cx, top, cx + 4.5 * len(token), top + 7.0, 0.95))
+            cx += 4.5 * len(token) + 3.0
+        return out
+
+    words = [*line("The certificate holder is included as additional insured", 34.0, 563.0),
+             *line("CERTIFICATE HOLDEP", 30.0, 730.0), *line("CANCELLATION", 300.0, 730.0),
+             *line("Harper & Vance General Contractors", 40.0, 745.0)]
+    page = Page(PageWords(number=1, width=612.0, height=842.0, method="ocr", words=words))
+    label = _holder_label(page)
+    assert label is not None and label.top == 730.0

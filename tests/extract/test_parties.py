@@ -83,3 +83,15 @@ def test_a_label_stretched_up_by_a_stray_mark_still_finds_its_cells_rules() -> N
     party = read_party(page, page.find("PRODUCER")[0], [], "producer")
     assert party == {"name": "Westfall Insurance Brokers, LLC",
                      "address": "5891 Airport Road, Denver, CO 80202"}
+
+
+def test_a_block_ends_at_the_next_blocks_label_misread_by_a_letter() -> None:
+    # No rule under the producer's block (a photo lost it): INSURED, read as NSURED, opens the next.
+    words = [Word("PRODUCER", 30.0, 110.0, 62.0, 115.0, 0.9)]
+    for i, text in enumerate(["Bluestem Insurance Agency, Inc.", "3137 Mill Pond Road", "Savannah, GA 31401",
+                              "NSURED", "Maple Leaf HVAC Services", "8134 Corporate Circle"]):
+        words += _line(text, 38.0 if text != "NSURED" else 30.0, 120.0 + 10.0 * i)
+    page = Page(PageWords(number=1, width=612.0, height=792.0, method="ocr", words=words))
+    party = read_party(page, page.find("PRODUCER")[0], [], "producer")
+    assert party == {"name": "Bluestem Insurance Agency, Inc.",
+                     "address": "3137 Mill Pond Road, Savannah, GA 31401"}
