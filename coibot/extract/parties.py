@@ -219,7 +219,7 @@ def email_by_names(email: str, names: list[str | None]) -> str:
     """
     tokens: set[str] = set()
     for name in names:
-        words = re.findall(r"[a-z]+", (name or "").lower())
+        words = [_capital_i(w).lower() for w in re.findall(r"[A-Za-z]+", name or "")]
         tokens |= {w for w in words if len(w) >= 4}
         for n in (2, 3):
             tokens |= {"".join(words[i:i + n]) for i in range(len(words) - n + 1)}
@@ -237,6 +237,12 @@ def email_by_names(email: str, names: list[str | None]) -> str:
             else:
                 i += 1
     return out if out != email.lower() else email
+
+
+def _capital_i(word: str) -> str:
+    """A name's word as printed: one starting with a lower-case l ("lronwood") is a capital I the
+    scan misread (names print capitalised), and must not make a correct address misspell it."""
+    return "I" + word[1:] if len(word) > 1 and word[0] == "l" else word
 
 
 def _spelled(text: str, i: int, token: str) -> int | None:

@@ -31,8 +31,10 @@ def test_an_email_that_does_not_spell_the_names_is_left_alone() -> None:
     assert email_by_names("slindqvist@northgate.com", ["Northgate", "Samuel Lindavist"]) == (
         "slindqvist@northgate.com")
     assert email_by_names("Info@Apex.com", ["Agex Partners", None]) == "Info@Apex.com"
-    # An i the names print as an i stays.
+    # An i the names print as an i stays, and so does one whose capital I the scan read as an l.
     assert email_by_names("iris.lee@acme.com", ["Acme", "Iris Lee"]) == "iris.lee@acme.com"
+    assert email_by_names("certs@ironwoodrisk.com", ["lronwood Insurance Brokers", "James Alvarez"]) == (
+        "certs@ironwoodrisk.com")
 
 
 def _line(text: str, x: float, top: float) -> list[Word]:
