@@ -13,6 +13,7 @@ from coibot.extract.layout import Page
 from coibot.extract.pdf_text import open_pdf
 from coibot.extract.reader import extract_document
 from coibot.extract.words import PageWords, Rule, Word
+from tests.support.scan_words import scan_line
 
 from .conftest import GL_LIMITS, REAL, SAMPLES, Cert, Pol, truth
 
@@ -272,16 +273,9 @@ def test_a_certificate_date_with_o_read_for_zero_and_a_large_one_read_again_to_i
 
 def test_the_holder_heading_is_not_the_same_words_in_the_description() -> None:
     # The heading misread by a letter; the description's prose spells "certificate holder" right.
-    def line(text: str, x: float, top: float) -> list[Word]:
-        out, cx = [], x
-        for token in text.split():
-            out.append(Word(token, cx, top, cx + 4.5 * len(token), top + 7.0, 0.95))
-            cx += 4.5 * len(token) + 3.0
-        return out
-
-    words = [*line("The certificate holder is included as additional insured", 34.0, 563.0),
-             *line("CERTIFICATE HOLDEP", 30.0, 730.0), *line("CANCELLATION", 300.0, 730.0),
-             *line("Harper & Vance General Contractors", 40.0, 745.0)]
+    words = [*scan_line("The certificate holder is included as additional insured", 34.0, 563.0),
+             *scan_line("CERTIFICATE HOLDEP", 30.0, 730.0), *scan_line("CANCELLATION", 300.0, 730.0),
+             *scan_line("Harper & Vance General Contractors", 40.0, 745.0)]
     page = Page(PageWords(number=1, width=612.0, height=842.0, method="ocr", words=words))
     label = _holder_label(page)
     assert label is not None and label.top == 730.0

@@ -7,6 +7,7 @@ import pytest
 from coibot.extract.layout import Box, Page
 from coibot.extract.parties import email_by_names, read_party
 from coibot.extract.words import PageWords, Rule, Word
+from tests.support.scan_words import scan_line
 
 
 def test_an_emails_misread_letters_are_put_back_from_the_names_beside_it() -> None:
@@ -37,29 +38,20 @@ def test_an_email_that_does_not_spell_the_names_is_left_alone() -> None:
         "certs@ironwoodrisk.com")
 
 
-def _line(text: str, x: float, top: float) -> list[Word]:
-    """Words of one printed line from x, about 4.5 pt per character."""
-    out, cx = [], x
-    for token in text.split():
-        out.append(Word(token, cx, top, cx + 4.5 * len(token), top + 7.0, 0.95))
-        cx += 4.5 * len(token) + 3.5
-    return out
-
-
 def _holder_page(heading: bool) -> tuple[Page, Box]:
     # The bottom of a photographed ACORD 25 whose rule between CERTIFICATE HOLDER and
     # CANCELLATION was lost: nothing but the words tells the two blocks apart.
-    words = _line("CERTIFICATE HOLDER", 30.0, 684.0)
+    words = scan_line("CERTIFICATE HOLDER", 30.0, 684.0)
     if heading:
-        words += _line("CANCELLATION", 312.0, 684.0)
+        words += scan_line("CANCELLATION", 312.0, 684.0)
     clause = ["SHOULD ANY OF THE ABOVE DESCRIBED POLICIES BE CANCELLED BEFORE",
               "THE EXPIRATION DATE THEREOF, NOTICE WILL BE DELIVERED IN",
               "ACCORDANCE WITH THE POLICY PROVISIONS."]
     holder = ["Riverbend Medical Center", "7094 Market Street", "Boise, ID 83702"]
     for i, text in enumerate(clause):
-        words += _line(text, 312.0, 696.0 + 10.0 * i)
+        words += scan_line(text, 312.0, 696.0 + 10.0 * i)
     for i, text in enumerate(holder):
-        words += _line(text, 40.0, 700.0 + 12.0 * i)
+        words += scan_line(text, 40.0, 700.0 + 12.0 * i)
     page = Page(PageWords(number=1, width=612.0, height=792.0, method="ocr", words=words))
     label = page.find("CERTIFICATE HOLDER")[0]
     return page, label
@@ -77,8 +69,8 @@ def test_a_label_stretched_up_by_a_stray_mark_still_finds_its_cells_rules() -> N
     # of the rule between the producer's block and the contact cells beside it.
     words = [Word("‘PRODUCER", 30.2, 110.6, 62.9, 123.1, 0.43)]
     for i, text in enumerate(["Westfall Insurance Brokers, LLC", "5891 Airport Road", "Denver, CO 80202"]):
-        words += _line(text, 38.0, 124.5 + 10.0 * i)
-    words += _line("Priya Schneider", 440.0, 124.5) + _line("(900) 555-0161", 440.0, 135.0)
+        words += scan_line(text, 38.0, 124.5 + 10.0 * i)
+    words += scan_line("Priya Schneider", 440.0, 124.5) + scan_line("(900) 555-0161", 440.0, 135.0)
     rules = [Rule(29.0, 113.0, 583.0, 114.0), Rule(29.0, 157.7, 306.0, 158.0),
              Rule(29.0, 55.0, 30.0, 224.0), Rule(306.0, 120.5, 306.5, 189.0)]
     page = Page(PageWords(number=1, width=612.0, height=792.0, method="ocr", words=words, rules=rules))
@@ -92,7 +84,7 @@ def test_a_block_ends_at_the_next_blocks_label_misread_by_a_letter() -> None:
     words = [Word("PRODUCER", 30.0, 110.0, 62.0, 115.0, 0.9)]
     for i, text in enumerate(["Bluestem Insurance Agency, Inc.", "3137 Mill Pond Road", "Savannah, GA 31401",
                               "NSURED", "Maple Leaf HVAC Services", "8134 Corporate Circle"]):
-        words += _line(text, 38.0 if text != "NSURED" else 30.0, 120.0 + 10.0 * i)
+        words += scan_line(text, 38.0 if text != "NSURED" else 30.0, 120.0 + 10.0 * i)
     page = Page(PageWords(number=1, width=612.0, height=792.0, method="ocr", words=words))
     party = read_party(page, page.find("PRODUCER")[0], [], "producer")
     assert party == {"name": "Bluestem Insurance Agency, Inc.",
