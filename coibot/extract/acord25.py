@@ -163,14 +163,24 @@ def _insured_label(page: Page) -> Box | None:
 
 def _holder_label(page: Page) -> Box | None:
     area = Box(0, page.height * 0.4, page.width, page.height)
-    # The heading stands apart; the same words in the description's prose ("the certificate
-    # holder is named as additional insured") have their neighbours close by.
-    found = page.find("CERTIFICATE HOLDER", area, isolated=_HEADING_APART)
-    found = found or page.find("CERTIFICATE HOLDER", area)
-    return found[-1] if found else None
+    # The heading stands apart on a line of its own (CANCELLATION at most beside it); the same
+    # words in the description's prose ("the certificate holder is named as additional insured")
+    # do not. A speck beside a misread heading may spoil its standing apart, not its line.
+    for apart in (_HEADING_APART, 0.0):
+        found = [b for b in page.find("CERTIFICATE HOLDER", area, isolated=apart) if not _in_prose(page, b)]
+        if found:
+            return found[-1]
+    return None
 
 
 _HEADING_APART = 6.0  # points to the nearest word on a heading's line (prose sets words 2-4 apart)
+_PROSE_WORDS = 3  # other words on a heading's line beyond which it is a sentence
+
+
+def _in_prose(page: Page, label: Box) -> bool:
+    row = Box(0.0, label.top - 1, page.width, label.bottom + 1)
+    others = [w for w in page.words_in(row) if not (label.x0 <= (w.x0 + w.x1) / 2 <= label.x1)]
+    return len(others) > _PROSE_WORDS
 
 
 # ------------------------------------------------------------------------------------------ insurers

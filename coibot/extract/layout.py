@@ -219,12 +219,12 @@ class Page:
     def _match(folded: list[str], i: int, target: str, fuzzy: bool, specks: bool = False) -> int:
         """Index of the last word when words from `i` spell `target`, else -1.
 
-        With `specks` (OCR pages), a lone "I" or "l" inside the label (a ruling line read as a
-        letter) is passed over.
+        With `specks` (OCR pages), a lone character inside the label that does not go on with it
+        (a ruling line read as "I", a speck read as "t") is passed over.
         """
         acc = ""
         for j in range(i, len(folded)):
-            if specks and j > i and folded[j] in _SPECKS and not target.startswith(acc + folded[j]):
+            if specks and j > i and _speck_inside(acc, folded[j], target):
                 continue
             acc += folded[j]
             if acc == target:
@@ -297,6 +297,15 @@ class Page:
         xs = sorted((r.x0 + r.x1) / 2 for r in self.vrules
                     if r.top <= y0 + 2 and r.bottom >= y1 - 2 and x0 < (r.x0 + r.x1) / 2 < x1)
         return _dedupe(xs)
+
+
+def _speck_inside(acc: str, word: str, target: str) -> bool:
+    """Whether a one-character word after `acc` is a speck to pass over: "I" or "l" (a ruling
+    line) wherever it stands, any other only while the label so far is spelt exactly and the
+    word does not go on with it (a misread label's own letters are never passed over)."""
+    if len(word) != 1 or target.startswith(acc + word):
+        return False
+    return word in _SPECKS or target.startswith(acc)
 
 
 def _dedupe(values: list[float], tol: float = 2.0) -> list[float]:

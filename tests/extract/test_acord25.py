@@ -279,3 +279,18 @@ def test_the_holder_heading_is_not_the_same_words_in_the_description() -> None:
     page = Page(PageWords(number=1, width=612.0, height=842.0, method="ocr", words=words))
     label = _holder_label(page)
     assert label is not None and label.top == 730.0
+
+
+def test_the_holder_heading_is_read_past_a_speck_and_never_from_prose() -> None:
+    prose = scan_line("holder is included as additional insured on a primary basis", 34.0, 563.0)
+    heading = [*scan_line("CERTIFICATE", 30.0, 730.0), Word("t", 75.5, 731.0, 77.0, 734.0, 0.3),
+               *scan_line("HOLDER", 78.0, 730.0), *scan_line("CANCELLATION", 300.0, 730.0)]
+    # "The certificate" ends one line of the description, "holder is included" starts the next.
+    words = [*scan_line("additional insured per written contract. The certificate", 34.0, 553.0), *prose]
+    page = Page(PageWords(number=1, width=612.0, height=842.0, method="ocr", words=[*words, *heading]))
+    label = _holder_label(page)
+    assert label is not None and label.top == 730.0
+    # The heading lost altogether: the prose is not taken for it.
+    sentence = scan_line("the certificate holder is included as additional insured", 34.0, 563.0)
+    page = Page(PageWords(number=1, width=612.0, height=842.0, method="ocr", words=sentence))
+    assert _holder_label(page) is None

@@ -299,3 +299,18 @@ def test_a_near_label_is_matched_without_the_stray_letter_before_it() -> None:
     page = Page(PageWords(number=1, width=612.0, height=792.0, method="ocr", words=words, rules=[]))
     found = page.find_first("CLAIMS-MADE", Box(47.6, 266.0, 182.4, 346.6))
     assert found is not None and found.x0 == 72
+
+
+def test_a_speck_inside_a_label_is_passed_over_but_a_misread_labels_own_letter_is_not() -> None:
+    def page_of(words: list[Word]) -> Page:
+        return Page(PageWords(number=1, width=612.0, height=792.0, method="ocr", words=words))
+
+    # A speck read as "t" between the two words of a heading: the heading reads as cleanly as the
+    # same words spelt out in a sentence above it (a clean reading hides near ones).
+    words = [*scan_line("the certificate holder is named", 34.0, 563.0),
+             Word("CERTIFICATE", 30.0, 730.0, 74.0, 735.0, 0.9), Word("t", 75.5, 731.0, 77.0, 734.0, 0.3),
+             Word("HOLDER", 78.0, 730.0, 102.0, 735.0, 0.9)]
+    assert page_of(words).find("CERTIFICATE HOLDER")[-1] == Box(30.0, 730.0, 102.0, 735.0)
+    # CLAIMS-MADE misread as "CLAIMS-MAD E": the E is the label's own, read apart.
+    words = [Word("CLAIMS-MAD", 134.0, 430.0, 174.0, 435.0, 0.6), Word("E", 175.0, 430.0, 179.0, 435.0, 0.6)]
+    assert page_of(words).find("CLAIMS-MADE") == [Box(134.0, 430.0, 179.0, 435.0)]
