@@ -388,6 +388,25 @@ _LETTER_MIN_CONF = 0.6
 # Words of an 'other' row's coverage name read less surely than this are doubtful; a name with
 # several of them is garbled.
 _NAME_UNSURE = 0.6
+# Words of the names insurers give their lines of business: one of them spelt out, however
+# unsure Tesseract says it is, is no garbled reading.
+_COVERAGE_WORDS = frozenset({
+    "abuse", "accident", "aggregate", "aircraft", "auto", "automobile", "bailee", "blanket", "boiler",
+    "bond", "breach", "builders", "business", "cargo", "claim", "claims", "commercial", "compensation",
+    "contractors", "contractual", "crime", "cyber", "damage", "directors", "employee", "employers",
+    "employment", "environmental", "equipment", "errors", "excess", "fiduciary", "fidelity", "floater",
+    "garage", "garagekeepers", "general", "hired", "holder", "income", "inland", "installation",
+    "interruption", "legal", "liability", "liquor", "machinery", "made", "malpractice", "marine",
+    "media", "medical", "molestation", "motor", "network", "nonowned", "occurrence", "officers",
+    "omissions", "owned", "owners", "pollution", "practices", "premises", "privacy", "products",
+    "professional", "property", "protective", "railroad", "rented", "risk", "security", "sexual",
+    "surety", "technology", "terrorism", "transit", "truckers", "umbrella", "warehouse", "workers"
+})
+
+
+def _coverage_word(text: str) -> bool:
+    parts = [part for part in re.findall(r"[a-z]+", text.casefold()) if len(part) > 2]
+    return bool(parts) and all(part in _COVERAGE_WORDS for part in parts)
 
 
 def read_policies(d: Draft) -> list[dict[str, Any]]:
@@ -597,7 +616,7 @@ def _policy(d: Draft, table: _Table, kind: str, top: float, bottom: float, rtop:
     if kind == "other":
         name_words = [w for w in page.words_in(type_box) if not is_mark(w)]
         pol["coverage_name"] = normalize_name(_text(make_lines(name_words)))
-        unsure = [w for w in name_words if w.conf < _NAME_UNSURE]
+        unsure = [w for w in name_words if w.conf < _NAME_UNSURE and not _coverage_word(w.text)]
         if page.ocr and pol["coverage_name"] and len(unsure) >= 2 and len(unsure) >= 0.4 * len(name_words):
             # A name in small type the scan garbled ("Exp 3 Liab Plasma ade") is not invented.
             d.warnings.append(f"other coverage name {pol['coverage_name']!r} not readable; check it")

@@ -224,6 +224,12 @@ def test_an_other_rows_name_the_scan_garbled_is_not_invented() -> None:
     clear = [Word("Cyber", 60, 278, 80, 283, 0.91), Word("Liability", 84, 278, 120, 283, 0.42)]
     (pol,) = read_acord25(page_with(clear))["policies"]
     assert pol["coverage_name"] == "Cyber Liability"
+    # A name spelt out in the words of insurance lines is kept however unsure each word was.
+    spelt = [Word(t, x, 278, x + 30, 283, c) for t, x, c in
+             (("Employment", 60, 0.5), ("Practices", 92, 0.45), ("Liability-", 124, 0.55),
+              ("Occurrence", 156, 0.5))]
+    (pol,) = read_acord25(page_with(spelt))["policies"]
+    assert pol["coverage_name"] == "Employment Practices Liability- Occurrence"
 
 
 def _wc_page(label_lines: list[tuple[str, float, float]], mark: bool) -> PageWords:
