@@ -271,6 +271,8 @@ def _insurer_labels(page: Page, area: Box) -> dict[str, Box]:
         f = fold(w.text)
         # The I is the letter scans lose most ("NSURERA"), a misread one reads as l or 1.
         stem = next((p for p in ("insurer", "lnsurer", "1nsurer", "nsurer") if f.startswith(p)), None)
+        if stem is None and page.ocr and 0 < (k := f.find("surer")) <= 2:
+            stem = f[:k + 5]  # the label's IN misread as one letter or two ("WSURER A")
         if stem is None and page.ocr and len(f) in (7, 8) and ratio(f[:7], "insurer") >= 85:
             stem = f[:7]  # a letter or two of the label misread ("iwsuRERD:")
         if stem is None or len(f) > len(stem) + 1:

@@ -32,6 +32,21 @@ def test_insurer_labels_misread_or_without_their_i_are_known_by_their_place() ->
     ]
 
 
+def test_insurer_labels_whose_in_reads_as_one_letter_are_labels() -> None:
+    # "WSURER A": the label's IN read as a W; "WSURER O" read D as O too.
+    labels = ["WSURER A", "INSURER B", "INSURER C", "WSURER O", "INSURER E", "INSURER F"]
+    lines = [("INSURER(S) AFFORDING COVERAGE", 370, 146), ("NAIC #", 546, 146)]
+    for i, (label, y) in enumerate(zip(labels, (162.0, 173.0, 184.0, 195.0, 206.0, 217.0), strict=True)):
+        lines.append((label, 308, y))
+        if i in (0, 1, 3):
+            lines += [(_INSURER_NAMES[min(i, 2)], 347, y), (f"{23117 + i}", 541, y)]
+    draft = read_acord25(scan_page(lines))
+    assert [(i["letter"], i["name"], i["naic"]) for i in draft["insurers"]] == [
+        ("A", _INSURER_NAMES[0], "23117"), ("B", _INSURER_NAMES[1], "23118"),
+        ("D", _INSURER_NAMES[2], "23120"),
+    ]
+
+
 def test_insurer_letters_by_place_need_the_read_ones_to_agree() -> None:
     # Two labels read A and C one row apart contradict each other: no letter is made up from them.
     lines = [("NAIC #", 546, 146), ("INSURER A", 308, 157), ("Alpha Co.", 347, 157),
