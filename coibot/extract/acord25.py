@@ -20,7 +20,7 @@ from rapidfuzz.fuzz import ratio
 from coibot.extract.coverage_table import Draft, Reread, date_candidates, description_label, read_policies
 from coibot.extract.layout import Box, Page, box_of
 from coibot.extract.normalize import fold, iso_date, normalize_name
-from coibot.extract.parties import email_by_names, read_contact, read_party
+from coibot.extract.parties import email_by_names, email_tld, read_contact, read_party
 from coibot.extract.words import PageWords, Word
 
 log = logging.getLogger(__name__)
@@ -79,7 +79,7 @@ def read_acord25(pw: PageWords, reread: Reread | None = None) -> dict[str, Any]:
         producer = {k: producer.get(k) for k in ("name", "address", "contact_name", "phone", "email")}
         if page.ocr and producer["email"]:
             names = [producer["name"], producer["contact_name"]]
-            producer["email"] = email_by_names(producer["email"], names)
+            producer["email"] = email_tld(email_by_names(producer["email"], names))
     out["producer"] = producer
     out["insured"] = read_party(page, _insured_label(page), d.warnings, "insured")
     out["insurers"] = _insurers(d)

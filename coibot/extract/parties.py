@@ -239,6 +239,20 @@ def email_by_names(email: str, names: list[str | None]) -> str:
     return out if out != email.lower() else email
 
 
+# What a scan makes of the endings agencies' addresses have: ".com" read as ".cam", ".corn" (rn
+# for m), ".c0m", ".con" or ".cem"; ".net" as ".nat"; ".org" as ".0rg".
+_TLD_MISREADS = {
+    "cam": "com", "corn": "com", "c0m": "com", "con": "com", "cem": "com", "nat": "net", "0rg": "org",
+}
+
+
+def email_tld(email: str) -> str:
+    """A scanned address's misread ".com" (".cam", ".corn", ...) put right; other endings stay."""
+    head, dot, tld = email.rpartition(".")
+    fixed = _TLD_MISREADS.get(tld.casefold()) if dot and "@" in head else None
+    return f"{head}.{fixed}" if fixed else email
+
+
 def _capital_i(word: str) -> str:
     """A name's word as printed: one starting with a lower-case l ("lronwood") is a capital I the
     scan misread (names print capitalised), and must not make a correct address misspell it."""

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from coibot.extract.layout import Box, Page
-from coibot.extract.parties import email_by_names, read_party
+from coibot.extract.parties import email_by_names, email_tld, read_party
 from coibot.extract.words import PageWords, Rule, Word
 from tests.support.scan_words import scan_line
 
@@ -89,3 +89,12 @@ def test_a_block_ends_at_the_next_blocks_label_misread_by_a_letter() -> None:
     party = read_party(page, page.find("PRODUCER")[0], [], "producer")
     assert party == {"name": "Bluestem Insurance Agency, Inc.",
                      "address": "3137 Mill Pond Road, Savannah, GA 31401"}
+
+
+def test_a_scanned_addresss_misread_dot_com_is_put_right() -> None:
+    assert email_tld("certs@lakeshorerisk.cam") == "certs@lakeshorerisk.com"
+    assert email_tld("certs@lakeshorerisk.corn") == "certs@lakeshorerisk.com"
+    # Real endings, and a dot before the @, stay.
+    assert email_tld("certs@lakeshore.co") == "certs@lakeshore.co"
+    assert email_tld("certs@lakeshore.org") == "certs@lakeshore.org"
+    assert email_tld("jo.cam@lakeshore.com") == "jo.cam@lakeshore.com"
