@@ -32,8 +32,8 @@ _BLOCK_LABELS = ("insured", "certificateholder")
 _LABEL_FUZZY = 85.0
 
 
-def _is_other_label(text: str, own: str) -> bool:
-    folded = fold(text)
+def _is_other_label(folded: str, own: str) -> bool:
+    """Whether a block's line (folded) is another block's label: the block ends there."""
     return any(lbl != own and ratio(folded, lbl) >= _LABEL_FUZZY for lbl in _BLOCK_LABELS)
 
 
@@ -83,7 +83,8 @@ def read_party(page: Page, label: Box | None, warnings: list[str], what: str) ->
     extra: dict[str, Any] = {}
     for ln in lines:
         text = ln.text.strip()
-        if _NEXT_SECTION.search(fold(text)) or (label_fold and _is_other_label(text, label_fold)):
+        folded = fold(text)
+        if _NEXT_SECTION.search(folded) or (label_fold and _is_other_label(folded, label_fold)):
             break  # a scan's lost ruling line: the form's next section is no part of the block
         m = _CONTACT_LINE.match(text)
         if m:
