@@ -37,6 +37,10 @@ _WORD_LEVEL = 5  # Tesseract's TSV level of a word
 _BASE_VARIABLES = {"tessedit_do_invert": "0"}
 # Single characters that mean something on a form: check marks and Y/N flags.
 _MARKS = frozenset({"X", "Y", "N"})
+# Pixels: the height of a dash or a rule's fragment at 300 dpi; any letter is twice that.
+_FLAT_MAX_PX = 4
+# A dash between words is as flat as a rule's fragment, and may mean something ("WC - Statutory").
+_DASHES = frozenset({"-", "\u2013", "\u2014"})
 # Where distributions put the language data (the tesserocr wheel brings the engine, not the data).
 _TESSDATA_DIRS = (
     "/usr/share/tesseract-ocr/5/tessdata",
@@ -242,20 +246,47 @@ def table_words(data: WordTable, scale: float, dx: float = 0.0, dy: float = 0.0)
         if len(text) == 2 and text[0].isupper() and text[1] == text[0].lower():
             # The LSTM doubles an isolated capital ("Cc"); a real word is never spelt so.
             text = text[0]
-        if _is_speck(text, conf):
+        if _is_speck(text, conf) or (
+            text not in _DASHES and _is_flat(int(data["width"][i]), int(data["height"][i]))
+        ):
             continue
         left, top = float(data["left"][i]) + dx, float(data["top"][i]) + dy
-        out.append(
-            Word(
-                text=text,
-                x0=left * scale,
-                top=top * scale,
-                x1=(left + float(data["width"][i])) * scale,
-                bottom=(top + float(data["height"][i])) * scale,
-                conf=round(conf, 3),
-            )
+        word = Word(
+            text=text,
+            x0=left * scale,
+            top=top * scale,
+            x1=(left + float(data["width"][i])) * scale,
+            bottom=(top + float(data["height"][i])) * scale,
+            conf=round(conf, 3),
         )
+        out.extend(_split_at_rule(word))
     return out
+
+
+_RULE_INSIDE = re.compile(r"_{2,}")
+
+
+def _split_at_rule(word: Word) -> list[Word]:
+    """A word with a rule's remnant inside ("LTR__TYPE": two headings with a column's rule
+    between them) as the words either side, each given its share of the box by its letters."""
+    parts = [(m.start(), m.end()) for m in _RULE_INSIDE.finditer(word.text)]
+    if not parts:
+        return [word]
+    per_char = (word.x1 - word.x0) / len(word.text)
+    out: list[Word] = []
+    start = 0
+    for a, b in [*parts, (len(word.text), len(word.text))]:
+        if a > start:
+            out.append(Word(word.text[start:a], word.x0 + start * per_char, word.top,
+                            word.x0 + a * per_char, word.bottom, word.conf))
+        start = b
+    return out
+
+
+def _is_flat(width: int, height: int) -> bool:
+    """A "word" a few pixels high and wider than that: a piece of a dashed or broken ruling line
+    ("— — = —"), which no letter at the OCR resolutions is."""
+    return height <= _FLAT_MAX_PX and width >= 2 * height
 
 
 def _is_speck(text: str, conf: float) -> bool:

@@ -136,3 +136,21 @@ def test_table_words_drop_specks_but_keep_marks() -> None:
     assert [w.text for w in words] == ["X", "$", "42798", "C", "AUTO"]
     # Pixels to points: (left + dx) * scale.
     assert (words[0].x0, words[0].x1, words[0].bottom) == (12.0, 16.0, 6.0)
+
+
+def test_table_words_drop_a_broken_rules_flat_pieces_and_split_at_a_rule_inside_a_word() -> None:
+    # (text, width, height) in pixels: a rule's fragments read as "a" and "=", a real dash, a word.
+    rows = [("a", 66, 3), ("=", 22, 3), ("-", 20, 4), ("Tulsa", 100, 22), ("LTR__TYPE", 90, 20)]
+    table: tesseract.WordTable = {
+        "level": [5] * len(rows),
+        "left": [200 * i for i in range(len(rows))],
+        "top": [0] * len(rows),
+        "width": [w for _, w, _ in rows],
+        "height": [h for _, _, h in rows],
+        "conf": [60] * len(rows),
+        "text": [t for t, _, _ in rows],
+    }
+    words = tesseract.table_words(table, 1.0)
+    assert [w.text for w in words] == ["-", "Tulsa", "LTR", "TYPE"]
+    ltr, typ = words[2:]
+    assert (ltr.x0, ltr.x1, typ.x0, typ.x1) == (800.0, 830.0, 850.0, 890.0)
