@@ -13,7 +13,7 @@ from typing import Any
 
 from coibot.extract.layout import Box, Line, Page
 from coibot.extract.limits_table import key_for
-from coibot.extract.normalize import fold, iso_date, normalize_name, parse_amount
+from coibot.extract.normalize import dates_from_garbled, fold, iso_date, normalize_name, parse_amount
 from coibot.extract.words import PageWords
 
 log = logging.getLogger(__name__)
@@ -170,6 +170,11 @@ def _table_policies(page: Page, lines: list[Line], warnings: list[str]) -> list[
                 if w.x0 >= x - 3:
                     name = col
             row.setdefault(name, []).append(w.text)
+        letter = row.get("letter", [])
+        if len(letter) > 1 and len(letter[0]) == 1 and any(col == "coverage" for _, col in header):
+            # The letter column holds one letter: the rest is the coverage's name, whose heading
+            # a scan placed too far right ("LTR__TYPE OF INSURANCE" read as one word).
+            row["letter"], row["coverage"] = letter[:1], letter[1:] + row.get("coverage", [])
         g = {k: " ".join(v) for k, v in row.items()}
         if g.get("number") or g.get("coverage"):
             groups.append(g)
@@ -248,6 +253,11 @@ def _policy(g: dict[str, str], warnings: list[str], ocr: bool = False) -> dict[s
         pol[key] = iso_date(raw.split()[0]) if raw else None
         if raw and pol[key] is None:
             pol[key] = iso_date(raw)
+    if ocr:
+        pol["effective_date"], pol["expiration_date"] = dates_from_garbled(
+            pol["effective_date"], pol["expiration_date"], [g.get("eff") or ""], [g.get("exp") or ""])
+    for key, src in (("effective_date", "eff"), ("expiration_date", "exp")):
+        raw = (g.get(src) or "").strip()
         if raw and pol[key] is None:
             warnings.append(f"remarks policy {pol['policy_number']}: {key} {raw!r} is not a date")
     for key, src in (("additional_insured", "addl"), ("waiver_of_subrogation", "subr")):

@@ -21,7 +21,14 @@ from rapidfuzz.fuzz import partial_ratio, ratio
 from coibot.errors import ExtractionError
 from coibot.extract.layout import Box, Line, Page, box_of, is_mark, make_lines, marked_before
 from coibot.extract.limits_table import read_limits
-from coibot.extract.normalize import a_year_apart, fold, iso_date, loose_dates, normalize_name, scan_date
+from coibot.extract.normalize import (
+    a_year_apart,
+    dates_from_garbled,
+    fold,
+    iso_date,
+    normalize_name,
+    scan_date,
+)
 from coibot.extract.words import Word
 
 log = logging.getLogger(__name__)
@@ -682,8 +689,8 @@ def _policy(d: Draft, table: _Table, kind: str, top: float, bottom: float, rtop:
         if page.ocr:
             # Quotes, bars and dots OCR reads from specks at either end are no part of a number.
             number = _trim_number(number)
-            # A dash read as a tilde: no policy number prints one.
-            number = number.replace("~", "-")
+            # A dash read as a tilde, an S as a dollar sign: no policy number prints either.
+            number = number.replace("~", "-").replace("$", "S")
         pol["policy_number"] = number
         conf["policy_number"] = num_lines[0].conf
     else:
@@ -755,20 +762,16 @@ def _policy(d: Draft, table: _Table, kind: str, top: float, bottom: float, rtop:
 
 def _settle_dates(d: Draft, table: _Table, pol: dict[str, Any], unread: dict[str, list[str]],
                   top: float, bottom: float) -> None:
-    """A scanned row's dates checked against each other: policies run a year. An unread date is
-    taken from a garbled reading ("O4 09 2027", "0905/2027") only when that puts it a year from
-    the row's other date; two dates that are not a year apart are read again on tight crops, and
-    a re-read that puts them a year apart is taken. Otherwise they stay, with a warning."""
+    """A scanned row's dates checked against each other: policies run a year. Unread dates are
+    taken from garbled readings as `dates_from_garbled` allows; two dates that are not a year
+    apart are read again on tight crops, and a re-read that puts them a year apart is taken.
+    Otherwise they stay, with a warning."""
     eff, exp = pol["effective_date"], pol["expiration_date"]
-    if (eff is None) != (exp is None):
-        missing = "effective_date" if eff is None else "expiration_date"
-        for text in unread.get(missing, []):
-            for value in loose_dates(text):
-                if a_year_apart(value, exp) if eff is None else a_year_apart(eff, value):
-                    pol[missing] = value
-                    return
+    if eff is None or exp is None:
+        pol["effective_date"], pol["expiration_date"] = dates_from_garbled(
+            eff, exp, unread.get("effective_date", []), unread.get("expiration_date", []))
         return
-    if eff is None or exp is None or a_year_apart(eff, exp):
+    if a_year_apart(eff, exp):
         return
     again = {key: d.read_again(_col_box(table, col, top, bottom), "date")
              for key, col in (("effective_date", "eff"), ("expiration_date", "exp"))}

@@ -89,16 +89,23 @@ def scan_date(text: str | None) -> str | None:
 
 
 _LOST_SLASH = (re.compile(r"^(\d{2})(\d{2})[^\w]{1,3}(\d{4})$"),
-               re.compile(r"^(\d{2})[^\w]{1,3}(\d{2})(\d{4})$"))
+               re.compile(r"^(\d{2})[^\w]{1,3}(\d{2})(\d{4})$"),
+               re.compile(r"^(\d{2})(\d{2})(\d{4})$"))
+
+
+# Letters a scan makes of digits ("OL 24 2026" for 01 24 2026).
+_LOOKALIKES = str.maketrans("OoQDlILi|tSZB", "0000111111528")
 
 
 def loose_dates(text: str | None) -> list[str]:
-    """Dates a scan's garbled MM/DD/YYYY may be ("O4 09 2027", "0905/2027"): O read for 0, one
-    slash lost. Only a second reading can confirm one (the row's other date a year away)."""
+    """Dates a scan's garbled MM/DD/YYYY may be ("O4 09 2027", "0905/2027", "01242027"): O read
+    for 0, slashes lost; the whole text, then each of its words ("QO): 01242027"). Only a second
+    reading can confirm one (the row's other date a year away)."""
     if not text:
         return []
-    s = " ".join(text.split()).strip(_LOOSE_ENDS)
-    tried = [s, re.sub(r"[Oo]", "0", s)]
+    s = " ".join(text.split()).strip(_LOOSE_ENDS + "-")
+    words = [w.strip(_LOOSE_ENDS + "-") for w in s.split(" ")] if " " in s else []
+    tried = [t for v in (s, *words) for t in (v, re.sub(r"[Oo]", "0", v), v.translate(_LOOKALIKES))]
     out: list[str] = []
     for t in tried:
         value = iso_date(t) or scan_date(t)
@@ -110,6 +117,21 @@ def loose_dates(text: str | None) -> list[str]:
         if value and value not in out:
             out.append(value)
     return out
+
+
+def dates_from_garbled(eff: str | None, exp: str | None, eff_texts: list[str],
+                       exp_texts: list[str]) -> tuple[str | None, str | None]:
+    """A policy's dates with an unread one taken from garbled readings (`loose_dates`) only where
+    that puts it a year from the other; with both unread, only a single pair a year apart, which
+    two misreadings do not make by chance."""
+    if eff is not None and exp is not None:
+        return eff, exp
+    effs = [eff] if eff is not None else [v for t in eff_texts for v in loose_dates(t)]
+    exps = [exp] if exp is not None else [v for t in exp_texts for v in loose_dates(t)]
+    pairs = {(e, x) for e in effs for x in exps if a_year_apart(e, x)}
+    if len(pairs) == 1:
+        return pairs.pop()
+    return eff, exp
 
 
 def a_year_apart(effective: str | None, expiration: str | None) -> bool:

@@ -10,6 +10,7 @@ import pytest
 from coibot.extract.acord101 import is_acord101, merge_remarks, parse_policies, read_acord101, strip_pointer
 from coibot.extract.pdf_text import open_pdf
 from coibot.extract.reader import extract_document
+from tests.support.scan_words import scan_page
 
 from .conftest import CORPUS, GL_LIMITS, REAL, Cert, Pol, truth
 
@@ -123,3 +124,24 @@ def test_a_scans_letter_glyph_split_in_two_readings_is_the_one_capital_they_name
     # A text page prints the letter alone: two of them are no letter.
     (pol,) = parse_policies(text.format("F F"), [])
     assert pol["insurer_letter"] is None
+
+
+def test_a_scanned_policies_table_whose_letter_heading_ran_into_the_next_and_garbled_dates() -> None:
+    # "LTR__TYPE OF INSURANCE" read as one word: the TYPE heading lands right of where its
+    # column starts, and "OL 24 2026" is 01/24/2026 with its slashes lost.
+    page = scan_page([
+        ("ADDITIONAL REMARKS SCHEDULE", 176, 71),
+        ("FORM NUMBER: 25 FORM TITLE: CERTIFICATE OF LIABILITY INSURANCE", 35, 220),
+        ("ADDITIONAL COVERAGES", 35, 296),
+        ("LTR", 34, 304), ("TYPE OF INSURANCE", 95, 304), ("POLICY NUMBER", 200, 304),
+        ("EFF DATE", 300, 304), ("EXP DATE", 360, 304), ("ADDL", 420, 304), ("SUBR", 450, 304),
+        ("A", 36, 322), ("Professional Liability", 46, 322), ("XP 428300-87", 200, 322),
+        ("OL 24 2026", 300, 322), ("OL 24 2027", 360, 322), ("N", 420, 322), ("Y", 450, 322),
+        ("Limits: Each Claim $1,000,000 Aggregate $2,000,000", 66, 333),
+    ])
+    (pol,) = read_acord101(page)["policies"]
+    assert (pol["insurer_letter"], pol["coverage_name"], pol["policy_number"]) == (
+        "A", "Professional Liability", "XP 428300-87")
+    assert (pol["effective_date"], pol["expiration_date"]) == ("2026-01-24", "2027-01-24")
+    assert pol["waiver_of_subrogation"] is True
+    assert pol["limits"] == {"each_claim": 1_000_000, "aggregate": 2_000_000}

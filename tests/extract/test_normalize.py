@@ -10,6 +10,7 @@ from coibot.extract.assemble import finalize
 from coibot.extract.endorsements import find_endorsements
 from coibot.extract.normalize import (
     a_year_apart,
+    dates_from_garbled,
     format_phone,
     join_address,
     label_key,
@@ -157,7 +158,22 @@ def test_loose_dates_and_a_year_apart() -> None:
     assert loose_dates("0905/2027") == ["2027-09-05"]
     assert loose_dates("09/052027") == ["2027-09-05"]
     assert loose_dates("$4-02:2026") == []
+    # Both slashes lost, a word of a garbled line, letters read for digits.
+    assert loose_dates("01242026-") == ["2026-01-24"]
+    assert loose_dates("QO): 242027 01242027") == ["2027-01-24"]
+    assert loose_dates("OL 24 2026") == ["2026-01-24"]
     assert a_year_apart("2026-09-05", "2027-09-05")
     assert a_year_apart("2024-02-29", "2025-02-28")
     assert not a_year_apart("2024-11-23", "2026-01-23")
     assert not a_year_apart("2026-02-04", None)
+
+
+def test_garbled_dates_are_taken_only_a_year_from_the_other_or_as_one_such_pair() -> None:
+    assert dates_from_garbled("2026-01-24", None, [], ["Ot 24/2027"]) == ("2026-01-24", "2027-01-24")
+    assert dates_from_garbled("2026-01-24", None, [], ["Ot 25/2027"]) == ("2026-01-24", None)
+    assert dates_from_garbled(None, None, ["OQ) 242026", "01242026-"], ["4) 24/2027 01242027"]) == (
+        "2026-01-24", "2027-01-24")
+    # Two garblings that are not a year apart, or that make two pairs, settle nothing.
+    assert dates_from_garbled(None, None, ["01242026"], ["01252027"]) == (None, None)
+    assert dates_from_garbled(None, None, ["01242026 02242026"], ["01242027 02242027"]) == (None, None)
+    assert dates_from_garbled("2026-01-24", "2026-05-01", ["x"], ["y"]) == ("2026-01-24", "2026-05-01")

@@ -213,6 +213,8 @@ def test_per_statute_misread_still_carries_its_mark() -> None:
 def test_specks_at_a_policy_numbers_ends_and_a_dash_read_as_a_tilde() -> None:
     (gl,) = read_acord25(_table_page(number="‘GL~2026-32427|"))["policies"]
     assert gl["policy_number"] == "GL-2026-32427"
+    (gl,) = read_acord25(_table_page(number="X$8042556"))["policies"]
+    assert gl["policy_number"] == "XS8042556"
 
 
 def test_an_amount_that_is_not_round_is_read_again_or_left_out() -> None:
