@@ -19,7 +19,7 @@ from rapidfuzz.fuzz import ratio
 
 from coibot.extract.coverage_table import Draft, Reread, date_candidates, description_label, read_policies
 from coibot.extract.layout import Box, Page, box_of
-from coibot.extract.normalize import fold, iso_date, normalize_name
+from coibot.extract.normalize import fold, iso_date, normalize_name, scan_date
 from coibot.extract.parties import email_by_names, email_tld, read_contact, read_party
 from coibot.extract.words import PageWords, Word
 
@@ -92,6 +92,10 @@ def read_acord25(pw: PageWords, reread: Reread | None = None) -> dict[str, Any]:
 
 
 # ------------------------------------------------------------------------------------------ header
+# Points between the date label's box and the strip re-read for the date.
+_BELOW_LABEL = 1.5
+
+
 def _certificate_date(d: Draft) -> str | None:
     page = d.page
     top_area = Box(0, 0, page.width, page.height * 0.25)
@@ -111,10 +115,18 @@ def _certificate_date(d: Draft) -> str | None:
             value = iso_date(_o_for_zero(text) if page.ocr else text)
             if value:
                 return value
+        # The label says MM/DD/YYYY: separators a scan misread ("06°17 2026") hide no date.
+        value = scan_date(" ".join(w.text for w in words)) if page.ocr else None
+        if value:
+            return value
     if page.ocr:
-        # The date sits under its label, right-aligned in the cell: read that strip again, down to
-        # the cell's bottom rule (a large date runs past a fixed strip), else 14 pt of it.
-        strips = [Box(region.x0, label.bottom, region.x1, min(region.bottom, label.bottom + 14))]
+        # The date sits under its label, right-aligned in the cell: read that strip again, then
+        # the strip clear of the label (the feet of its "(MM/DD/YYYY)" at the top of a one-line
+        # crop can make Tesseract read nothing at all), then down to the cell's bottom rule (a
+        # large date runs past a fixed strip).
+        bottom = min(region.bottom, label.bottom + 14)
+        strips = [Box(region.x0, top, region.x1, bottom)
+                  for top in (label.bottom, label.bottom + _BELOW_LABEL)]
         if label.bottom + 16 < cell.bottom < fb.bottom and cell.x0 > fb.x0:
             strips.append(Box(cell.x0 + 1, label.bottom, cell.x1 - 1, cell.bottom - 1))
         for strip in strips:
@@ -204,6 +216,9 @@ def _insurers(d: Draft) -> list[dict[str, Any]]:
         region = Box(label.x1 - 0.5, row.top, page.width, row.bottom)
         words = [w for w in page.words_in(region) if w.x0 >= label.x1 - 0.5 and w.text.strip(":")]
         name_words = [w for w in words if (w.x0 + w.x1) / 2 < naic_left]
+        if page.ocr:
+            # A lone letter Tesseract doubts, amid a name, is a speck between its words.
+            name_words = [w for w in name_words if not (len(w.text) == 1 and w.conf < _SPECK_LETTER_CONF)]
         naic_words = [w for w in words if (w.x0 + w.x1) / 2 >= naic_left]
         name = normalize_name(" ".join(w.text for w in sorted(name_words, key=lambda w: w.x0)).lstrip(":"))
         naic_text = re.sub(r"\D", "", "".join(w.text for w in naic_words))
@@ -216,8 +231,10 @@ def _insurers(d: Draft) -> list[dict[str, Any]]:
         elif naic_words and page.ocr and min(w.conf for w in naic_words) < _NAIC_SURE:
             naic_text = _naic_checked(d, naic_words, row, letter, naic_text)
         naic = naic_text or None
-        if name is not None and page.ocr and sum(ch.isalnum() for ch in name) < 3:
-            name = None  # a speck ("Il", "=") on an empty row, not an insurer
+        if name is not None and page.ocr and max(sum(ch.isalnum() for ch in w) for w in name.split()) < 3:
+            # Specks ("Il", "=") or a broken rule read as short scraps ("es Le ee") on an empty
+            # row: every insurer's name has a word of three letters or more.
+            name = None
         if naic is not None and len(naic) != 5:
             d.warnings.append(f"insurer {letter}: NAIC {naic!r} is not five digits")
         if name is None and naic is None:
@@ -228,6 +245,8 @@ def _insurers(d: Draft) -> list[dict[str, Any]]:
     return out
 
 
+# A one-letter word in an insurer's name read with less confidence than this is a speck.
+_SPECK_LETTER_CONF = 0.5
 # A NAIC code read with less confidence than this is checked by reading it again: every policy of
 # the insurer carries it.
 _NAIC_SURE = 0.6
@@ -305,13 +324,24 @@ def _insurer_labels(page: Page, area: Box) -> dict[str, Box]:
     for (box, _), letter in zip(rows, letters, strict=True):
         if letter and letter not in out:
             out[letter] = box
-    return out
+    return _unread_labels_placed(out) if page.ocr else out
 
 
 def _letters_by_place(boxes: list[Box], read: list[str]) -> list[str]:
     """Letters for INSURER labels stacked top to bottom, some read ("" when not): the form prints
-    A-F in order at one pitch, so each unread label's letter follows from its place."""
-    ys = [b.cy for b in boxes]
+    A-F in order at one pitch, so each unread label's letter follows from its place. A speck
+    makes a label's box taller above or below: the pitch is sought at the labels' middles, then
+    their feet, then their tops."""
+    if not boxes:
+        return read
+    for ys in ([b.cy for b in boxes], [b.bottom for b in boxes], [b.top for b in boxes]):
+        out = _letters_at_pitch(ys, read, statistics.median(b.height for b in boxes))
+        if out != read:
+            return out
+    return read
+
+
+def _letters_at_pitch(ys: list[float], read: list[str], height: float) -> list[str]:
     steps = [b - a for a, b in itertools.pairwise(ys)]
     if len(ys) == 6 and max(steps) <= 1.3 * min(steps):
         return list("ABCDEF")
@@ -322,7 +352,7 @@ def _letters_by_place(boxes: list[Box], read: list[str]) -> list[str]:
     pitch = statistics.median(pitches)
     # Read letters that disagree with one another (a misread among them), or that would put two
     # rows closer than a line of text, settle nothing.
-    if max(pitches) - min(pitches) > 0.15 * pitch or pitch < 1.5 * statistics.median(b.height for b in boxes):
+    if max(pitches) - min(pitches) > 0.15 * pitch or pitch < 1.5 * height:
         return read
     out = list(read)
     taken = {t for t in read if t}
@@ -335,6 +365,33 @@ def _letters_by_place(boxes: list[Box], read: list[str]) -> list[str]:
         if abs(place - n) <= 0.25 and 0 <= n < 6 and "ABCDEF"[n] not in taken:
             out[k] = "ABCDEF"[n]
             taken.add(out[k])
+    return out
+
+
+def _unread_labels_placed(labels: dict[str, Box]) -> dict[str, Box]:
+    """Labels a scan lost altogether ("INSURER A :" not read at all) put at their place in the
+    block, one pitch from the labels read, when three or more were read at an even pitch (at
+    their middles, feet or tops). The row's name and NAIC are then read as for any other; an
+    empty row reads as nothing."""
+    known = sorted(("ABCDEF".index(k), b) for k, b in labels.items())
+    if len(known) < 3 or len(known) == 6:
+        return labels
+    anchors = ([(i, b.cy) for i, b in known], [(i, b.bottom) for i, b in known],
+               [(i, b.top) for i, b in known])
+    for ys in anchors:
+        pitches = [(y2 - y1) / (i2 - i1) for (i1, y1), (i2, y2) in itertools.combinations(ys, 2)]
+        pitch = statistics.median(pitches)
+        if pitch > 0 and max(pitches) - min(pitches) <= 0.15 * pitch:
+            break
+    else:
+        return labels
+    out = dict(labels)
+    for n, letter in enumerate("ABCDEF"):
+        if letter in out:
+            continue
+        i, ref = min(known, key=lambda ib: abs(ib[0] - n))
+        dy = (n - i) * pitch
+        out[letter] = Box(ref.x0, ref.top + dy, ref.x1, ref.bottom + dy)
     return out
 
 

@@ -271,6 +271,50 @@ def test_a_certificate_date_with_o_read_for_zero_and_a_large_one_read_again_to_i
     assert read_acord25(page, reread=again)["certificate_date"] == "2026-04-11"
 
 
+def test_a_certificate_date_with_misread_separators_and_one_read_again_clear_of_its_label() -> None:
+    label = [Word("DATE", 490.1, 22.3, 504.5, 34.1, 0.96),
+             Word("(MM/DOIYYYY)", 506.4, 22.3, 546.7, 33.8, 0.25)]
+    draft = read_acord25(_header([*label, Word("06°17", 514.8, 39.6, 532.6, 45.1, 0.86),
+                                  Word("2026", 534.2, 39.6, 551.0, 45.1, 0.29)]))
+    assert draft["certificate_date"] == "2026-06-17"
+    # "/07/" lost by the page pass; the strip read again starts below the label's feet, which
+    # at the top of a one-line crop make Tesseract read nothing.
+    page = _header([*label, Word("06!", 507.1, 41.5, 520.6, 47.3, 0.61),
+                    Word("2026", 539.3, 41.5, 559.2, 47.3, 0.97)])
+
+    def again(box: tuple[float, float, float, float], kind: str) -> Word | None:
+        return Word("06/07/2026", *box, 0.62) if box[1] > 34.1 + 1 else None
+
+    assert read_acord25(page, reread=again)["certificate_date"] == "2026-06-07"
+
+
+def test_insurer_labels_placed_by_their_feet_and_a_lost_one_by_the_pitch() -> None:
+    def row(label: list[tuple[str, float, float]], y: float, name: list[tuple[str, float]],
+            naic: str) -> list[Word]:
+        words = [Word(t, x, y - above, x + 4.0 * len(t), y + 4.5, 0.9) for t, x, above in label]
+        words += [Word(t, x, y, x + 4.5 * len(t), y + 5, c) for t, x, c in name]
+        return [*words, *([Word(naic, 545, y, 567, y + 5, 0.95)] if naic else [])]
+
+    names = [("Ohio", 347.0, 0.93), ("Valley", 366.0, 0.95), ("Casualty", 396.0, 0.96), ("C", 434.0, 0.42),
+             ("Company", 440.0, 0.87)]
+    words = [Word("NAIC", 546, 150, 558, 155, 0.9), Word("#", 560, 150, 563, 155, 0.9),
+             # "INSURER A :" not read at all.
+             *row([], 162, names, "28809"),
+             # B read as 6: its letter comes from its place.
+             *row([("INSURER", 308, 0), ("6", 334, 0)], 173,
+                  [("Granite", 347.0, 0.96), ("Mutual", 390.0, 0.9)], "10421"),
+             *row([("INSURER", 308, 0)], 184, [], ""),
+             # A speck above D's label makes its box 4 pt taller: its foot still keeps the pitch.
+             *row([("INSURER", 306, 4), ("D", 334, 0)], 195, [], ""),
+             *row([("INSURER", 308, 0), ("E", 334, 0)], 206, [], ""),
+             # A broken rule under F read as scraps of letters.
+             *row([("INSURER", 308, 0), ("F", 334, 0)], 217,
+                  [("es", 456.0, 0.19), ("Le", 472.0, 0.4), ("ee", 483.0, 0.34)], "")]
+    draft = read_acord25(PageWords(number=1, width=612.0, height=792.0, method="ocr", words=words))
+    assert [(i["letter"], i["name"], i["naic"]) for i in draft["insurers"]] == [
+        ("A", "Ohio Valley Casualty Company", "28809"), ("B", "Granite Mutual", "10421")]
+
+
 def test_the_holder_heading_is_not_the_same_words_in_the_description() -> None:
     # The heading misread by a letter; the description's prose spells "certificate holder" right.
     words = [*scan_line("The certificate holder is included as additional insured", 34.0, 563.0),
