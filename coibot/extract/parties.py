@@ -18,6 +18,7 @@ _CONTACT_LINE = re.compile(r"^(phone|ph|tel|telephone|fax|e-?mail|contact)\b[\s.
 _FOOTER = re.compile(r"^(acord\s*25|©|\(c\)|the acord name)", re.IGNORECASE)
 # The form's own headings right below the party blocks (folded).
 _NEXT_SECTION = re.compile(r"^coverages|certificatenumber|thepoliciesbelowhave|^revisionnumber")
+_PHONE_LOOKALIKES = str.maketrans("OolI|", "00111")
 _PHONE = re.compile(r"\(?\d{3}\)?[\s.\-]*\d{3}[\s.\-]*\d{4}(?:\s*(?:ext\.?|x)\s*\d+)?", re.IGNORECASE)
 
 
@@ -148,6 +149,9 @@ def read_contact(page: Page, warnings: list[str], producer: Box | None = None) -
         text, _ = _value_right_of(page, [phone, *([sub] if sub else [])], stop)
         if text:
             m = _PHONE.search(text)
+            if m is None and page.ocr:
+                # A scan's O for a 0, l for a 1 ("(570)555-O108").
+                m = _PHONE.search(text.translate(_PHONE_LOOKALIKES))
             out["phone"] = format_phone(m.group(0) if m else text)
     email = page.find_first("E-MAIL", area) or page.find_first("EMAIL", area)
     if email is not None:

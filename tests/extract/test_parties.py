@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from coibot.extract.layout import Box, Page
-from coibot.extract.parties import email_by_names, email_tld, read_party
+from coibot.extract.parties import email_by_names, email_tld, read_contact, read_party
 from coibot.extract.words import PageWords, Rule, Word
 from tests.support.scan_words import scan_line
 
@@ -98,3 +98,13 @@ def test_a_scanned_addresss_misread_dot_com_is_put_right() -> None:
     assert email_tld("certs@lakeshore.co") == "certs@lakeshore.co"
     assert email_tld("certs@lakeshore.org") == "certs@lakeshore.org"
     assert email_tld("jo.cam@lakeshore.com") == "jo.cam@lakeshore.com"
+
+
+@pytest.mark.parametrize(("printed", "want"), [("(570)555-O108", "(570) 555-0108"),
+                                               ("(570) 555-0l08", "(570) 555-0108"),
+                                               ("(570) 555-0108", "(570) 555-0108")])
+def test_a_scanned_phones_letter_for_a_digit_is_put_right(printed: str, want: str) -> None:
+    words = [Word("PRODUCER", 30.0, 110.0, 62.0, 115.0, 0.9), *scan_line("CONTACT", 308.0, 116.0),
+             *scan_line("PHONE", 308.0, 127.0), *scan_line(printed, 346.0, 127.0)]
+    page = Page(PageWords(number=1, width=612.0, height=792.0, method="ocr", words=words))
+    assert read_contact(page, [], page.find("PRODUCER")[0])["phone"] == want
