@@ -58,7 +58,9 @@ def key_for(kind: str, label: str, fuzzy: bool = False) -> str | None:
         cleaned = re.sub(r"\$", " ", label).strip(" :-/")
         key = label_key(cleaned)
         # A label is words: a date or a number beside the amount (a scan's stray reading) is none.
-        return key if sum(ch.isalpha() for ch in cleaned) >= 2 else None
+        if sum(ch.isalpha() for ch in cleaned) < 2:
+            return None
+        return _common_other_key(key) if fuzzy else key
     for frag, key in _KEYS.get(kind, ()):
         if frag in f:
             return key
@@ -72,6 +74,22 @@ def key_for(kind: str, label: str, fuzzy: bool = False) -> str | None:
     if ranked and ranked[0] >= _FUZZY_MIN and (len(ranked) < 2 or ranked[0] - ranked[1] >= _FUZZY_MARGIN):
         return max(best, key=lambda k: best[k])
     return None
+
+
+# Limit labels 'other' coverages print most ("Each Claim", "Aggregate"): a scan's misreading of
+# one by a letter ("Bach Occurrence") is that label, not a new one.
+_COMMON_OTHER_KEYS = ("each_occurrence", "each_claim", "per_claim", "aggregate", "limit", "deductible",
+                      "retention", "each_loss", "per_occurrence")
+_OTHER_FUZZY_LEN = 8  # shorter keys ("limit") are too short to tell a misread letter from another word
+
+
+def _common_other_key(key: str) -> str:
+    if key in _COMMON_OTHER_KEYS or len(key) < _OTHER_FUZZY_LEN:
+        return key
+    scores = sorted(((ratio(key, k), k) for k in _COMMON_OTHER_KEYS if len(k) >= _OTHER_FUZZY_LEN),
+                    reverse=True)
+    (best, name), (second, _) = scores[0], scores[1]
+    return name if best >= _FUZZY_MIN and best - second >= _FUZZY_MARGIN else key
 
 
 def clean_token(text: str) -> str:

@@ -19,6 +19,14 @@ def test_a_combined_single_limit_label_that_lost_single_is_not_bodily_injury() -
     assert key_for("workers_compensation", "E.L. EACH ACCIDENT") == "el_each_accident"
 
 
+def test_an_other_coverages_label_misread_by_a_letter_is_the_common_label() -> None:
+    assert key_for("other", "Bach Occurrence", fuzzy=True) == "each_occurrence"
+    assert key_for("other", "Aggregale", fuzzy=True) == "aggregate"
+    # A text page's label is kept as printed; an uncommon label is nobody's misreading.
+    assert key_for("other", "Bach Occurrence") == "bach_occurrence"
+    assert key_for("other", "Sublimit Per Vessel", fuzzy=True) == "sublimit_per_vessel"
+
+
 Again = Callable[[Box, str], Word | None]
 
 
