@@ -86,7 +86,7 @@ def read_acord25(pw: PageWords, reread: Reread | None = None) -> dict[str, Any]:
     holder_label = _holder_label(page)
     out["certificate_holder"] = read_party(page, holder_label, d.warnings, "certificate holder")
     out["description_of_operations"] = _description(d, holder_label)
-    out["policies"] = read_policies(d)
+    out["policies"] = read_policies(d, out["certificate_date"])
     out["warnings"] = d.warnings
     return out
 

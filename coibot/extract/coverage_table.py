@@ -14,6 +14,7 @@ import logging
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import timedelta
 from typing import Any
 
 from rapidfuzz.fuzz import partial_ratio, ratio
@@ -27,7 +28,9 @@ from coibot.extract.normalize import (
     fold,
     iso_date,
     normalize_name,
+    parse_date,
     scan_date,
+    years_later,
 )
 from coibot.extract.words import Word
 
@@ -416,7 +419,7 @@ def _coverage_word(text: str) -> bool:
     return bool(parts) and all(part in _COVERAGE_WORDS for part in parts)
 
 
-def read_policies(d: Draft) -> list[dict[str, Any]]:
+def read_policies(d: Draft, certificate_date: str | None = None) -> list[dict[str, Any]]:
     table = _table(d)
     if table is None:
         return []
@@ -427,7 +430,50 @@ def read_policies(d: Draft) -> list[dict[str, Any]]:
         if pols:
             prev_kind = pols[-1]["coverage"]
             out.extend(pols)
+    _dates_by_other_rows(d, out, certificate_date)
     return out
+
+
+def _dates_by_other_rows(d: Draft, policies: list[dict[str, Any]],
+                         certificate_date: str | None = None) -> None:
+    """Scanned rows whose dates are not a year apart even read again: one of the two is misread
+    (a 6 read as a 4 in the year). Of the two terms a year from either date, the one another
+    policy on the certificate reads as is taken; else the one that holds the certificate's date
+    (a certificate shows coverage in force, or about to be); otherwise neither date is kept, for
+    a person to read."""
+    terms = {(p["effective_date"], p["expiration_date"]) for p in policies
+             if not p.get("_dates_disagree") and a_year_apart(p["effective_date"], p["expiration_date"])}
+    for pol in policies:
+        if not pol.pop("_dates_disagree", False):
+            continue
+        eff, exp = pol["effective_date"], pol["expiration_date"]
+        name = f"{pol['coverage']} {pol['policy_number'] or ''}".strip()
+        both = [(eff, years_later(eff, 1)), (years_later(exp, -1), exp)]
+        backed = {t for t in both if t in terms}
+        why = "the term of another policy on the certificate"
+        if not backed and certificate_date:
+            backed = {t for t in both if _holds(t, certificate_date)}
+            why = f"the term that holds the certificate's date {certificate_date}"
+        if len(backed) == 1:
+            pol["effective_date"], pol["expiration_date"] = backed.pop()
+            d.warnings.append(f"{name}: effective {eff} and expiration {exp} are not a year apart; taken as "
+                              f"{pol['effective_date']} to {pol['expiration_date']}, {why}; check them")
+        else:
+            pol["effective_date"] = pol["expiration_date"] = None
+            d.warnings.append(f"{name}: effective {eff} and expiration {exp} are not a year apart and "
+                              "nothing tells which is misread; neither is taken")
+
+
+# Days before a policy's effective date that a certificate may already show it (a renewal).
+_ISSUED_AHEAD_DAYS = 60
+
+
+def _holds(term: tuple[str | None, str | None], day: str) -> bool:
+    eff, exp = (parse_date(v) for v in term)
+    when = parse_date(day)
+    if eff is None or exp is None or when is None:
+        return False
+    return eff - timedelta(days=_ISSUED_AHEAD_DAYS) <= when <= exp
 
 
 def _col_box(table: _Table, key: str, top: float, bottom: float) -> Box:
@@ -784,8 +830,7 @@ def _settle_dates(d: Draft, table: _Table, pol: dict[str, Any], unread: dict[str
         if a_year_apart(*pair):
             pol[key] = reread
             return
-    d.warnings.append(f"{pol['coverage']} {pol['policy_number'] or ''}: effective {eff} and expiration "
-                      f"{exp} are not a year apart; check them".replace("  ", " "))
+    pol["_dates_disagree"] = True
 
 
 def _date_crop(page: Page, table: _Table, col: str, top: float, bottom: float, numbers: list[Line]) -> Box:

@@ -145,6 +145,17 @@ def a_year_apart(effective: str | None, expiration: str | None) -> bool:
         return x.year == e.year + 1 and x.month in (2, 3) and abs(x.day - e.day) <= 28
 
 
+def years_later(iso: str, years: int) -> str | None:
+    """An ISO date `years` later (earlier when negative); 29 February falls on the 28th."""
+    d = parse_date(iso)
+    if d is None:
+        return None
+    try:
+        return d.replace(year=d.year + years).isoformat()
+    except ValueError:
+        return d.replace(year=d.year + years, day=28).isoformat()
+
+
 def iso_date(text: str | None) -> str | None:
     d = parse_date(text)
     return d.isoformat() if d else None

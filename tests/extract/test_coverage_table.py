@@ -5,6 +5,8 @@ Pages are built word by word (no Tesseract), so each test states the misreading 
 
 from __future__ import annotations
 
+from typing import Any
+
 from coibot.extract import coverage_table
 from coibot.extract.acord25 import read_acord25
 from coibot.extract.coverage_table import _trim_number
@@ -125,10 +127,36 @@ def test_dates_not_a_year_apart_are_read_again_and_a_reread_that_agrees_wins() -
 
     (gl,) = read_acord25(page, reread=again)["policies"]
     assert (gl["effective_date"], gl["expiration_date"]) == ("2025-11-23", "2026-11-23")
+    # Read again as they were: one of them is misread and nothing tells which, so neither stands.
     draft = read_acord25(page)
-    assert (draft["policies"][0]["effective_date"], draft["policies"][0]["expiration_date"]) == (
-        "2024-11-23", "2026-11-23")
-    assert any("not a year apart" in w for w in draft["warnings"])
+    assert (draft["policies"][0]["effective_date"], draft["policies"][0]["expiration_date"]) == (None, None)
+    assert any("not a year apart and nothing tells which" in w for w in draft["warnings"])
+
+
+def test_dates_not_a_year_apart_take_the_term_another_policy_reads_as() -> None:
+    def pol(eff: str | None, exp: str | None, disagree: bool = False) -> dict[str, Any]:
+        return {"coverage": "general_liability", "policy_number": "P-1", "effective_date": eff,
+                "expiration_date": exp, **({"_dates_disagree": True} if disagree else {})}
+
+    d = coverage_table.Draft(Page(_gl_page("POLICY EFF", "POLICY EXP")))
+    rows = [pol("2025-11-15", "2026-11-15"), pol("2024-11-15", "2026-11-15", True),
+            pol("2025-11-15", "2026-11-18", True), pol("2028-11-19", "2026-11-16", True)]
+    coverage_table._dates_by_other_rows(d, rows)
+    term = ("2025-11-15", "2026-11-15")
+    assert [(p["effective_date"], p["expiration_date"]) for p in rows] == [term, term, term, (None, None)]
+    assert all("_dates_disagree" not in p for p in rows)
+    assert sum("the term of another policy" in w for w in d.warnings) == 2
+    # No other policy reads as a term: the one that holds the certificate's date is taken.
+    rows = [pol("2025-09-27", "2024-09-27", True), pol("2025-09-27", "2024-09-27", True)]
+    coverage_table._dates_by_other_rows(d, rows, "2025-10-02")
+    assert [(p["effective_date"], p["expiration_date"]) for p in rows] == [("2025-09-27", "2026-09-27")] * 2
+    # A renewal shown a little before it starts; a certificate date neither term holds settles nothing.
+    row = [pol("2025-11-01", "2024-11-01", True)]
+    coverage_table._dates_by_other_rows(d, row, "2025-10-02")
+    assert (row[0]["effective_date"], row[0]["expiration_date"]) == ("2025-11-01", "2026-11-01")
+    row = [pol("2025-11-01", "2024-11-01", True)]
+    coverage_table._dates_by_other_rows(d, row, "2022-10-02")
+    assert (row[0]["effective_date"], row[0]["expiration_date"]) == (None, None)
 
 
 def test_an_insurer_letter_read_unsurely_is_taken_when_a_second_read_agrees() -> None:
