@@ -20,7 +20,13 @@ from rapidfuzz.fuzz import ratio
 from coibot.extract.coverage_table import Draft, Reread, date_candidates, description_label, read_policies
 from coibot.extract.layout import Box, Page, box_of
 from coibot.extract.normalize import fold, iso_date, normalize_name, scan_date
-from coibot.extract.parties import email_by_names, email_tld, read_contact, read_party
+from coibot.extract.parties import (
+    contact_without_label,
+    email_by_names,
+    email_tld,
+    read_contact,
+    read_party,
+)
 from coibot.extract.words import PageWords, Word
 
 log = logging.getLogger(__name__)
@@ -77,6 +83,8 @@ def read_acord25(pw: PageWords, reread: Reread | None = None) -> dict[str, Any]:
             if value and not producer.get(key):
                 producer[key] = value
         producer = {k: producer.get(k) for k in ("name", "address", "contact_name", "phone", "email")}
+        if page.ocr and producer["contact_name"]:
+            producer["contact_name"] = contact_without_label(producer["contact_name"], producer["email"])
         if page.ocr and producer["email"]:
             names = [producer["name"], producer["contact_name"]]
             producer["email"] = email_tld(email_by_names(producer["email"], names))

@@ -389,7 +389,7 @@ def _bands_from_headings(page: Page, cols: dict[str, tuple[float, float]], top: 
 
 
 # ------------------------------------------------------------------------------------------ policies
-_NUMBER_JUNK = "‘’'\"“”`|_.,:;~!"
+_NUMBER_JUNK = "‘’'\"“”`|_.,:;~!\\"
 # No policy number is shorter than this (letters and digits).
 _NUMBER_MIN_CHARS = 3
 # A letter forced to A-F from unreadable ink must be read this clearly to count.

@@ -160,6 +160,10 @@ def read_contact(page: Page, warnings: list[str], producer: Box | None = None) -
         if text:
             m = _EMAIL.search(text.replace(" ", ""))
             out["email"] = m.group(0) if m else None
+            if m is not None and page.ocr:
+                out["email"] = without_label(m.group(0))
+                if out["email"] is None:
+                    warnings.append(f"producer e-mail {m.group(0)!r} has no name before its @")
             if m is None:
                 warnings.append(f"producer e-mail {text!r} is not an address")
     if page.ocr and producer is not None and not all(out.values()):
@@ -249,6 +253,59 @@ def email_by_names(email: str, names: list[str | None]) -> str:
 _TLD_MISREADS = {
     "cam": "com", "corn": "com", "c0m": "com", "con": "com", "cem": "com", "nat": "net", "0rg": "org",
 }
+
+
+# The label's capitals glued to a scanned address ("E-MAJLcerts@", "-MAILcerts@", "ILcerts@").
+_LABEL_HEAD = re.compile(r"^([A-Z\-]+)(?=[a-z0-9])")
+
+
+def without_label(email: str) -> str | None:
+    """A scanned address without what it took from its E-MAIL label: a head of capitals that
+    ends the word "EMAIL" (a letter may be misread) before a lower-case name; None when the
+    whole name is the label in capitals ("E-MAIL@agency.com")."""
+    local, _, domain = email.partition("@")
+    if local.isupper() and len(fold(local)) == len("email") and _is_mail_label(local):
+        return None
+    m = _LABEL_HEAD.match(local)
+    if m is None or not _is_mail_label(m.group(1)):
+        return email
+    return f"{local[m.end():]}@{domain}"
+
+
+def _is_mail_label(text: str) -> bool:
+    """Whether `text` is the end of "EMAIL" (two letters or more), one letter misread at most."""
+    f = fold(text)
+    if len(f) < 2 or len(f) > 5:
+        return False
+    tail = "email"[-len(f):]
+    return sum(a != b for a, b in zip(f, tail, strict=True)) <= (1 if len(f) >= 4 else 0)
+
+
+# What a scan makes of the CONTACT NAME label's words when they run into the name.
+_NAME_LABEL_WORDS = frozenset({"name", "names", "contact", "contactname", "nam", "ame"})
+
+
+def contact_without_label(name: str, email: str | None) -> str | None:
+    """A scanned contact name without the words its label left before it ("NAMES Fatima
+    Alvarez"), a word in lower case before the name ("me Aisha Patel"), or the specks read there
+    ("See Robert Patel") when the e-mail beside it spells the name from a later word: "rpatel@"
+    is Robert Patel's, by his initial and surname or his first name."""
+    words = name.split()
+    # A given name is capitalised: a word in lower case before two more is a speck's reading.
+    while len(words) > 1 and (fold(words[0]) in _NAME_LABEL_WORDS
+                              or (len(words) > 2 and words[0][0].islower())):
+        words = words[1:]
+    local = re.sub(r"[^a-z]", "", (email or "").partition("@")[0].lower())
+    if local and len(words) > 2:
+        folded = [fold(w) for w in words]
+
+        def spells(k: int) -> bool:
+            first, last = folded[k], folded[-1]
+            return len(first) >= 2 and (local == first[0] + last or local.startswith(first))
+
+        start = next((k for k in range(len(words) - 1) if spells(k)), 0)
+        words = words[start:]
+    return " ".join(words) or None
 
 
 def email_tld(email: str) -> str:

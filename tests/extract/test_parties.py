@@ -5,7 +5,14 @@ from __future__ import annotations
 import pytest
 
 from coibot.extract.layout import Box, Page
-from coibot.extract.parties import email_by_names, email_tld, read_contact, read_party
+from coibot.extract.parties import (
+    contact_without_label,
+    email_by_names,
+    email_tld,
+    read_contact,
+    read_party,
+    without_label,
+)
 from coibot.extract.words import PageWords, Rule, Word
 from tests.support.scan_words import scan_line
 
@@ -108,3 +115,28 @@ def test_a_scanned_phones_letter_for_a_digit_is_put_right(printed: str, want: st
              *scan_line("PHONE", 308.0, 127.0), *scan_line(printed, 346.0, 127.0)]
     page = Page(PageWords(number=1, width=612.0, height=792.0, method="ocr", words=words))
     assert read_contact(page, [], page.find("PRODUCER")[0])["phone"] == want
+
+
+@pytest.mark.parametrize(("read", "want"), [
+    ("E-MAJLcerts@harborviewinsurance.com", "certs@harborviewinsurance.com"),
+    ("-MAILcerts@harborviewins.com", "certs@harborviewins.com"),
+    ("ILcerts@copperfieldrisk.com", "certs@copperfieldrisk.com"),
+    ("E-MAIL@harborviewinsurance.com", None),
+    ("mail@agency.com", "mail@agency.com"),
+    ("Hecerts@agency.com", "Hecerts@agency.com"),
+])
+def test_a_scanned_address_loses_what_it_took_from_its_label(read: str, want: str | None) -> None:
+    assert without_label(read) == want
+
+
+@pytest.mark.parametrize(("read", "email", "want"), [
+    ("NAMES Fatima Alvarez", "certs@x.com", "Fatima Alvarez"),
+    ("me Aisha Patel", "certs@x.com", "Aisha Patel"),
+    ("See Robert Patel", "rpatel@x.com", "Robert Patel"),
+    ("eu ACH Hannah Walsh", "hwalsh@x.com", "Hannah Walsh"),
+    # Nothing says a first word is a speck: it stays.
+    ("See Robert Patel", "certs@x.com", "See Robert Patel"),
+    ("Mary Ann Smith", "msmith@x.com", "Mary Ann Smith"),
+])
+def test_a_scanned_contact_name_loses_the_words_read_before_it(read: str, email: str, want: str) -> None:
+    assert contact_without_label(read, email) == want

@@ -215,6 +215,8 @@ def test_specks_at_a_policy_numbers_ends_and_a_dash_read_as_a_tilde() -> None:
     assert gl["policy_number"] == "GL-2026-32427"
     (gl,) = read_acord25(_table_page(number="X$8042556"))["policies"]
     assert gl["policy_number"] == "XS8042556"
+    (gl,) = read_acord25(_table_page(number="\\'WCA7430796"))["policies"]
+    assert gl["policy_number"] == "WCA7430796"
 
 
 def test_an_amount_that_is_not_round_is_read_again_or_left_out() -> None:
