@@ -35,6 +35,8 @@ _REREAD_HEIGHT_PX = 48  # Tesseract reads best with capital letters 30-50 px hig
 _GLYPH_SURE_CONF = 0.6
 # A line through this share of a cell's crop is one of its rules: no letter spans a cell.
 _CELL_RULE_SPAN = 0.85
+# Inches: a stroke this thin at a crop's side edge, apart from the rest, is a cell's rule.
+_EDGE_RULE_IN = 0.012
 
 
 def doubtful_number(w: Word) -> bool:
@@ -137,7 +139,7 @@ def _glyph(page: PageImage, box: Box, allowed: str) -> Word | None:
     crop = _crop(page, box)
     if crop is None:
         return None
-    crop = _erase_cell_rules(crop)
+    crop = _without_edge_rules(_erase_cell_rules(crop), page.dpi)
     glyphs = marks.glyphs_in(images.ink_mask(crop), page.dpi) or _lone_ink(crop, page.dpi)
     if not glyphs:
         return None
@@ -206,6 +208,29 @@ def _erase_cell_rules(crop: Image.Image) -> Image.Image:
     arr[_widened(rows[:, None])[:, 0], :] = 255
     arr[:, _widened(cols[:, None])[:, 0]] = 255
     return Image.fromarray(arr, mode="L")
+
+
+def _without_edge_rules(crop: Image.Image, dpi: float) -> Image.Image:
+    """The crop without a thin stroke at its left or right edge, apart from the rest of the ink:
+    a side rule of the cell broken by the scan, too short for `_erase_cell_rules`, which would
+    make one cluster of itself and the letter."""
+    mask = images.ink_mask(crop)
+    cols = np.asarray(mask.any(axis=0))
+    runs = _bands(cols)
+    if len(runs) < 2:
+        return crop
+    thin = max(2, round(dpi * _EDGE_RULE_IN))
+    arr = np.array(crop, dtype=np.uint8)
+    for a, b in (runs[0], runs[-1]):
+        if (a == 0 or b == cols.size) and b - a <= thin:
+            arr[:, a:b] = 255
+    return Image.fromarray(arr, mode="L")
+
+
+def _bands(flags: np.ndarray) -> list[tuple[int, int]]:
+    """Runs of True in a 1-D mask, as [start, end) pairs."""
+    edges = np.flatnonzero(np.diff(np.concatenate(([0], flags.astype(np.int8), [0]))))
+    return [(int(a), int(b)) for a, b in zip(edges[::2], edges[1::2], strict=True)]
 
 
 def _widened(mask: np.ndarray) -> np.ndarray:

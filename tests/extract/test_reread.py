@@ -16,6 +16,7 @@ pytestmark = pytest.mark.skipif(not tesseract.is_available(), reason="Tesseract 
 _SERIF = Path("/usr/share/fonts/truetype/dejavu/DejaVuSerif.ttf")
 _DPI = 300.0
 _S = _DPI / 72.0
+_CROPS = Path(__file__).resolve().parents[1] / "fixtures" / "scan_crops"
 
 
 def _font(size: int) -> ImageFont.FreeTypeFont | ImageFont.ImageFont:
@@ -88,6 +89,16 @@ def test_a_bold_letter_whose_outline_looks_like_an_empty_box_is_still_read() -> 
     assert word is not None and word.text == "D"
 
 
+def test_a_letter_beside_a_broken_side_rule_at_the_crops_edge_is_read() -> None:
+    # An INSR LTR cell cut from a 300 dpi bilevel scan: the TYPE column's rule at its right edge,
+    # broken by the scan (too short a piece for the cell's rules to be erased), made one cluster
+    # of itself and the D, and nothing was read.
+    crop = Image.open(_CROPS / "letter_d_beside_broken_rule.png").convert("L")
+    cell = PageImage(number=1, image=crop, dpi=_DPI)
+    word = reread.reread(cell, (0.0, 0.0, crop.width / _S, crop.height / _S), "letter")
+    assert word is not None and word.text == "D"
+
+
 def _ruled_cell(letter: str, font: Path) -> PageImage:
     """An ADDL INSD cell 16.5 pt wide, ruled on all four sides (its top and bottom rules shorter
     than any rule find_rules finds), with one letter's top a point below the top rule, as the
@@ -142,7 +153,7 @@ def test_a_flag_read_unsurely_under_the_whitelist_is_read_again_apart(
 
 # A products aggregate of a 200 dpi black-and-white TIFF (generated corpus), cropped from the
 # deskewed 300 dpi page at (522, 312) pt: its box below, in the crop's points.
-_AMOUNT_CROP = Path(__file__).resolve().parents[1] / "fixtures" / "scan_crops" / "amount_1_read_as_4.png"
+_AMOUNT_CROP = _CROPS / "amount_1_read_as_4.png"
 _AMOUNT_BOX = (25.2, 13.68, 60.72, 22.08)
 
 
