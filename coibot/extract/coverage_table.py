@@ -100,7 +100,28 @@ def description_label(page: Page) -> Box | None:
             beside = page.words_in(Box(b.x1, b.top - 4, b.x1 + 80, b.bottom + 4))
             if any(ratio(fold(w.text), "operations") >= 80 for w in beside):
                 return b
+    if page.ocr and label is not None:
+        label = _trued_top(page, label)
     return label
+
+
+def _trued_top(page: Page, label: Box) -> Box:
+    """A scanned label's box with its top where most of its words' tops are: a word read with a
+    speck above it ("DESCRIPTION" boxed 8 pt taller than OF OPERATIONS) would lift it into the
+    row above, and cut the coverage table's last row."""
+    words = page.words_in(Box(label.x0, label.top - 1, label.x1 + _LABEL_LINE_REACH, label.bottom + 1))
+    if len(words) < 3:
+        return label
+    heights = sorted(w.bottom - w.top for w in words)
+    usual = heights[len(heights) // 2]
+    top = min((w.top for w in words if w.bottom - w.top <= _TALL_WORD * usual), default=label.top)
+    return Box(label.x0, max(label.top, top), label.x1, label.bottom) if top > label.top else label
+
+
+# The description label's line runs this far (points) past "DESCRIPTION OF OPERATIONS".
+_LABEL_LINE_REACH = 120.0
+# A word this many times the height of its line's usual word holds a speck's height.
+_TALL_WORD = 1.6
 
 
 # Words of the WC row's "If yes, describe under DESCRIPTION OF OPERATIONS below" before the phrase.
@@ -431,7 +452,33 @@ def read_policies(d: Draft, certificate_date: str | None = None) -> list[dict[st
             prev_kind = pols[-1]["coverage"]
             out.extend(pols)
     _dates_by_other_rows(d, out, certificate_date)
+    if d.page.ocr and certificate_date:
+        _lone_dates_checked(d, out, certificate_date)
     return out
+
+
+def _lone_dates_checked(d: Draft, policies: list[dict[str, Any]], certificate_date: str) -> None:
+    """A scanned row's one readable date, its other unread, that puts the policy out of force by
+    more than a year on the certificate's date (expired before, or starting after): a misread
+    year ("2021" for 2027), not kept. Only when another policy's term holds that date, which
+    shows the certificate's date itself was read right."""
+    day = parse_date(certificate_date)
+    if day is None or not any(_holds((p["effective_date"], p["expiration_date"]), certificate_date)
+                              for p in policies):
+        return
+    for pol in policies:
+        eff, exp = parse_date(pol["effective_date"]), parse_date(pol["expiration_date"])
+        if (eff is None) == (exp is None):
+            continue
+        expired = exp is not None and exp < day - _OUT_OF_FORCE
+        if expired or (eff is not None and eff > day + _OUT_OF_FORCE):
+            key = "expiration_date" if exp is not None else "effective_date"
+            d.warnings.append(f"{pol['coverage']} {pol['policy_number'] or ''}: {key} {pol[key]} is more "
+                              f"than a year from the certificate's date {certificate_date}; not kept")
+            pol[key] = None
+
+
+_OUT_OF_FORCE = timedelta(days=366)
 
 
 def _dates_by_other_rows(d: Draft, policies: list[dict[str, Any]],
@@ -737,6 +784,8 @@ def _policy(d: Draft, table: _Table, kind: str, top: float, bottom: float, rtop:
             number = _trim_number(number)
             # A dash read as a tilde, an S as a dollar sign: no policy number prints either.
             number = number.replace("~", "-").replace("$", "S")
+            if num_lines[0].conf < _NUMBER_UNSURE:
+                number = _number_read_whole(d, table, num_lines[0], number)
         pol["policy_number"] = number
         conf["policy_number"] = num_lines[0].conf
     else:
@@ -782,15 +831,28 @@ def _policy(d: Draft, table: _Table, kind: str, top: float, bottom: float, rtop:
         if col not in table.cols:
             pol[key] = None
             continue
-        words = page.words_in(_col_box(table, col, rtop, rbottom))
-        readable = fold("".join(w.text for w in words)) in ("y", "n", "x", "yes", "no", "na")
+        cell = _col_box(table, col, rtop, rbottom)
+        # (A long coverage name runs on into the flag columns: words begun left of the cell.)
+        words = [w for w in page.words_in(cell) if w.x0 >= cell.x0 - _FLAG_OVERHANG]
+        readable = _flag_core(words) in ("y", "n", "x", "yes", "no", "na")
         # A row that printed a policy: its number, or a date when a blot hid the number.
         printed = pol["policy_number"] or pol["effective_date"] or pol["expiration_date"]
         if not readable and page.ocr and printed:
             # Tesseract drops or garbles lone letters: such a flag cell on a scan is read again.
             again = d.read_again(_col_box(table, col, rtop, rbottom), "flag")
             if again is not None and fold(again.text) in ("y", "n", "x") and again.conf >= _LETTER_MIN_CONF:
-                words = [again]
+                words, readable = [again], True
+        # (The form prints N/A in a workers' comp row's ADDL INSD cell: however it reads, it is no.)
+        na_cell = kind == "workers_compensation" and key == "additional_insured"
+        # (A column found wider than a flag's cell is a misread heading's: its words are not the flag.)
+        flag_cell = cell.x1 - cell.x0 <= _FLAG_CELL_MAX
+        if page.ocr and printed and flag_cell and not readable and not na_cell \
+                and _flag_core(words) and not any(is_mark(w) for w in words):
+            # Ink that reads as no Y, N or X even alone ("Waus"): the flag is not known.
+            d.warnings.append(f"{kind} {pol['policy_number'] or ''}: {key} read as "
+                              f"{' '.join(w.text for w in words)!r}; check it".replace("  ", " "))
+            pol[key] = None
+            continue
         pol[key] = _flag(words)
         if words:
             conf[key] = _conf(words)
@@ -847,6 +909,29 @@ def _date_crop(page: Page, table: _Table, col: str, top: float, bottom: float, n
     return Box(cell.x0, max(top, b.top - 4), cell.x1, min(bottom, b.bottom + 4))
 
 
+# A policy number read with less confidence than this is read again across its whole column.
+_NUMBER_UNSURE = 0.3
+_REREAD_NUMBER_CONF = 0.5
+
+
+def _number_read_whole(d: Draft, table: _Table, line: Line, number: str) -> str:
+    """A policy number the page pass doubted, read again across the column at its line: the
+    page pass may have lost a prefix that touches the rule above ("XS 624108-64" read as
+    "624108-64"). The re-read is taken only when it holds the same digits and the first reading
+    whole, with more before or after it."""
+    x0, x1 = table.cols.get("number", (line.box.x0, line.box.x1))
+    again = d.read_again(Box(x0 + 1, line.box.top - 2, x1 - 1, line.box.bottom + 2), "text")
+    if again is None or again.conf < _REREAD_NUMBER_CONF:
+        return number
+    text = _trim_number(" ".join(again.text.split()))
+    digits = [c for c in text if c.isdigit()]
+    longer = len(text) > len(number)
+    if digits == [c for c in number if c.isdigit()] and fold(number) in fold(text) and longer:
+        log.debug("policy number %r read again as %r", number, text)
+        return text
+    return number
+
+
 def _trim_number(number: str) -> str:
     """A scanned policy number without the specks OCR reads at its ends: quotes, bars, dots, a dash
     (no number starts or ends with one) and a bracket that opens or closes nothing."""
@@ -868,10 +953,28 @@ def pol_has_value(page: Page, table: _Table, top: float, bottom: float) -> bool:
     return any(page.words_in(_col_box(table, c, top, bottom)) for c in ("number", "eff", "exp"))
 
 
+# Points a flag's word may start left of its cell (a scan's box is a little wide).
+_FLAG_OVERHANG = 2.0
+_FLAG_CELL_MAX = 30.0  # points; ACORD's ADDL INSD and SUBR WVD cells are about 17 wide
+
+
 def _flag(words: list[Word]) -> bool:
-    tokens = [fold(w.text) for w in words if fold(w.text) or is_mark(w)]
-    text = "".join(tokens)
-    return any(is_mark(w) for w in words) or text in ("y", "yes", "x")
+    return any(is_mark(w) for w in words) or _flag_core(words) in ("y", "yes", "x")
+
+
+def _flag_core(words: list[Word]) -> str:
+    """A flag cell's reading, folded, without what the cell's side rules read as ("IN", "nIa";
+    "" when that is all), a letter the LSTM doubled ("YY") or a speck read beside the one letter
+    ("EN")."""
+    text = "".join(fold(w.text) for w in words)
+    core = re.sub(r"(.)\1+", r"\1", text.translate(_RULE_GLYPHS))
+    letters = [c for c in core if c in "ynx"]
+    if len(core) == 2 and len(letters) == 1 and core not in ("no", "na"):
+        return letters[0]
+    return core
+
+
+_RULE_GLYPHS = str.maketrans("", "", "il1")
 
 
 def _box_marked_again(d: Draft, label: Box, within: Box | None = None) -> bool | None:

@@ -319,6 +319,45 @@ def test_a_garbled_flag_is_read_again_in_a_row_whose_number_a_blot_hid() -> None
     assert "flag" in kinds
 
 
+def test_a_flag_that_reads_as_no_letter_even_alone_is_unknown_not_false() -> None:
+    lines = [("TYPE OF INSURANCE", 89, 254), ("ADDL", 184, 254), ("SUBR", 201, 254),
+             ("POLICY NUMBER", 253, 254), ("POLICY EFF", 339, 254), ("POLICY EXP", 384, 254),
+             ("LIMITS", 493, 254), ("COMMERCIAL GENERAL LIABILITY", 60, 278), ("Waus", 184, 280),
+             ("N", 205, 280), ("CGL-1234567", 222, 278), ("05/22/2026", 333, 278), ("05/22/2027", 378, 278),
+             ("EACH OCCURRENCE", 425, 278), ("$1,000,000", 536, 278)]
+    page = scan_page(lines, [Rule(x, 250.0, x + 0.5, 350.0) for x in (*_COLS, 199.0)])
+    draft = read_acord25(page, reread=lambda box, kind: None)
+    (gl,) = draft["policies"]
+    assert gl["additional_insured"] is None and gl["waiver_of_subrogation"] is False
+    assert any("additional_insured read as 'Waus'" in w for w in draft["warnings"])
+    # The cell's side rule read beside the letter ("IY"), the letter doubled ("YY") or a speck
+    # beside it ("EN") leave the letter readable; the rule alone ("I") is an empty cell.
+    for read, want in (("IY", True), ("YY", True), ("EN", False), ("I", False)):
+        page = scan_page([(t, x, y) if t != "Waus" else (read, x, y) for t, x, y in lines],
+                         [Rule(x, 250.0, x + 0.5, 350.0) for x in (*_COLS, 199.0)])
+        (gl,) = read_acord25(page, reread=lambda box, kind: None)["policies"]
+        assert gl["additional_insured"] is want, read
+
+
+def test_a_doubted_policy_number_read_again_across_its_column_gains_a_lost_prefix() -> None:
+    base = _gl_page("POLICY EFF", "POLICY EXP")
+    doubted = Word("624108-64", 230.4, 278, 270.7, 283, 0.0)
+    words = [doubted if w.text == "CGL-1234567" else w for w in base.words]
+    page = PageWords(number=1, width=612.0, height=792.0, method="ocr", words=words, rules=base.rules)
+
+    def reader(text: str) -> coverage_table.Reread:
+        def again(box: tuple[float, float, float, float], kind: str) -> Word | None:
+            return Word(text, *box, 0.87) if kind == "text" and box[0] < 230 else None
+        return again
+
+    (gl,) = read_acord25(page, reread=reader("XS 624108-64"))["policies"]
+    assert gl["policy_number"] == "XS 624108-64"
+    # A re-read with other digits, or that drops part of the first reading, is not taken.
+    for other in ("XS 624106-64", "XS 624108", "624108-64"):
+        (gl,) = read_acord25(page, reread=reader(other))["policies"]
+        assert gl["policy_number"] == "624108-64", other
+
+
 def test_blocks_part_at_rules_across_two_of_the_number_and_date_columns() -> None:
     # Columns as on the 2014/01 edition. The rule at 150 lost its piece under the policy number
     # (an ink blot over the number); the one at 180 underlines the number column alone.
@@ -350,3 +389,33 @@ def test_a_lone_digit_at_the_number_columns_edge_is_not_the_policy_number() -> N
     (gl,) = read_acord25(PageWords(number=1, width=612.0, height=792.0, method="ocr", words=words,
                                    rules=rules))["policies"]
     assert gl["policy_number"] == "CGL-1234567"
+
+
+def test_the_description_labels_top_is_its_words_not_a_speck_above_one() -> None:
+    # "DESCRIPTION" boxed 8 pt taller than the rest of its label: its top sat in the table's last
+    # row, and the table ended above that row's policy.
+    words = [Word("DESCRIPTION", 30.5, 505.2, 65.8, 518.2, 0.47), Word("OF", 67.4, 510.2, 74.4, 514.3, 0.96),
+             Word("OPERATIONS", 76.1, 510.2, 108.7, 514.3, 0.93), Word("/", 110.2, 510.2, 111.8, 514.3, 0.92),
+             Word("LOCATIONS", 113.3, 510.2, 142.6, 514.3, 0.86), Word("/", 144.0, 510.2, 145.7, 514.3, 0.75),
+             Word("VEHICLES", 147.1, 506.6, 171.4, 514.3, 0.97)]
+    label = coverage_table.description_label(Page(PageWords(number=1, width=612.0, height=792.0, method="ocr",
+                                                             words=words)))
+    assert label is not None and label.top == 510.2 and label.x0 == 30.5
+
+
+def test_a_lone_date_a_year_out_of_force_on_the_certificates_date_is_not_kept() -> None:
+    def pol(eff: str | None, exp: str | None) -> dict[str, Any]:
+        return {"coverage": "general_liability", "policy_number": "P-1", "effective_date": eff,
+                "expiration_date": exp}
+
+    d = coverage_table.Draft(Page(_gl_page("POLICY EFF", "POLICY EXP")))
+    rows = [pol(None, "2021-03-28"), pol("2026-03-28", "2027-03-28"), pol(None, "2027-03-28"),
+            pol("2028-01-02", None)]
+    coverage_table._lone_dates_checked(d, rows, "2026-06-15")
+    assert [(p["effective_date"], p["expiration_date"]) for p in rows] == [
+        (None, None), ("2026-03-28", "2027-03-28"), (None, "2027-03-28"), (None, None)]
+    assert sum("more than a year from the certificate's date" in w for w in d.warnings) == 2
+    # No policy's term holds the certificate's date: that date may be the misread one.
+    rows = [pol(None, "2021-03-28"), pol("2026-03-28", "2027-03-28")]
+    coverage_table._lone_dates_checked(d, rows, "2024-06-15")
+    assert rows[0]["expiration_date"] == "2021-03-28"
