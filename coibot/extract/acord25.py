@@ -26,6 +26,7 @@ from coibot.extract.parties import (
     email_tld,
     read_contact,
     read_party,
+    without_label,
 )
 from coibot.extract.words import PageWords, Word
 
@@ -83,6 +84,10 @@ def read_acord25(pw: PageWords, reread: Reread | None = None) -> dict[str, Any]:
             if value and not producer.get(key):
                 producer[key] = value
         producer = {k: producer.get(k) for k in ("name", "address", "contact_name", "phone", "email")}
+        if page.ocr and (read := producer["email"]):
+            producer["email"] = without_label(read)
+            if producer["email"] is None:
+                d.warnings.append(f"producer e-mail {read!r} has no name before its @")
         if page.ocr and producer["contact_name"]:
             producer["contact_name"] = contact_without_label(producer["contact_name"], producer["email"])
         if page.ocr and producer["email"]:
@@ -225,8 +230,12 @@ def _insurers(d: Draft) -> list[dict[str, Any]]:
         words = [w for w in page.words_in(region) if w.x0 >= label.x1 - 0.5 and w.text.strip(":")]
         name_words = [w for w in words if (w.x0 + w.x1) / 2 < naic_left]
         if page.ocr:
-            # A lone letter Tesseract doubts, amid a name, is a speck between its words.
-            name_words = [w for w in name_words if not (len(w.text) == 1 and w.conf < _SPECK_LETTER_CONF)]
+            # A lone letter Tesseract doubts, or in lower case, is a speck between the words.
+            name_words = [w for w in name_words if not _speck_letter(w)]
+            # What is left of the label's letter and colon before the name ("oO: Prairie Fire").
+            name_words = sorted(name_words, key=lambda w: w.x0)
+            if len(name_words) > 1 and len(name_words[0].text) <= 3 and name_words[0].text.endswith(":"):
+                name_words = name_words[1:]
         naic_words = [w for w in words if (w.x0 + w.x1) / 2 >= naic_left]
         name = normalize_name(" ".join(w.text for w in sorted(name_words, key=lambda w: w.x0)).lstrip(":"))
         naic_text = re.sub(r"\D", "", "".join(w.text for w in naic_words))
@@ -255,6 +264,10 @@ def _insurers(d: Draft) -> list[dict[str, Any]]:
 
 # A one-letter word in an insurer's name read with less confidence than this is a speck.
 _SPECK_LETTER_CONF = 0.5
+def _speck_letter(w: Word) -> bool:
+    return len(w.text) == 1 and w.text.isalpha() and (w.conf < _SPECK_LETTER_CONF or w.text.islower())
+
+
 # A NAIC code read with less confidence than this is checked by reading it again: every policy of
 # the insurer carries it.
 _NAIC_SURE = 0.6

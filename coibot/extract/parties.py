@@ -152,7 +152,11 @@ def read_contact(page: Page, warnings: list[str], producer: Box | None = None) -
             if m is None and page.ocr:
                 # A scan's O for a 0, l for a 1 ("(570)555-O108").
                 m = _PHONE.search(text.translate(_PHONE_LOOKALIKES))
-            out["phone"] = format_phone(m.group(0) if m else text)
+            if m is None and page.ocr:
+                # Ten digits are not to be made up from "Oi. SSSs0TTr7:".
+                warnings.append(f"producer phone {text!r} not readable; check it")
+            else:
+                out["phone"] = format_phone(m.group(0) if m else text)
     email = page.find_first("E-MAIL", area) or page.find_first("EMAIL", area)
     if email is not None:
         sub = page.find_first("ADDRESS", Box(email.x0 - 3, email.top, email.x1 + 25, email.bottom + 12))
@@ -160,10 +164,6 @@ def read_contact(page: Page, warnings: list[str], producer: Box | None = None) -
         if text:
             m = _EMAIL.search(text.replace(" ", ""))
             out["email"] = m.group(0) if m else None
-            if m is not None and page.ocr:
-                out["email"] = without_label(m.group(0))
-                if out["email"] is None:
-                    warnings.append(f"producer e-mail {m.group(0)!r} has no name before its @")
             if m is None:
                 warnings.append(f"producer e-mail {text!r} is not an address")
     if page.ocr and producer is not None and not all(out.values()):

@@ -295,8 +295,8 @@ def test_insurer_labels_placed_by_their_feet_and_a_lost_one_by_the_pitch() -> No
         words += [Word(t, x, y, x + 4.5 * len(t), y + 5, c) for t, x, c in name]
         return [*words, *([Word(naic, 545, y, 567, y + 5, 0.95)] if naic else [])]
 
-    names = [("Ohio", 347.0, 0.93), ("Valley", 366.0, 0.95), ("Casualty", 396.0, 0.96), ("C", 434.0, 0.42),
-             ("Company", 440.0, 0.87)]
+    names = [("oO:", 338.0, 0.6), ("Ohio", 347.0, 0.93), ("Valley", 366.0, 0.95), ("i", 392.0, 0.9),
+             ("Casualty", 396.0, 0.96), ("C", 434.0, 0.42), ("Company", 440.0, 0.87)]
     words = [Word("NAIC", 546, 150, 558, 155, 0.9), Word("#", 560, 150, 563, 155, 0.9),
              # "INSURER A :" not read at all.
              *row([], 162, names, "28809"),

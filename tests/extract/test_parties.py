@@ -109,8 +109,9 @@ def test_a_scanned_addresss_misread_dot_com_is_put_right() -> None:
 
 @pytest.mark.parametrize(("printed", "want"), [("(570)555-O108", "(570) 555-0108"),
                                                ("(570) 555-0l08", "(570) 555-0108"),
-                                               ("(570) 555-0108", "(570) 555-0108")])
-def test_a_scanned_phones_letter_for_a_digit_is_put_right(printed: str, want: str) -> None:
+                                               ("(570) 555-0108", "(570) 555-0108"),
+                                               ("Oi. SSSs0TTr7:", None)])
+def test_a_scanned_phones_letter_for_a_digit_is_put_right(printed: str, want: str | None) -> None:
     words = [Word("PRODUCER", 30.0, 110.0, 62.0, 115.0, 0.9), *scan_line("CONTACT", 308.0, 116.0),
              *scan_line("PHONE", 308.0, 127.0), *scan_line(printed, 346.0, 127.0)]
     page = Page(PageWords(number=1, width=612.0, height=792.0, method="ocr", words=words))
