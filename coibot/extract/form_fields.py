@@ -543,8 +543,9 @@ def _policy(row: _Row) -> dict[str, Any] | None:
     coverage = row.coverage
     if coverage == names.UMBRELLA and row.kinds.get("excess") and not row.kinds.get("umbrella"):
         coverage = "excess_liability"
-    # Umbrella vs excess follows the marked box; without a box field the printed page decides.
-    kind_unknown = coverage in _UMBRELLA_KINDS and not any(a.startswith("kind:") for a in row.present)
+    # Umbrella vs excess follows the marked box; with no box field marked (a partly flattened form
+    # printed the mark, its UMBRELLA field left off) the printed page decides.
+    kind_unknown = coverage in _UMBRELLA_KINDS and not any(row.kinds.values())
     policy: dict[str, Any] = {
         "coverage": coverage,
         "coverage_name": v.get("coverage_name") if coverage == names.OTHER else None,

@@ -14,6 +14,7 @@ from jsonschema import Draft202012Validator
 from reportlab.lib.pagesizes import LETTER
 from reportlab.pdfgen.canvas import Canvas
 
+from coibot.extract import form_fields
 from coibot.extract.acord_field_names import classify
 from coibot.extract.form_fields import Widget, extract_from_fields, merge, widget_words
 
@@ -759,3 +760,18 @@ def test_insurer_letter_f_is_not_form_scaffolding(name: str, letter: str) -> Non
     """ACORD paths open with "F[0]."; an "F" later in the name is insurer F."""
     meaning = classify(name)
     assert (meaning.section, meaning.index) == ("insurer", letter)
+
+
+def test_an_umbrella_box_left_off_with_the_excess_mark_printed_lets_the_page_decide() -> None:
+    # A partly flattened form: the EXCESS mark printed on the page, its field gone; the UMBRELLA
+    # field is there, off. No box field is marked, so the printed page's reading says which.
+    row = form_fields._Row(coverage="umbrella_liability", values={"policy_number": "LHX 7781"},
+                           other_labels={}, other_amounts={}, kinds={}, present={"kind:umbrella"})
+    by_name = {"policies": [form_fields._policy(row)]}
+    merged = merge(by_name, {"policies": [{"coverage": "excess_liability", "policy_number": "LHX 7781"}]})
+    assert merged["policies"][0]["coverage"] == "excess_liability"
+    # A marked UMBRELLA box is not overruled by the page.
+    row.kinds["umbrella"] = True
+    merged = merge({"policies": [form_fields._policy(row)]},
+                   {"policies": [{"coverage": "excess_liability", "policy_number": "LHX 7781"}]})
+    assert merged["policies"][0]["coverage"] == "umbrella_liability"
