@@ -856,7 +856,9 @@ def _policy(d: Draft, table: _Table, kind: str, top: float, bottom: float, rtop:
         pol[key] = _flag(words)
         if words:
             conf[key] = _conf(words)
-    limits_box = _col_box(table, "limits", top, bottom)
+    # The limits are the table's last column: an amount that overran the form's edge into the
+    # margin ("Retention $2,500" at the end of a one-line 'other' row) is still the row's.
+    limits_box = Box(table.cols["limits"][0], top, page.width, bottom)
     again_ = d.read_again if page.ocr else None
     limits, lim_conf, lim_warn = read_limits(page, limits_box, kind, again_) if first else ({}, 1.0, [])
     pol["limits"] = limits

@@ -60,7 +60,7 @@ def key_for(kind: str, label: str, fuzzy: bool = False) -> str | None:
         # A label is words: a date or a number beside the amount (a scan's stray reading) is none.
         if sum(ch.isalpha() for ch in cleaned) < 2:
             return None
-        return _common_other_key(key) if fuzzy else key
+        return _common_other_key(key) if fuzzy else _joined_other_key(key)
     for frag, key in _KEYS.get(kind, ()):
         if frag in f:
             return key
@@ -83,7 +83,15 @@ _COMMON_OTHER_KEYS = ("each_occurrence", "each_claim", "per_claim", "aggregate",
 _OTHER_FUZZY_LEN = 8  # shorter keys ("limit") are too short to tell a misread letter from another word
 
 
+def _joined_other_key(key: str) -> str:
+    """A common label a rule split inside a word ("Retentio" "n" where the form's edge crosses
+    it) is that label."""
+    joined = key.replace("_", "")
+    return next((k for k in _COMMON_OTHER_KEYS if k.replace("_", "") == joined), key)
+
+
 def _common_other_key(key: str) -> str:
+    key = _joined_other_key(key)
     if key in _COMMON_OTHER_KEYS or len(key) < _OTHER_FUZZY_LEN:
         return key
     scores = sorted(((ratio(key, k), k) for k in _COMMON_OTHER_KEYS if len(k) >= _OTHER_FUZZY_LEN),

@@ -419,3 +419,13 @@ def test_a_lone_date_a_year_out_of_force_on_the_certificates_date_is_not_kept() 
     rows = [pol(None, "2021-03-28"), pol("2026-03-28", "2027-03-28")]
     coverage_table._lone_dates_checked(d, rows, "2024-06-15")
     assert rows[0]["expiration_date"] == "2021-03-28"
+
+
+def test_an_amount_that_overran_the_forms_edge_is_still_the_rows_limit() -> None:
+    # A one-line 'other' row ("... / Retention $2,500") printed past the form's right rule.
+    lines = [("TYPE OF INSURANCE", 89, 254), ("POLICY NUMBER", 253, 254), ("POLICY EFF", 330, 254),
+             ("POLICY EXP", 376, 254), ("LIMITS", 493, 254), ("Pollution Liability", 50, 278),
+             ("93IM775137", 222, 278), ("01/26/2026", 333, 278), ("01/26/2027", 378, 278),
+             ("Aggregate 2,000,000", 425, 278), ("Retention", 540, 278), ("2,500", 590, 278)]
+    (pol,) = read_acord25(scan_page(lines, [Rule(x, 250.0, x + 0.5, 350.0) for x in _COLS]))["policies"]
+    assert pol["limits"] == {"aggregate": 2_000_000, "retention": 2500}

@@ -25,6 +25,9 @@ def test_an_other_coverages_label_misread_by_a_letter_is_the_common_label() -> N
     # A text page's label is kept as printed; an uncommon label is nobody's misreading.
     assert key_for("other", "Bach Occurrence") == "bach_occurrence"
     assert key_for("other", "Sublimit Per Vessel", fuzzy=True) == "sublimit_per_vessel"
+    # A text page's label split by a rule that crosses it: joined, it is the common label.
+    assert key_for("other", "Retentio n") == "retention"
+    assert key_for("other", "Each Claim") == "each_claim"
 
 
 Again = Callable[[Box, str], Word | None]
