@@ -657,8 +657,10 @@ def _umbrella_or_excess(d: Draft, type_box: Box) -> str:
     umb_marked = bool(umb and marked_before(page, umb))
     exc_marked = bool(exc and marked_before(page, exc))
     if not umb_marked and not exc_marked and d.reread is not None:
-        umb_state = _box_marked_again(d, umb) if umb else None
-        exc_state = _box_marked_again(d, exc) if exc else None
+        # (Inside the TYPE column: its left rule runs a point from the boxes.)
+        column = Box(type_box.x0 + _RULE_CLEARANCE, type_box.top, type_box.x1, type_box.bottom)
+        umb_state = _box_marked_again(d, umb, column) if umb else None
+        exc_state = _box_marked_again(d, exc, column) if exc else None
         umb_marked = bool(umb_state) or (umb_state is None and exc_state is False and umb is None)
         exc_marked = bool(exc_state) or (exc_state is None and umb_state is False and exc is None)
     if exc_marked and not umb_marked:
@@ -968,7 +970,8 @@ def _flag_core(words: list[Word]) -> str:
     """A flag cell's reading, folded, without what the cell's side rules read as ("IN", "nIa";
     "" when that is all), a letter the LSTM doubled ("YY") or a speck read beside the one letter
     ("EN")."""
-    text = "".join(fold(w.text) for w in words)
+    # (A Y's arms and stem with the scan's noise between them read as a yen sign.)
+    text = "".join(fold(w.text.replace("\u00a5", "Y")) for w in words)
     core = re.sub(r"(.)\1+", r"\1", text.translate(_RULE_GLYPHS))
     letters = [c for c in core if c in "ynx"]
     if len(core) == 2 and len(letters) == 1 and core not in ("no", "na"):
@@ -977,6 +980,10 @@ def _flag_core(words: list[Word]) -> str:
 
 
 _RULE_GLYPHS = str.maketrans("", "", "il1")
+
+
+# Points right of a column's rule where the cell's own ink starts (the rule is about a point wide).
+_RULE_CLEARANCE = 1.2
 
 
 def _box_marked_again(d: Draft, label: Box, within: Box | None = None) -> bool | None:

@@ -7,10 +7,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from coibot.extract import coverage_table
+from PIL import Image, ImageDraw
+
+from coibot.extract import coverage_table, reread
 from coibot.extract.acord25 import read_acord25
 from coibot.extract.coverage_table import _trim_number
-from coibot.extract.layout import Page
+from coibot.extract.images import PageImage
+from coibot.extract.layout import Box, Page
 from coibot.extract.words import PageWords, Rule, Word
 from tests.support.scan_words import scan_line, scan_page
 
@@ -300,10 +303,10 @@ def test_a_statute_box_is_judged_again_inside_the_limits_cell() -> None:
 
 def test_a_garbled_flag_is_read_again_in_a_row_whose_number_a_blot_hid() -> None:
     # An ink blot over the policy number: the row still prints its dates, and its SUBR WVD "Y"
-    # read as "¥" is read again like any garbled flag.
+    # read as "¢" is read again like any garbled flag.
     lines = [("TYPE OF INSURANCE", 89, 254), ("ADDL", 184, 254), ("SUBR", 201, 254),
              ("POLICY NUMBER", 253, 254), ("POLICY EFF", 339, 254), ("POLICY EXP", 384, 254),
-             ("LIMITS", 493, 254), ("COMMERCIAL GENERAL LIABILITY", 60, 278), ("¥", 205, 280),
+             ("LIMITS", 493, 254), ("COMMERCIAL GENERAL LIABILITY", 60, 278), ("¢", 205, 280),
              ("05/22/2026", 333, 278), ("05/22/2027", 378, 278),
              ("EACH OCCURRENCE", 425, 278), ("$1,000,000", 536, 278)]
     page = scan_page(lines, [Rule(x, 250.0, x + 0.5, 350.0) for x in (*_COLS, 199.0)])
@@ -331,8 +334,9 @@ def test_a_flag_that_reads_as_no_letter_even_alone_is_unknown_not_false() -> Non
     assert gl["additional_insured"] is None and gl["waiver_of_subrogation"] is False
     assert any("additional_insured read as 'Waus'" in w for w in draft["warnings"])
     # The cell's side rule read beside the letter ("IY"), the letter doubled ("YY") or a speck
-    # beside it ("EN") leave the letter readable; the rule alone ("I") is an empty cell.
-    for read, want in (("IY", True), ("YY", True), ("EN", False), ("I", False)):
+    # beside it ("EN") leave the letter readable, as does a Y read as a yen sign; the rule alone
+    # ("I") is an empty cell.
+    for read, want in (("IY", True), ("YY", True), ("EN", False), ("I", False), ("¥", True)):
         page = scan_page([(t, x, y) if t != "Waus" else (read, x, y) for t, x, y in lines],
                          [Rule(x, 250.0, x + 0.5, 350.0) for x in (*_COLS, 199.0)])
         (gl,) = read_acord25(page, reread=lambda box, kind: None)["policies"]
@@ -429,3 +433,23 @@ def test_an_amount_that_overran_the_forms_edge_is_still_the_rows_limit() -> None
              ("Aggregate 2,000,000", 425, 278), ("Retention", 540, 278), ("2,500", 590, 278)]
     (pol,) = read_acord25(scan_page(lines, [Rule(x, 250.0, x + 0.5, 350.0) for x in _COLS]))["policies"]
     assert pol["limits"] == {"aggregate": 2_000_000, "retention": 2500}
+
+
+def test_umbrella_or_excess_boxes_a_point_from_the_columns_rule_are_judged_apart_from_it() -> None:
+    # The TYPE column's rule runs a point left of the two boxes: in the crop it made one cluster
+    # with each box, neither box could be judged, and the marked EXCESS block was read as umbrella.
+    s = 300 / 72
+    img = Image.new("L", (round(200 * s), round(60 * s)), 255)
+    draw = ImageDraw.Draw(img)
+    draw.line((47.8 * s, 0, 47.8 * s, img.height), fill=0, width=4)
+    for top, marked in ((15.0, False), (27.0, True)):
+        box = (49.6 * s, top * s, 57.6 * s, (top + 8) * s)
+        draw.rectangle(box, outline=0, width=4)
+        if marked:
+            draw.line((box[0] + 6, box[1] + 16, box[0] + 14, box[3] - 6), fill=0, width=6)
+            draw.line((box[0] + 14, box[3] - 6, box[2] - 5, box[1] + 5), fill=0, width=6)
+    image = PageImage(number=1, image=img, dpi=300.0)
+    words = [*scan_line("UMBRELLA LIAB", 60.0, 17.0), *scan_line("EXCESS LIAB", 60.0, 29.0)]
+    page = Page(PageWords(number=1, width=200.0, height=60.0, method="ocr", words=words))
+    d = coverage_table.Draft(page, reread=lambda box, kind: reread.reread(image, box, kind))  # type: ignore[arg-type]
+    assert coverage_table._umbrella_or_excess(d, Box(47.64, 5.0, 182.0, 55.0)) == "excess_liability"
