@@ -228,16 +228,15 @@ def _insurers(d: Draft) -> list[dict[str, Any]]:
             naic_left = naic_cell.x0 if naic_cell.x0 > label.x1 else naic_hdr.x0 - 6
         region = Box(label.x1 - 0.5, row.top, page.width, row.bottom)
         words = [w for w in page.words_in(region) if w.x0 >= label.x1 - 0.5 and w.text.strip(":")]
-        name_words = [w for w in words if (w.x0 + w.x1) / 2 < naic_left]
+        name_words = sorted((w for w in words if (w.x0 + w.x1) / 2 < naic_left), key=lambda w: w.x0)
         if page.ocr:
             # A lone letter Tesseract doubts, or in lower case, is a speck between the words.
             name_words = [w for w in name_words if not _speck_letter(w)]
             # What is left of the label's letter and colon before the name ("oO: Prairie Fire").
-            name_words = sorted(name_words, key=lambda w: w.x0)
             if len(name_words) > 1 and len(name_words[0].text) <= 3 and name_words[0].text.endswith(":"):
                 name_words = name_words[1:]
         naic_words = [w for w in words if (w.x0 + w.x1) / 2 >= naic_left]
-        name = normalize_name(" ".join(w.text for w in sorted(name_words, key=lambda w: w.x0)).lstrip(":"))
+        name = normalize_name(" ".join(w.text for w in name_words).lstrip(":"))
         naic_text = re.sub(r"\D", "", "".join(w.text for w in naic_words))
         if naic_words and len(naic_text) != 5 and page.ocr:
             # A code of five digits: a misread one is read again on its own.
@@ -264,6 +263,8 @@ def _insurers(d: Draft) -> list[dict[str, Any]]:
 
 # A one-letter word in an insurer's name read with less confidence than this is a speck.
 _SPECK_LETTER_CONF = 0.5
+
+
 def _speck_letter(w: Word) -> bool:
     return len(w.text) == 1 and w.text.isalpha() and (w.conf < _SPECK_LETTER_CONF or w.text.islower())
 
@@ -350,37 +351,48 @@ def _insurer_labels(page: Page, area: Box) -> dict[str, Box]:
 
 def _letters_by_place(boxes: list[Box], read: list[str]) -> list[str]:
     """Letters for INSURER labels stacked top to bottom, some read ("" when not): the form prints
-    A-F in order at one pitch, so each unread label's letter follows from its place. A speck
-    makes a label's box taller above or below: the pitch is sought at the labels' middles, then
-    their feet, then their tops."""
+    A-F in order at one pitch, so each unread label's letter follows from its place."""
     if not boxes:
         return read
-    for ys in ([b.cy for b in boxes], [b.bottom for b in boxes], [b.top for b in boxes]):
+    for ys in _label_ys(boxes):
         out = _letters_at_pitch(ys, read, statistics.median(b.height for b in boxes))
         if out != read:
             return out
     return read
 
 
+def _label_ys(boxes: list[Box]) -> list[list[float]]:
+    """Where a stack of labels is measured, in turn: a speck makes a label's box taller above or
+    below, so at their middles, then their feet, then their tops."""
+    return [[b.cy for b in boxes], [b.bottom for b in boxes], [b.top for b in boxes]]
+
+
+def _even_pitch(known: list[tuple[int, float]]) -> float | None:
+    """The pitch of labels at (place in A-F, y) when every two of them agree on it; None when
+    they disagree (a misread among them)."""
+    pitches = [(y2 - y1) / (i2 - i1) for (i1, y1), (i2, y2) in itertools.combinations(known, 2) if i2 > i1]
+    if not pitches:
+        return None
+    pitch = statistics.median(pitches)
+    return pitch if pitch > 0 and max(pitches) - min(pitches) <= 0.15 * pitch else None
+
+
 def _letters_at_pitch(ys: list[float], read: list[str], height: float) -> list[str]:
     steps = [b - a for a, b in itertools.pairwise(ys)]
     if len(ys) == 6 and max(steps) <= 1.3 * min(steps):
         return list("ABCDEF")
-    known = [(y, "ABCDEF".index(t)) for y, t in zip(ys, read, strict=True) if t]
-    pitches = [(y2 - y1) / (i2 - i1) for (y1, i1), (y2, i2) in itertools.combinations(known, 2) if i2 > i1]
-    if not pitches:
-        return read
-    pitch = statistics.median(pitches)
-    # Read letters that disagree with one another (a misread among them), or that would put two
-    # rows closer than a line of text, settle nothing.
-    if max(pitches) - min(pitches) > 0.15 * pitch or pitch < 1.5 * height:
+    known = [("ABCDEF".index(t), y) for y, t in zip(ys, read, strict=True) if t]
+    pitch = _even_pitch(known)
+    # Read letters that disagree with one another, or that would put two rows closer than a line
+    # of text, settle nothing.
+    if pitch is None or pitch < 1.5 * height:
         return read
     out = list(read)
     taken = {t for t in read if t}
     for k, y in enumerate(ys):
         if out[k]:
             continue
-        y0, i0 = min(known, key=lambda yi: abs(yi[0] - y))
+        i0, y0 = min(known, key=lambda iy: abs(iy[1] - y))
         place = i0 + (y - y0) / pitch
         n = round(place)
         if abs(place - n) <= 0.25 and 0 <= n < 6 and "ABCDEF"[n] not in taken:
@@ -391,20 +403,15 @@ def _letters_at_pitch(ys: list[float], read: list[str], height: float) -> list[s
 
 def _unread_labels_placed(labels: dict[str, Box]) -> dict[str, Box]:
     """Labels a scan lost altogether ("INSURER A :" not read at all) put at their place in the
-    block, one pitch from the labels read, when three or more were read at an even pitch (at
-    their middles, feet or tops). The row's name and NAIC are then read as for any other; an
-    empty row reads as nothing."""
+    block, one pitch from the labels read, when three or more were read at an even pitch. The
+    row's name and NAIC are then read as for any other; an empty row reads as nothing."""
     known = sorted(("ABCDEF".index(k), b) for k, b in labels.items())
     if len(known) < 3 or len(known) == 6:
         return labels
-    anchors = ([(i, b.cy) for i, b in known], [(i, b.bottom) for i, b in known],
-               [(i, b.top) for i, b in known])
-    for ys in anchors:
-        pitches = [(y2 - y1) / (i2 - i1) for (i1, y1), (i2, y2) in itertools.combinations(ys, 2)]
-        pitch = statistics.median(pitches)
-        if pitch > 0 and max(pitches) - min(pitches) <= 0.15 * pitch:
-            break
-    else:
+    places = [i for i, _ in known]
+    pitch = next((p for ys in _label_ys([b for _, b in known])
+                  if (p := _even_pitch(list(zip(places, ys, strict=True)))) is not None), None)
+    if pitch is None:
         return labels
     out = dict(labels)
     for n, letter in enumerate("ABCDEF"):

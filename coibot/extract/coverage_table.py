@@ -836,12 +836,13 @@ def _policy(d: Draft, table: _Table, kind: str, top: float, bottom: float, rtop:
         cell = _col_box(table, col, rtop, rbottom)
         # (A long coverage name runs on into the flag columns: words begun left of the cell.)
         words = [w for w in page.words_in(cell) if w.x0 >= cell.x0 - _FLAG_OVERHANG]
-        readable = _flag_core(words) in ("y", "n", "x", "yes", "no", "na")
+        core = _flag_core(words)
+        readable = core in ("y", "n", "x", "yes", "no", "na")
         # A row that printed a policy: its number, or a date when a blot hid the number.
         printed = pol["policy_number"] or pol["effective_date"] or pol["expiration_date"]
         if not readable and page.ocr and printed:
             # Tesseract drops or garbles lone letters: such a flag cell on a scan is read again.
-            again = d.read_again(_col_box(table, col, rtop, rbottom), "flag")
+            again = d.read_again(cell, "flag")
             if again is not None and fold(again.text) in ("y", "n", "x") and again.conf >= _LETTER_MIN_CONF:
                 words, readable = [again], True
         # (The form prints N/A in a workers' comp row's ADDL INSD cell: however it reads, it is no.)
@@ -849,7 +850,7 @@ def _policy(d: Draft, table: _Table, kind: str, top: float, bottom: float, rtop:
         # (A column found wider than a flag's cell is a misread heading's: its words are not the flag.)
         flag_cell = cell.x1 - cell.x0 <= _FLAG_CELL_MAX
         if page.ocr and printed and flag_cell and not readable and not na_cell \
-                and _flag_core(words) and not any(is_mark(w) for w in words):
+                and core and not any(is_mark(w) for w in words):
             # Ink that reads as no Y, N or X even alone ("Waus"): the flag is not known.
             d.warnings.append(f"{kind} {pol['policy_number'] or ''}: {key} read as "
                               f"{' '.join(w.text for w in words)!r}; check it".replace("  ", " "))
@@ -877,7 +878,7 @@ def _settle_dates(d: Draft, table: _Table, pol: dict[str, Any], unread: dict[str
     """A scanned row's dates checked against each other: policies run a year. Unread dates are
     taken from garbled readings as `dates_from_garbled` allows; two dates that are not a year
     apart are read again on tight crops, and a re-read that puts them a year apart is taken.
-    Otherwise they stay, with a warning."""
+    Otherwise the row is marked for `_dates_by_other_rows`, which settles it from the page."""
     eff, exp = pol["effective_date"], pol["expiration_date"]
     if eff is None or exp is None:
         pol["effective_date"], pol["expiration_date"] = dates_from_garbled(
