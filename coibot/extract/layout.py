@@ -20,6 +20,10 @@ from coibot.extract.words import PageWords, Rule, Word
 _SPECKS = frozenset({"i", "l", "1", "j"})
 # Rules shorter than this are check-box edges or underlines, not cell borders.
 _CELL_RULE_MIN = 15.0
+# Points: a word less tall than this (a dash, a dot) says nothing of its line's height.
+_FLAT = 1.5
+# Points: the tallest side of a drawn check box (the form's are 10-12 pt); a column's rule is taller.
+_BOX_SIDE_MAX = 16.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,12 +85,16 @@ def make_lines(words: Iterable[Word], gap: float | None = None) -> list[Line]:
     heights: list[float] = []
     for w in ws:
         c = (w.top + w.bottom) / 2
-        h = max(1.0, w.bottom - w.top)
-        if rows and abs(c - centers[-1]) <= 0.45 * min(h, heights[-1]) + 0.5:
-            rows[-1].append(w)
-            n = len(rows[-1])
-            centers[-1] += (c - centers[-1]) / n
-            continue
+        # A dash or a dot is too flat to tell its line's height: the line's other words tell it.
+        h = w.bottom - w.top if w.bottom - w.top >= _FLAT else 0.0
+        if rows:
+            scale = min(h, heights[-1]) if h and heights[-1] else h or heights[-1] or 1.0
+            if abs(c - centers[-1]) <= 0.45 * scale + 0.5:
+                rows[-1].append(w)
+                n = len(rows[-1])
+                centers[-1] += (c - centers[-1]) / n
+                heights[-1] = heights[-1] or h
+                continue
         rows.append([w])
         centers.append(c)
         heights.append(h)
@@ -345,8 +353,9 @@ def marked_before(page: Page, label: Box, reach: float = 22.0) -> bool | None:
     if best is None:
         return False
     # A ruling line between them: the mark is in another column (a letter misread as a mark).
-    if any(best.x1 - 0.5 <= (r.x0 + r.x1) / 2 <= label.x0 + 0.5 and r.top <= label.cy <= r.bottom
-           for r in page.vrules):
+    between = [r for r in page.vrules
+               if best.x1 - 0.5 <= (r.x0 + r.x1) / 2 <= label.x0 + 0.5 and r.top <= label.cy <= r.bottom]
+    if any(not _box_side(page, r, best) for r in between):
         return False
     # Another word between the mark and the label means the mark belongs to something else.
     for w in page.words_in(Box(best.x1 - 1, label.top - 1, label.x0, label.bottom + 1)):
@@ -356,3 +365,19 @@ def marked_before(page: Page, label: Box, reach: float = 22.0) -> bool | None:
         if label.top - 1 <= cy <= label.bottom + 1 and best.x1 - 0.5 <= w.x0 and w.x1 <= label.x0 - 0.5:
             return False
     return True
+
+
+def _box_side(page: Page, rule: Rule, mark: Word) -> bool:
+    """Whether `rule` is the right side of a drawn box around `mark`, not a column's rule: a short
+    rule matched by another one, as tall, left of the mark."""
+    height = rule.bottom - rule.top
+    if height > _BOX_SIDE_MAX:
+        return False
+    return any(
+        r is not rule
+        and (r.x0 + r.x1) / 2 <= mark.x0 + 0.5
+        and (rule.x0 - r.x0) <= _BOX_SIDE_MAX * 1.5
+        and abs(r.top - rule.top) < 1.5
+        and abs(r.bottom - rule.bottom) < 1.5
+        for r in page.vrules
+    )

@@ -24,6 +24,9 @@ _MAX_LONE = 80
 _LONE_MIN_CONF = 0.4
 # Confidence of a check mark found as ink inside a box frame (not read by Tesseract).
 _CHECKBOX_CONF = 0.9
+# Inches: the tallest word box a check box is read as. The real ACORD 25's boxes are the cells of
+# its 12 pt rows, which Tesseract boxes a little taller.
+_BOX_MAX_IN = 0.2
 
 
 def checkboxes_as_marks(page: PageImage, mask: Mask, words: list[Word]) -> list[Word]:
@@ -288,7 +291,7 @@ def checkbox_state(mask: Mask, box: Box, dpi: float) -> bool | None:
     None when it is not a checkbox at all."""
     x0, top, x1, bottom = (round(v) for v in box)
     w, h = x1 - x0, bottom - top
-    if not (dpi * 0.05 <= h <= dpi * 0.16 and 0.7 <= w / max(h, 1) <= 1.4):
+    if not (dpi * 0.05 <= h <= dpi * _BOX_MAX_IN and 0.7 <= w / max(h, 1) <= 1.4):
         return None
     pad = max(1, round(dpi / 150))
     crop = mask[max(0, top - pad) : bottom + pad, max(0, x0 - pad) : x1 + pad]

@@ -142,3 +142,16 @@ def test_a_word_as_tall_as_its_letters_keeps_its_first_letter() -> None:
     word = Word("EPL756", 20 * s, 20 * s, 220 * s, 59 * s, 0.9)
     out = marks.checkboxes_as_marks(_page(img), mask, [word])
     assert [w.text for w in out] == ["EPL756"]
+
+
+def test_a_row_high_box_of_the_real_form_read_as_a_word_is_its_mark() -> None:
+    # The real ACORD 25's boxes are its 12 pt rows' cells: at 300 dpi a filled one is 44 px, and
+    # Tesseract's word for it ("(mi)") is 53 px tall.
+    img = Image.new("L", (300, 120), 255)
+    d = ImageDraw.Draw(img)
+    d.rectangle((20, 20, 64, 64), outline=0, width=2)
+    d.rectangle((27, 27, 57, 57), fill=0)
+    s = 72.0 / 300.0
+    word = Word("(mi)", 15 * s, 15 * s, 68 * s, 68 * s, 0.24)
+    (mark,) = marks.checkboxes_as_marks(_page(img), images.ink_mask(img), [word])
+    assert mark.text == "X"
