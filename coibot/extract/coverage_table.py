@@ -546,7 +546,7 @@ def _band(d: Draft, table: _Table, top: float, bottom: float, prev_kind: str | N
     eff_words = page.words_in(_col_box(table, "eff", top, bottom))
     exp_words = page.words_in(_col_box(table, "exp", top, bottom))
     limits_box = _col_box(table, "limits", top, bottom)
-    has_limits_values = any(sum(ch.isdigit() for ch in w.text) >= 3 for w in page.words_in(limits_box))
+    has_limits_values = _has_amount(page, limits_box)
     if page.ocr:
         # Specks in an empty block are not a policy: a scan's block needs a number with a digit,
         # a date or an amount.
@@ -715,8 +715,16 @@ def _policy(d: Draft, table: _Table, kind: str, top: float, bottom: float, rtop:
     page = d.page
     conf: dict[str, float] = {}
     pol: dict[str, Any] = {"coverage": kind}
+    # A block listing several policies, each on its own line.
+    several = (rtop, rbottom) != (top, bottom)
     if kind == "other":
         name_words = [w for w in page.words_in(type_box) if not is_mark(w)]
+        own_name = [w for w in name_words if rtop <= (w.top + w.bottom) / 2 <= rbottom]
+        if several and own_name:
+            # Two 'other' coverages printed on one row ("Professional Liability" over "Crime"): each
+            # line names its own policy.
+            name_words = own_name
+            type_box = Box(type_box.x0, rtop, type_box.x1, rbottom)
         pol["coverage_name"] = normalize_name(_text(make_lines(name_words)))
         unsure = [w for w in name_words if w.conf < _NAME_UNSURE and not _coverage_word(w.text)]
         if page.ocr and pol["coverage_name"] and len(unsure) >= 2 and len(unsure) >= 0.4 * len(name_words):
@@ -862,6 +870,10 @@ def _policy(d: Draft, table: _Table, kind: str, top: float, bottom: float, rtop:
     # The limits are the table's last column: an amount that overran the form's edge into the
     # margin ("Retention $2,500" at the end of a one-line 'other' row) is still the row's.
     limits_box = Box(table.cols["limits"][0], top, page.width, bottom)
+    own_limits = Box(limits_box.x0, rtop, limits_box.x1, rbottom)
+    if several and kind == "other" and _has_amount(page, own_limits):
+        # Each 'other' policy's limits printed on its own line: that line's are its own.
+        limits_box, first = own_limits, True
     again_ = d.read_again if page.ocr else None
     limits, lim_conf, lim_warn = read_limits(page, limits_box, kind, again_) if first else ({}, 1.0, [])
     pol["limits"] = limits
@@ -951,6 +963,10 @@ def _trim_number(number: str) -> str:
         out = out.strip()
         if out == before:
             return out or number
+
+
+def _has_amount(page: Page, box: Box) -> bool:
+    return any(sum(ch.isdigit() for ch in w.text) >= 3 for w in page.words_in(box))
 
 
 def pol_has_value(page: Page, table: _Table, top: float, bottom: float) -> bool:

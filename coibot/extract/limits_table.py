@@ -180,6 +180,14 @@ def _amount_runs(line: Line, ocr: bool = False) -> list[tuple[list[Word], list[W
     return out
 
 
+def _labels_after_amounts(runs: list[tuple[list[Word], list[Word]]]) -> list[tuple[list[Word], list[Word]]]:
+    """An 'other' row's text that names each amount after it ("$1 000 000 Occurrence / $1 000 000
+    Aggregate"): each amount with the label that follows it."""
+    if len(runs) < 2 or runs[0][0] or not runs[0][1] or runs[-1][1] or not all(lab for lab, _ in runs[1:]):
+        return runs
+    return [(runs[i + 1][0], runs[i][1]) for i in range(len(runs) - 1)]
+
+
 def read_limits(page: Page, box: Box, kind: str,
                 read_again: Callable[[Box, str], Word | None] | None = None,
                 ) -> tuple[dict[str, int | None], float, list[str]]:
@@ -191,6 +199,8 @@ def read_limits(page: Page, box: Box, kind: str,
     lines = make_lines(words)
     warnings: list[str] = []
     parsed = [(ln, _amount_runs(ln, page.ocr)) for ln in lines]
+    if kind == "other":
+        parsed = [(ln, _labels_after_amounts(runs)) for ln, runs in parsed]
     label_only = [ln for ln, runs in parsed if all(not a for _, a in runs)]
     # A label line between two amounts belongs to the nearer one: "PROPERTY DAMAGE" printed just
     # below the amount of the row above must not name that amount.

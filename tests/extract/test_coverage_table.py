@@ -453,3 +453,22 @@ def test_umbrella_or_excess_boxes_a_point_from_the_columns_rule_are_judged_apart
     page = Page(PageWords(number=1, width=200.0, height=60.0, method="ocr", words=words))
     d = coverage_table.Draft(page, reread=lambda box, kind: reread.reread(image, box, kind))  # type: ignore[arg-type]
     assert coverage_table._umbrella_or_excess(d, Box(47.64, 5.0, 182.0, 55.0)) == "excess_liability"
+
+
+def test_two_other_coverages_on_one_row_are_two_policies_each_with_its_own_name_and_limits() -> None:
+    # The real ACORD 25 (2014/01) scan: "C Professional Liability" over "D 3rd Party Crime" in the
+    # block under workers' comp, each line with its number, dates and limits written as text.
+    lines = [("TYPE OF INSURANCE", 89, 254), ("POLICY NUMBER", 253, 254), ("POLICY EFF", 330, 254),
+             ("POLICY EXP", 376, 254), ("LIMITS", 493, 254),
+             ("C", 36, 278), ("Professional Liability", 50, 278), ("D95854618", 222, 278),
+             ("02/05/2022", 333, 278), ("02/05/2023", 378, 278),
+             ("$1 000 000 Occurrence / $1 000 000 Aggregate", 420, 278),
+             ("D", 36, 287), ("3rd Party Crime", 50, 287), ("13TP0371595", 222, 287),
+             ("02/05/2022", 333, 287), ("02/05/2023", 378, 287),
+             ("$5 000 000 Occurrence / $5 000 000 Aggregate", 420, 287)]
+    draft = read_acord25(scan_page(lines, [Rule(x, 250.0, x + 0.5, 350.0) for x in _COLS]))
+    assert [(p["insurer_letter"], p["coverage_name"], p["policy_number"], p["limits"])
+            for p in draft["policies"]] == [
+        ("C", "Professional Liability", "D95854618", {"occurrence": 1_000_000, "aggregate": 1_000_000}),
+        ("D", "3rd Party Crime", "13TP0371595", {"occurrence": 5_000_000, "aggregate": 5_000_000}),
+    ]
