@@ -299,7 +299,11 @@ def _insurer_labels(page: Page, area: Box) -> dict[str, Box]:
     misread ("INSURER 6:", "NSURERA:") or lost: the labels' order down the block tells it then."""
     out: dict[str, Box] = {}
     for letter in "ABCDEF":
-        found = page.find(f"INSURER {letter}", area, fuzzy=False)
+        # ("INSURER D F re Insurance": D's label before a name whose first word lost its letters
+        # is not INSURER F with a speck in it.)
+        found = [b for b in page.find(f"INSURER {letter}", area, fuzzy=False)
+                 if not any(len(t := w.text.strip(":;.,")) == 1 and t in "ABCDEF" and t != letter
+                            for w in page.words_in(b))]
         if found:
             out[letter] = found[0]
     if len(out) == 6:

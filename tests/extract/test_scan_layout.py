@@ -333,3 +333,18 @@ def test_a_speck_inside_a_label_is_passed_over_but_a_misread_labels_own_letter_i
     # CLAIMS-MADE misread as "CLAIMS-MAD E": the E is the label's own, read apart.
     words = [Word("CLAIMS-MAD", 134.0, 430.0, 174.0, 435.0, 0.6), Word("E", 175.0, 430.0, 179.0, 435.0, 0.6)]
     assert page_of(words).find("CLAIMS-MADE") == [Box(134.0, 430.0, 179.0, 435.0)]
+
+
+def test_a_name_starting_with_a_lone_capital_is_not_the_next_insurer_label() -> None:
+    # The real 2014/01 scan lost the i of "Fire": "INSURER D F re Insurance Company" is D's row,
+    # not INSURER F with a speck D inside it; F's own row is empty.
+    names = ["Property and Casua ty Insurance Co", "Nat ona Insurance Company", "Amer can Insurance Company",
+             "F re Insurance Company"]
+    lines = [("INSURER(S) AFFORDING COVERAGE", 370, 146), ("NAIC #", 546, 146)]
+    for i, letter in enumerate("ABCDEF"):
+        y = 162.0 + 12 * i
+        lines.append((f"INSURER {letter}", 308, y))
+        if i < len(names):
+            lines.append((names[i], 347, y))
+    draft = read_acord25(scan_page(lines))
+    assert [(i["letter"], i["name"]) for i in draft["insurers"]] == list(zip("ABCD", names, strict=True))
