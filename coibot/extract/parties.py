@@ -104,12 +104,34 @@ def read_party(page: Page, label: Box | None, warnings: list[str], what: str) ->
     if not body:
         warnings.append(f"{what} block is empty")
         return {"name": None, "address": None, **extra}
-    name = normalize_name(body[0])
-    rest = body[1:]
-    # "DBA ..." / "c/o ..." lines continue the name rather than start the address.
-    while rest and re.match(r"^(dba|d/b/a|aka|a/k/a|&)\b", rest[0], re.IGNORECASE):
-        name = f"{name} {rest.pop(0)}"
+    first, rest = _name_and_address_lines(body)
+    name = normalize_name(first)
     return {"name": name, "address": join_address(rest) or None, **extra}
+
+
+# A company's suffix: where a name printed on one line with the start of its address ends.
+_SUFFIX = r"(?:inc|llc|l\.l\.c|ltd|corp|co|lp|llp|pc|pllc)\.?"
+# A name line ending on a word that cannot end a name ("YourCompany.com An" / "Network Member").
+_NAME_GOES_ON = re.compile(r"^(dba|d/b/a|aka|a/k/a|&)\b", re.IGNORECASE)
+_DANGLING = re.compile(r"(?:\b(?:an|the|of|and|for)|&)$", re.IGNORECASE)
+
+
+def _name_and_address_lines(body: list[str]) -> tuple[str, list[str]]:
+    """A block's name and its address lines, where the printer wrapped them across each other."""
+    name, rest = body[0], body[1:]
+    # "DBA ..." / "c/o ..." lines continue the name rather than start the address; so does the line
+    # after a name cut after "An" or "&".
+    while rest and (_NAME_GOES_ON.match(rest[0]) or _DANGLING.search(name)):
+        name = f"{name} {rest.pop(0)}"
+    # "Source, Inc. 8 Three" / "Cho Rd.": the street starts after the suffix, on the name's line;
+    # "Management Solutions" / "Inc 914 Air Drive": the suffix wrapped onto the street's line.
+    m = re.match(rf"^(.*?\b{_SUFFIX})\s+(\d.*)$", name, re.IGNORECASE)
+    if m:
+        name, rest = m.group(1), [m.group(2), *rest]
+    m = re.match(rf"^({_SUFFIX})[,\s]+(\d.*)$", rest[0], re.IGNORECASE) if rest else None
+    if m:
+        name, rest = f"{name} {m.group(1)}", [m.group(2), *rest[1:]]
+    return name, rest
 
 
 def _value_right_of(page: Page, labels: list[Box], stop: float | None) -> tuple[str | None, float]:
@@ -162,7 +184,7 @@ def read_contact(page: Page, warnings: list[str], producer: Box | None = None) -
         sub = page.find_first("ADDRESS", Box(email.x0 - 3, email.top, email.x1 + 25, email.bottom + 12))
         text, _ = _value_right_of(page, [email, *([sub] if sub else [])], None)
         if text:
-            m = _EMAIL.search(text.replace(" ", ""))
+            m = _EMAIL.search(_LOST_DOT.sub(r"\1.\2", text).replace(" ", ""))
             out["email"] = m.group(0) if m else None
             if m is None:
                 warnings.append(f"producer e-mail {text!r} is not an address")
@@ -253,6 +275,11 @@ def email_by_names(email: str, names: list[str | None]) -> str:
 _TLD_MISREADS = {
     "cam": "com", "corn": "com", "c0m": "com", "con": "com", "cem": "com", "nat": "net", "0rg": "org",
 }
+
+
+# An address whose last dot was lost in printing ("Ben@yourcompany com"): a space before a common
+# ending there is that dot.
+_LOST_DOT = re.compile(r"(@[\w.\-]*\w)\s+(com|net|org|edu|gov|biz|info|us)\b", re.IGNORECASE)
 
 
 # The label's capitals glued to a scanned address ("E-MAJLcerts@", "-MAILcerts@", "ILcerts@").

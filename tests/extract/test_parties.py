@@ -6,6 +6,7 @@ import pytest
 
 from coibot.extract.layout import Box, Page
 from coibot.extract.parties import (
+    _name_and_address_lines,
     contact_without_label,
     email_by_names,
     email_tld,
@@ -118,6 +119,17 @@ def test_a_scanned_phones_letter_for_a_digit_is_put_right(printed: str, want: st
     assert read_contact(page, [], page.find("PRODUCER")[0])["phone"] == want
 
 
+@pytest.mark.parametrize(("printed", "want"), [("Ben@yourcompany com", "Ben@yourcompany.com"),
+                                               ("certs@agency.co us", "certs@agency.co.us"),
+                                               ("Ben@yourcompany", None)])
+def test_an_address_whose_last_dot_was_lost_in_printing_keeps_it(printed: str, want: str | None) -> None:
+    # The real 2014/01 sample prints "Ben@yourcompany com".
+    words = [Word("PRODUCER", 30.0, 110.0, 62.0, 115.0), Word("E-MAIL", 308.0, 127.0, 330.0, 132.0),
+             *scan_line(printed, 346.0, 127.0, conf=1.0)]
+    page = Page(PageWords(number=1, width=612.0, height=792.0, method="text", words=words))
+    assert read_contact(page, [], page.find("PRODUCER")[0])["email"] == want
+
+
 @pytest.mark.parametrize(("read", "want"), [
     ("E-MAJLcerts@harborviewinsurance.com", "certs@harborviewinsurance.com"),
     ("-MAILcerts@harborviewins.com", "certs@harborviewins.com"),
@@ -141,3 +153,23 @@ def test_a_scanned_address_loses_what_it_took_from_its_label(read: str, want: st
 ])
 def test_a_scanned_contact_name_loses_the_words_read_before_it(read: str, email: str, want: str) -> None:
     assert contact_without_label(read, email) == want
+
+
+@pytest.mark.parametrize(("lines", "name", "address"), [
+    # The real 2014/01 sample's blocks, as its printer wrapped them.
+    (["YourCompany.com An", "Network Member", "22 Gore Corner Road Suite 1H", "Mana NJ 07726"],
+     "YourCompany.com An Network Member", ["22 Gore Corner Road Suite 1H", "Mana NJ 07726"]),
+    (["Management Solutions", "Inc 914 Air Drive", "Clive IA 50325"],
+     "Management Solutions Inc", ["914 Air Drive", "Clive IA 50325"]),
+    (["Source,Inc. 8 Three", "Cho Rd. Suite 14", "Richmond VA 23228"],
+     "Source,Inc.", ["8 Three", "Cho Rd. Suite 14", "Richmond VA 23228"]),
+    # Names printed whole stay whole.
+    (["Granite State Janitorial Services LLC", "5460 Mill Pond Road", "Boise, ID 83702"],
+     "Granite State Janitorial Services LLC", ["5460 Mill Pond Road", "Boise, ID 83702"]),
+    (["Smith & Sons Roofing", "Attn: Certificates", "12 Main St"],
+     "Smith & Sons Roofing", ["Attn: Certificates", "12 Main St"]),
+    (["Harbor Co", "DBA Harbor Paving", "1 Dock St"], "Harbor Co DBA Harbor Paving", ["1 Dock St"]),
+])
+def test_a_name_and_address_wrapped_across_each_others_lines_are_parted(
+        lines: list[str], name: str, address: list[str]) -> None:
+    assert _name_and_address_lines(lines) == (name, address)
