@@ -14,6 +14,7 @@ from typing import Any
 from coibot.extract.layout import Box, Line, Page
 from coibot.extract.limits_table import key_for
 from coibot.extract.normalize import dates_from_garbled, fold, iso_date, normalize_name, parse_amount
+from coibot.extract.parties import block_lines
 from coibot.extract.words import PageWords
 
 log = logging.getLogger(__name__)
@@ -112,6 +113,39 @@ def read_acord101(pw: PageWords) -> dict[str, Any]:
     if policies is None:
         policies = parse_policies(" ".join(ln.text for ln in policy_lines), warnings, page.ocr)
     return {"remarks": remarks, "policies": policies, "warnings": warnings}
+
+
+def read_schedule_alone(pw: PageWords) -> dict[str, Any]:
+    """A remarks schedule with no certificate before it, as a draft of form "other": the agency as
+    producer, the named insured, the remarks as the description, and any policies listed there.
+
+    Its header's policy number and carrier belong to a policy of a form not sent (which coverage
+    is not said), so no policy is made of them.
+    """
+    page = Page(pw)
+    remarks = read_acord101(pw)
+    warnings = ["an ACORD 101 Additional Remarks Schedule came without the certificate it continues; "
+                "check it", *remarks["warnings"]]
+    return {
+        "form": "other",
+        "certificate_date": None,
+        "producer": {"name": _header_value(page, "AGENCY")},
+        "insured": {"name": _header_value(page, "NAMED INSURED")},
+        "insurers": [],
+        "certificate_holder": None,
+        "description_of_operations": remarks["remarks"],
+        "policies": remarks["policies"],
+        "warnings": warnings,
+    }
+
+
+def _header_value(page: Page, label: str) -> str | None:
+    # (Isolated: AGENCY CUSTOMER ID above the frame is another label.)
+    found = page.find(label, Box(0, 0, page.width, page.height * 0.35), isolated=4.0)
+    if not found:
+        return None
+    lines = block_lines(page, found[0])
+    return normalize_name(lines[0].text) if lines else None
 
 
 # Column headings of a policies table on a remarks page, each with the field it fills.

@@ -18,7 +18,7 @@ from typing import Any
 
 from coibot.errors import ExtractionError
 from coibot.extract.acord25 import acord25_score, is_acord25, read_acord25
-from coibot.extract.acord101 import is_acord101, merge_remarks, read_acord101
+from coibot.extract.acord101 import is_acord101, merge_remarks, read_acord101, read_schedule_alone
 from coibot.extract.assemble import finalize
 from coibot.extract.sniff import precheck_file, sniff_bytes
 from coibot.extract.words import PageWords
@@ -175,7 +175,14 @@ def _from_pages(path: Path, pages: list[PageWords], page_count: int,
                          path.name, extra.number)
         draft["source"] = _source(path, page_count, _method(group, methods))
         results.append(finalize(draft))
-    if not groups:
+    if not groups and pages and is_acord101(pages[0]):
+        alone = read_schedule_alone(pages[0])
+        for extra in pages[1:]:
+            if is_acord101(extra):
+                merge_remarks(alone, read_acord101(extra))
+        alone["source"] = _source(path, page_count, _method(pages, methods))
+        results.append(finalize(alone))
+    elif not groups:
         read_other = _optional("coibot.extract.other_layout", "read_other")
         other = read_other(pages) if read_other is not None else None
         if not isinstance(other, dict) and pages and acord25_score(pages[0])[0] >= 5:

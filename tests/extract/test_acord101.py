@@ -28,6 +28,15 @@ def test_real_101_remarks_are_read() -> None:
     assert got["policies"] == []
 
 
+def test_a_schedule_sent_alone_names_its_agency_insured_and_remarks_not_its_form_header() -> None:
+    (doc,) = extract_document(REAL / "acord_101_2008_01_sample.pdf")
+    assert doc["form"] == "other"
+    assert doc["producer"]["name"] == "OLLNEY" and doc["insured"]["name"] == "BREWING LLC"
+    assert doc["description_of_operations"].startswith("Policy Consideration Of The Premium Charged")
+    assert doc["policies"] == []
+    assert any("without the certificate" in w for w in doc["warnings"])
+
+
 @pytest.mark.parametrize("pointer", [
     "SEE ATTACHED ACORD 101", "See Additional Remarks Schedule attached.",
     "(Continued on ACORD 101 Additional Remarks Schedule)", "** SEE ATTACHED ADDITIONAL REMARKS SCHEDULE **",
