@@ -19,7 +19,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from corpus import families, photos
 from corpus.validate import validate_dir
 
-DEFAULT_COUNTS = {"text": 30, "fillable": 12, "scan": 12, "multipage": 8, "other": 10}
+DEFAULT_COUNTS = {"text": 30, "fillable": 12, "scan": 12, "multipage": 8, "other": 10, "agency": 12}
 EXTRA_COUNTS = {"photo": 6}  # opt-in families: --families photo (not in the default corpus)
 
 

@@ -17,7 +17,7 @@ from reportlab.lib.pagesizes import A4, LETTER
 from reportlab.pdfbase.pdfmetrics import stringWidth
 from reportlab.pdfgen.canvas import Canvas
 
-from .data import Cert, Policy
+from .data import Cert, Party, Policy
 from .fieldnames import acord_name
 
 ADDRESS_BLOCKS = {"producer": "Producer", "insured": "NamedInsured", "holder": "CertificateHolder"}
@@ -65,6 +65,11 @@ class Style:
     desc_size: float = 8.0
     pointer: str | None = None  # "see attached" text appended to the description on page 1
     upper: bool = False  # the agency system prints every value in capitals
+    # Quirks of certificates printed on the real ACORD form by agency systems (the `agency` family):
+    box_cells: bool = False  # check boxes are row-high cells drawn as four separate rules
+    other_rows: bool = False  # every 'other' policy on its own line of one block, limits as text
+    amount_spaces: bool = False  # amounts grouped by spaces: "$1 000 000"
+    wrap_suffix: bool = False  # the insured's "Inc." printed at the start of the street's line
 
     @classmethod
     def random(cls, r: random.Random) -> Style:
@@ -299,7 +304,13 @@ class Out:
         c = self.c
         self.form_c.setLineWidth(0.5)
         self.form_c.setStrokeColor(colors.black)
-        self.form_c.rect(x, self.h - yt - size, size, size, stroke=1, fill=0)
+        if self.s.box_cells:
+            y0, y1 = self.h - yt - size, self.h - yt
+            for x_a, y_a, x_b, y_b in ((x, y0, x + size, y0), (x, y1, x + size, y1), (x, y0, x, y1),
+                                       (x + size, y0, x + size, y1)):
+                self.form_c.line(x_a, y_a, x_b, y_b)
+        else:
+            self.form_c.rect(x, self.h - yt - size, size, size, stroke=1, fill=0)
         if self.mode == "none":
             return
         if self.mode != "flat" and (self.mode == "fields" or self.r.random() < 0.5):
@@ -383,7 +394,8 @@ class Acord25:
     def amt(self, v: int | None) -> str | None:
         if v is None:
             return None
-        return fmt_amount(v, "" if self.s.dollar_col else self.s.amount_fmt)
+        text = fmt_amount(v, "" if self.s.dollar_col else self.s.amount_fmt)
+        return text.replace(",", " ") if self.s.amount_spaces else text
 
     def date(self, d: dt.date) -> str:
         return fmt_date(d, self.s.date_fmt)
@@ -462,7 +474,8 @@ class Acord25:
             M + 22,
             y + 4 * row + 9,
             CW * 0.5 - 26,
-            "\n".join([cert.insured.name, *cert.insured.lines]),
+            "\n".join(_wrapped_suffix(cert.insured) if s.wrap_suffix
+                      else [cert.insured.name, *cert.insured.lines]),
             lines=4,
             max_h=6 * row - 10,
         )
@@ -598,6 +611,9 @@ class Acord25:
             pols: list[Policy | None] = list(by.get(kind, [])) or [None]
             for p in pols:
                 out.append((kind, n, p))
+        if self.s.other_rows and len(by.get("other", [])) > 1:
+            out.append(("other_rows", len(by["other"]), None))
+            return out
         for p in by.get("other", []):
             n = 1 if self.s.other_inline else max(2, len(p.limits))
             out.append(("other", n, p))
@@ -698,7 +714,7 @@ class Acord25:
     def _block(self, kind: str, y: float, n: int, p: Policy | None) -> None:
         cols, rh, o = self.cols, self.rh, self.o
         tx = cols[1] + 2
-        bs = min(7.0, rh - 3)
+        bs = rh - 1.0 if self.s.box_cells else min(7.0, rh - 3)
         nth = sum(1 for q in self.cert.policies[: self.cert.policies.index(p)] if _same(q, p)) if p else 0
         fs = 5.0 if rh > 9 else 4.4
 
@@ -893,6 +909,20 @@ class Acord25:
             self.line(lx, y + rh, self.M + self.CW, y + rh, 0.3)
             if p:
                 self._row_common(key, y, p, na_addl=True)
+        elif kind == "other_rows":
+            # The real sample's bottom row: "C Professional Liability ... $1 000 000 Occurrence /
+            # $1 000 000 Aggregate" over "D 3rd Party Crime ...", the amount before its label.
+            for i, q in enumerate(x for x in self.cert.policies if x.coverage == "other"):
+                key = "oth" if i == 0 else f"oth{i + 1}"
+                ry = y + i * rh
+                o.text(f"{key}.type", tx, ry, cols[2] - cols[1] - 4, q.name, size=min(self.vs, 7.5), mid=rh)
+                text = " / ".join(f"{self.amt(v)} {q.labels[k]}" for k, v in q.limits.items())
+                width = self.M + self.CW - cols[7] - 4
+                o.text(f"{key}.limits", cols[7] + 2, ry, width, text, size=6.5, mid=rh)
+                saved = self.s.number_row
+                self.s.number_row = 0
+                self._row_common(key, ry, q)
+                self.s.number_row = saved
         else:  # other
             if p is None:
                 return
@@ -912,6 +942,18 @@ class Acord25:
             self.s.number_row = 0
             self._row_common(key, y, p)
             self.s.number_row = saved
+
+
+_SUFFIXES = ("Inc.", "LLC", "Inc", "Corp.", "Co.")
+
+
+def _wrapped_suffix(party: Party) -> list[str]:
+    """A party's printed lines with its company suffix moved to the street's line ("Management
+    Solutions" / "Inc 914 Air Drive"), as the real sample prints them; unchanged without one."""
+    head, _, last = party.name.rpartition(" ")
+    if not head or last not in _SUFFIXES or not party.lines or not party.lines[0][:1].isdigit():
+        return [party.name, *party.lines]
+    return [head, f"{last} {party.lines[0]}", *party.lines[1:]]
 
 
 def _same(a: Policy, b: Policy) -> bool:
@@ -990,4 +1032,6 @@ def render_meta(style: Style) -> dict[str, Any]:
         "other_inline": style.other_inline,
         "upper": style.upper,
         "offset": [style.dx, style.dy],
+        # (The agency quirks only where used: the other families' truth stays as it was.)
+        **{k: True for k in ("box_cells", "other_rows", "amount_spaces", "wrap_suffix") if getattr(style, k)},
     }

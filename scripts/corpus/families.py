@@ -528,3 +528,50 @@ def write_image_truth(
     for k in smudged:
         _null_smudged(truth, k)
     write_truth(path, truth)
+
+
+# agency: (scan dpi or 0 for a text PDF, image format) per index.
+AGENCY_KINDS: list[tuple[int, str]] = [
+    (0, "pdf"), (300, "pdf"), (0, "pdf"), (200, "png"), (0, "pdf"), (250, "jpg"),
+]
+
+
+def agency(out: Path, n: int, r: random.Random) -> list[str]:
+    """Certificates as agency systems print them on the real ACORD 25 (the real 2014/01 and 2016/03
+    samples): row-high check boxes drawn as rules, amounts grouped by spaces, two 'other' coverages
+    on one row with their limits as text ("$1 000 000 Occurrence / ..."), the insured's "Inc"
+    wrapped onto the street's line. Half are text PDFs, half scans of them."""
+    names = []
+    for i in range(n):
+        dpi, fmt = AGENCY_KINDS[i % len(AGENCY_KINDS)]
+        style = Style.random(r)
+        style.edition = ["2016/03", "2014/01", "2010/05"][i % 3]
+        style.box_cells = True
+        style.amount_spaces = i % 2 == 0
+        style.other_rows = i % 4 != 3
+        style.wrap_suffix = True
+        style.dx = style.dy = 0.0
+        if dpi:
+            style.page = "letter"
+        cert = make_cert(r, other_count=2 if style.other_rows else r.choice([0, 1]))
+        name = f"agency_{i + 1:03d}.{fmt}"
+        path = out / name
+        buf = io.BytesIO()
+        c = new_canvas(buf if dpi else str(path), style)  # type: ignore[arg-type]
+        draw_certificate(c, cert, style)
+        c.showPage()
+        c.save()
+        if not dpi:
+            truth = truth_of(cert, family="agency", file=name, sha256=sha256(path), pages=1, method="text",
+                             generator={"client": None, "profile": "random", "defects": [], "smudged": [],
+                                        "layout": render_meta(style)})
+            write_truth(path, truth)
+            names.append(name)
+            continue
+        pages = rasterise(buf.getvalue(), dpi, forms=False)
+        im, params = degrade(pages[0], r, dpi)
+        save([im], path, fmt, dpi, quality=r.choice([50, 55]) if dpi >= 300 else r.choice([62, 66, 70]))
+        write_image_truth(path, cert, family="agency", pages=1, form="acord25", layout=None, style=style,
+                          smudged=[], kind="scan", info={"dpi": dpi, "format": fmt, **params})
+        names.append(name)
+    return names

@@ -47,6 +47,6 @@ def test_a_dash_does_not_split_its_line_in_two() -> None:
              Word("Occurrence", 144.0, 495.4, 176.6, 504.2)]
     assert [ln.text for ln in make_lines(words)] == ["Employment Practices Liability - Occurrence"]
     # Two lines of small type stay two, a dash on the lower one with them.
-    two = [Word("Each", 10, 100, 20, 105), Word("Claim", 22, 100, 35, 105), Word("Aggregate", 10, 106, 40, 111),
-           Word("-", 42, 108.2, 44, 109)]
+    two = [Word("Each", 10, 100, 20, 105), Word("Claim", 22, 100, 35, 105),
+           Word("Aggregate", 10, 106, 40, 111), Word("-", 42, 108.2, 44, 109)]
     assert [ln.text for ln in make_lines(two)] == ["Each Claim", "Aggregate -"]

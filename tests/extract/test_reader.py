@@ -132,6 +132,26 @@ def test_certificate_then_remarks_then_certificate(make_cert: Make) -> None:
     assert all(d["description_of_operations"] == "Re: Job 1. More wording for job 1." for d in docs)
 
 
+def _policy_facts(doc: dict[str, Any]) -> list[tuple[Any, ...]]:
+    return [(p["coverage"], p["coverage_name"], p["insurer_letter"], p["policy_number"], p["limits"],
+             p["basis"], p.get("statutory", False), p["additional_insured"]) for p in doc["policies"]]
+
+
+def _agency_text_files() -> list[Path]:
+    return [p for p in sorted(CORPUS.glob("agency_*.pdf"))
+            if json.loads(p.with_name(p.name + ".truth.json").read_text())["source"]["method"] == "text"]
+
+
+@pytest.mark.parametrize("path", _agency_text_files(), ids=lambda p: p.name)
+def test_certificates_printed_on_the_real_form_by_agency_systems(path: Path) -> None:
+    # Row-high boxes drawn as rules, "$1 000 000" amounts, two 'other' coverages on one row with
+    # their limits as text, "Inc" wrapped onto the street's line (the real samples' quirks).
+    truth = json.loads(path.with_name(path.name + ".truth.json").read_text())
+    (doc,) = extract_document(path)
+    assert _policy_facts(doc) == _policy_facts(truth)
+    assert doc["insured"] == truth["insured"]
+
+
 def _schema_files() -> list[Path]:
     files = [SAMPLES / "sample_002.pdf", SAMPLES / "sample_003.pdf", REAL / "acord_25_2016_03_sample.pdf"]
     files += sorted(CORPUS.glob("text_00[1-6].pdf")) + sorted(CORPUS.glob("multipage_00[1-3].pdf"))

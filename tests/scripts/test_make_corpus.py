@@ -105,7 +105,7 @@ def test_checked_in_corpus_matches_its_truth(mc: ModuleType) -> None:
         f = tf.with_name(tf.name[: -len(".truth.json")])
         assert hashlib.sha256(f.read_bytes()).hexdigest() == t["source"]["sha256"], f.name
         families.add(t["family"])
-    assert families == {"text", "fillable", "scan", "multipage", "other"}
+    assert families == {"text", "fillable", "scan", "multipage", "other", "agency"}
 
 
 def test_photo_family_is_deterministic_and_valid(mc: ModuleType, tmp_path: Path) -> None:
