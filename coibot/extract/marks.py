@@ -86,7 +86,7 @@ def lone_characters(
     s = page.dpi / 72.0
     taken = [(w.x0 * s, w.top * s, w.x1 * s, w.bottom * s) for w in words]
     blobs, checked = ink_clusters(mask, page.dpi, taken)
-    blobs = blobs[:_MAX_LONE]
+    blobs = [b for b in blobs if not _inside_a_line(b, taken, page.dpi)][:_MAX_LONE]
     # A marked checkbox that Tesseract skipped: the layout reads marks as "X".
     marks = [Word("X", b[0] / s, b[1] / s, b[2] / s, b[3] / s, _CHECKBOX_CONF) for b in checked]
     if not blobs:
@@ -124,6 +124,21 @@ def lone_characters(
         len(marks),
     )
     return found + marks
+
+
+# Inches: ink this close to a word on each side is part of the line's text (the left arc of an "@"
+# that Tesseract's box for it left out, read alone as "q"), not a letter on its own.
+_GLUED_IN = 1.5 / 72
+
+
+def _inside_a_line(blob: Box, words: list[Box], dpi: float) -> bool:
+    """Whether a blob of ink sits between two words of its line, a hair from each."""
+    near = _GLUED_IN * dpi
+    height = blob[3] - blob[1]
+    line = [w for w in words if min(w[3], blob[3]) - max(w[1], blob[1]) >= 0.5 * height]
+    left = any(0 <= blob[0] - w[2] <= near for w in line)
+    right = any(0 <= w[0] - blob[2] <= near for w in line)
+    return left and right
 
 
 def ink_clusters(mask: Mask, dpi: float, exclude: list[Box]) -> tuple[list[Box], list[Box]]:

@@ -8,6 +8,7 @@ from PIL import Image, ImageDraw, ImageFont
 from coibot.extract import images, marks
 from coibot.extract.images import PageImage
 from coibot.extract.words import Word
+from coibot.limits import Limits
 
 
 def test_ink_clusters_finds_lone_letters_and_marked_boxes() -> None:
@@ -155,3 +156,21 @@ def test_a_row_high_box_of_the_real_form_read_as_a_word_is_its_mark() -> None:
     word = Word("(mi)", 15 * s, 15 * s, 68 * s, 68 * s, 0.24)
     (mark,) = marks.checkboxes_as_marks(_page(img), images.ink_mask(img), [word])
     assert mark.text == "X"
+
+
+def test_ink_between_two_words_a_hair_from_each_is_no_lone_letter() -> None:
+    # sample_004's "certificates @compassinsurance.com": Tesseract's box for the "@" left out the
+    # sign's left arc, which read alone gave "certificatesq@". A letter on its own is still read.
+    img = Image.new("L", (1200, 300), 255)
+    d = ImageDraw.Draw(img)
+    font = ImageFont.load_default(size=40)
+    d.text((100, 100), "certificates", fill=0, font=font)
+    d.text((410, 100), "compass", fill=0, font=font)
+    d.ellipse((380, 108, 405, 145), outline=0, width=5)  # the arc: 3 px from each word's box
+    d.text((1000, 100), "B", fill=0, font=font)  # an insurer letter in its column
+    s = 72.0 / 300.0
+    words = [Word("certificates", 100 * s, 100 * s, 377 * s, 150 * s),
+             Word("compass", 408 * s, 100 * s, 590 * s, 150 * s)]
+    page = _page(img)
+    found = marks.lone_characters(page, images.ink_mask(img), img, words, Limits())
+    assert [w.text for w in found] == ["B"]
