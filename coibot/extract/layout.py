@@ -77,6 +77,29 @@ class Line:
         return min((w.conf for w in self.words), default=1.0)
 
 
+def _piece_of_a_value(w: Word, row: list[Word]) -> bool:
+    """Whether a word with digits is a piece of a value on the row, its box stretched by a scan
+    over ink above or below ("1,000," and "000," 6.3 and 8.9 pt tall, tops level)."""
+    return any(ch.isdigit() for ch in w.text) and any(
+        any(ch.isdigit() for ch in v.text) and level_boxes(box_of([w]), box_of([v])) for v in row)
+
+
+def level_boxes(a: Box, b: Box) -> bool:
+    """Whether two boxes, one inside the other, share their top or their foot: one line's words,
+    one of them boxed taller (specks along the taller's foot, a fraction of it, are not)."""
+    shorter, taller = sorted((a.height, b.height))
+    overlap = min(a.bottom, b.bottom) - max(a.top, b.top)
+    level = abs(a.top - b.top) <= 1.0 or abs(a.bottom - b.bottom) <= 1.0
+    return overlap >= 0.9 * shorter and shorter >= 0.4 * taller and level
+
+
+def _reach(h: float, row: float) -> float:
+    """How far from a line's middle a word of height `h` (0: flat) may stand on it."""
+    if h and row:
+        return 0.45 * min(h, row)
+    return 0.45 * h if h else 0.25 * row
+
+
 def make_lines(words: Iterable[Word], gap: float | None = None) -> list[Line]:
     """Words into lines (top to bottom, left to right); with `gap`, a wider space starts a new line."""
     ws = sorted(words, key=lambda w: (w.top + w.bottom) / 2)
@@ -85,16 +108,15 @@ def make_lines(words: Iterable[Word], gap: float | None = None) -> list[Line]:
     heights: list[float] = []
     for w in ws:
         c = (w.top + w.bottom) / 2
-        # A dash or a dot is too flat to tell its line's height: the line's other words tell it.
+        # A dash or a dot is too flat to tell its line's height: the line's other words tell it,
+        # and it sits near their middle (a speck along a stretched word's foot does not).
         h = w.bottom - w.top if w.bottom - w.top >= _FLAT else 0.0
-        if rows:
-            scale = min(h, heights[-1]) if h and heights[-1] else h or heights[-1] or 1.0
-            if abs(c - centers[-1]) <= 0.45 * scale + 0.5:
-                rows[-1].append(w)
-                n = len(rows[-1])
-                centers[-1] += (c - centers[-1]) / n
-                heights[-1] = heights[-1] or h
-                continue
+        if rows and (abs(c - centers[-1]) <= _reach(h, heights[-1]) + 0.5 or _piece_of_a_value(w, rows[-1])):
+            rows[-1].append(w)
+            n = len(rows[-1])
+            centers[-1] += (c - centers[-1]) / n
+            heights[-1] = heights[-1] or h
+            continue
         rows.append([w])
         centers.append(c)
         heights.append(h)

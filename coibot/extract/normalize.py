@@ -165,6 +165,9 @@ def iso_date(text: str | None) -> str | None:
 _GROUPED = re.compile(r"^\d{1,3}(?:([,\s\u00a0\u202f'])\d{3})(?:\1\d{3})*(?:\.\d{2})?$")
 _PLAIN = re.compile(r"^\d+(?:\.\d{2})?$")
 _DOTTED = re.compile(r"^\d{1,3}(?:[.,]\d{3})*\.\d{3}(?:[.,]\d{3})*$")
+# A scan's groups parted by commas and gaps both ("1,000 000": the last comma lost, or read as a
+# word of its own): whole thousands all the same.
+_MIXED = re.compile(r"^\d{1,3}(?:(?:,\s*|\s+)\d{3})+$")
 _SUFFIX = re.compile(r"^(\d+(?:\.\d+)?)\s*(k|m|mm|mil|million|thousand)$", re.IGNORECASE)
 _SUFFIX_MULT = {"k": 1_000, "thousand": 1_000, "m": 1_000_000, "mm": 1_000_000, "mil": 1_000_000,
                 "million": 1_000_000}
@@ -184,7 +187,7 @@ def parse_amount(text: str | None, misread_commas: bool = False) -> int | None:
         return None
     if not s:
         return None
-    if misread_commas and _DOTTED.match(s):
+    if misread_commas and (_DOTTED.match(s) or _MIXED.match(s)):
         # A dot before three digits is no decimal point in dollars (cents print two digits).
         return int(re.sub(r"\D", "", s))
     if _GROUPED.match(s) or _PLAIN.match(s):

@@ -50,3 +50,29 @@ def test_a_dash_does_not_split_its_line_in_two() -> None:
     two = [Word("Each", 10, 100, 20, 105), Word("Claim", 22, 100, 35, 105),
            Word("Aggregate", 10, 106, 40, 111), Word("-", 42, 108.2, 44, 109)]
     assert [ln.text for ln in make_lines(two)] == ["Each Claim", "Aggregate -"]
+
+
+def test_a_two_line_label_read_as_one_tall_word_does_not_pull_lines_together() -> None:
+    # seed 1212 scan_014: "fae." is FAX over "(A/C, No):", as tall as both lines; the PHONE label's
+    # first line must not join the phone number's line through it (the contact name took "NAMEN").
+    words = [Word("PHONE", 308.2, 127.2, 325.0, 131.0), Word("(AIC.", 308.2, 132.2, 318.7, 135.6),
+             Word("No.", 320.6, 132.5, 327.8, 135.6), Word("Ext)", 330.0, 132.2, 338.4, 136.8),
+             Word("(730)555-0100", 346.8, 128.4, 404.9, 137.0), Word("fae.", 470.9, 126.5, 482.4, 137.8)]
+    lines = [ln.text for ln in make_lines(words)]
+    assert "PHONE" in lines
+    # A speck along the foot of a word stretched over the rule below is not on that word's line.
+    specks = [Word("CYB9431", 219.8, 509.8, 256.3, 523.4), Word("ke", 246.5, 522.0, 249.4, 523.4)]
+    assert [ln.text for ln in make_lines(specks)] == ["CYB9431", "ke"]
+
+
+def test_pieces_of_a_value_a_scan_boxed_taller_stay_on_their_line() -> None:
+    # Seed 777 agency_010: "CYB9431" boxed 13.6 pt tall down to the description's rule, beside
+    # "747" of its line (the block read three policies where it prints two); seed 9191 scan_012:
+    # "1,000," and "000," 6.3 and 8.9 pt tall beside the small EACH OCCURRENCE label (1,000,000
+    # was read as 1,000).
+    number = [Word("CYB9431", 219.8, 509.8, 256.3, 523.4), Word("747", 258.0, 509.8, 272.6, 516.2),
+              Word("ke", 246.5, 522.0, 249.4, 523.4)]
+    assert [ln.text for ln in make_lines(number)] == ["CYB9431 747", "ke"]
+    limit = [Word("EACH", 422.9, 268.1, 436.3, 271.9), Word("OCCURRENCE", 438.5, 267.8, 473.5, 272.2),
+             Word("1,000,", 539.8, 268.3, 565.7, 274.6), Word("000,", 569.3, 268.3, 582.7, 277.2)]
+    assert [ln.text for ln in make_lines(limit)] == ["EACH OCCURRENCE 1,000, 000,"]

@@ -177,3 +177,11 @@ def test_garbled_dates_are_taken_only_a_year_from_the_other_or_as_one_such_pair(
     assert dates_from_garbled(None, None, ["01242026"], ["01252027"]) == (None, None)
     assert dates_from_garbled(None, None, ["01242026 02242026"], ["01242027 02242027"]) == (None, None)
     assert dates_from_garbled("2026-01-24", "2026-05-01", ["x"], ["y"]) == ("2026-01-24", "2026-05-01")
+
+
+def test_a_scans_amount_grouped_by_commas_and_gaps_both_is_whole_thousands() -> None:
+    assert parse_amount("1,000 000", misread_commas=True) == 1_000_000
+    assert parse_amount("1,000, 000", misread_commas=True) == 1_000_000
+    # Printed text is taken only as it is grouped; a group of two digits is no thousands.
+    assert parse_amount("1,000 000") is None
+    assert parse_amount("10 00", misread_commas=True) is None
