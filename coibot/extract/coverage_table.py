@@ -719,10 +719,10 @@ def _policy(d: Draft, table: _Table, kind: str, top: float, bottom: float, rtop:
     several = (rtop, rbottom) != (top, bottom)
     if kind == "other":
         name_words = [w for w in page.words_in(type_box) if not is_mark(w)]
-        own_name = [w for w in name_words if rtop <= (w.top + w.bottom) / 2 <= rbottom]
-        if several and own_name:
+        own_name = [w for w in name_words if rtop <= (w.top + w.bottom) / 2 <= rbottom] if several else []
+        if own_name:
             # Two 'other' coverages printed on one row ("Professional Liability" over "Crime"): each
-            # line names its own policy.
+            # line names its own policy (and its basis words, read below from the type box).
             name_words = own_name
             type_box = Box(type_box.x0, rtop, type_box.x1, rbottom)
         pol["coverage_name"] = normalize_name(_text(make_lines(name_words)))

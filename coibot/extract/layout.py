@@ -81,10 +81,10 @@ def _piece_of_a_value(w: Word, row: list[Word]) -> bool:
     """Whether a word with digits is a piece of a value on the row, its box stretched by a scan
     over ink above or below ("1,000," and "000," 6.3 and 8.9 pt tall, tops level)."""
     return any(ch.isdigit() for ch in w.text) and any(
-        any(ch.isdigit() for ch in v.text) and level_boxes(box_of([w]), box_of([v])) for v in row)
+        any(ch.isdigit() for ch in v.text) and _level_boxes(box_of([w]), box_of([v])) for v in row)
 
 
-def level_boxes(a: Box, b: Box) -> bool:
+def _level_boxes(a: Box, b: Box) -> bool:
     """Whether two boxes, one inside the other, share their top or their foot: one line's words,
     one of them boxed taller (specks along the taller's foot, a fraction of it, are not)."""
     shorter, taller = sorted((a.height, b.height))

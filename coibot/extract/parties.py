@@ -111,8 +111,13 @@ def read_party(page: Page, label: Box | None, warnings: list[str], what: str) ->
 
 # A company's suffix: where a name printed on one line with the start of its address ends.
 _SUFFIX = r"(?:inc|llc|l\.l\.c|ltd|corp|co|lp|llp|pc|pllc)\.?"
-# A name line ending on a word that cannot end a name ("YourCompany.com An" / "Network Member").
+# "Source, Inc. 8 Three": the name's line, then the street.
+_NAME_THEN_STREET = re.compile(rf"^(.*?\b{_SUFFIX})\s+(\d.*)$", re.IGNORECASE)
+# "Inc 914 Air Drive": the name's suffix, then the street.
+_SUFFIX_THEN_STREET = re.compile(rf"^({_SUFFIX})[,\s]+(\d.*)$", re.IGNORECASE)
+# A line that goes on with the name above it ("DBA ...").
 _NAME_GOES_ON = re.compile(r"^(dba|d/b/a|aka|a/k/a|&)\b", re.IGNORECASE)
+# A name line ending on a word that cannot end a name ("YourCompany.com An" / "Network Member").
 _DANGLING = re.compile(r"(?:\b(?:an|the|of|and|for)|&)$", re.IGNORECASE)
 
 
@@ -125,10 +130,10 @@ def _name_and_address_lines(body: list[str]) -> tuple[str, list[str]]:
         name = f"{name} {rest.pop(0)}"
     # "Source, Inc. 8 Three" / "Cho Rd.": the street starts after the suffix, on the name's line;
     # "Management Solutions" / "Inc 914 Air Drive": the suffix wrapped onto the street's line.
-    m = re.match(rf"^(.*?\b{_SUFFIX})\s+(\d.*)$", name, re.IGNORECASE)
+    m = _NAME_THEN_STREET.match(name)
     if m:
         name, rest = m.group(1), [m.group(2), *rest]
-    m = re.match(rf"^({_SUFFIX})[,\s]+(\d.*)$", rest[0], re.IGNORECASE) if rest else None
+    m = _SUFFIX_THEN_STREET.match(rest[0]) if rest else None
     if m:
         name, rest = f"{name} {m.group(1)}", [m.group(2), *rest[1:]]
     return name, rest

@@ -167,19 +167,12 @@ def _from_pages(path: Path, pages: list[PageWords], page_count: int,
     results: list[dict[str, Any]] = []
     for group in groups:
         draft = read_acord25(group[0], reread=_rereader(path, group[0]))
-        for extra in group[1:]:
-            if is_acord101(extra):
-                merge_remarks(draft, read_acord101(extra))
-            else:
-                log.info("%s: page %d follows a certificate but is not a remarks schedule; not read",
-                         path.name, extra.number)
+        _merge_schedules(path, draft, group[1:])
         draft["source"] = _source(path, page_count, _method(group, methods))
         results.append(finalize(draft))
     if not groups and pages and is_acord101(pages[0]):
         alone = read_schedule_alone(pages[0])
-        for extra in pages[1:]:
-            if is_acord101(extra):
-                merge_remarks(alone, read_acord101(extra))
+        _merge_schedules(path, alone, pages[1:])
         alone["source"] = _source(path, page_count, _method(pages, methods))
         results.append(finalize(alone))
     elif not groups:
@@ -198,6 +191,16 @@ def _from_pages(path: Path, pages: list[PageWords], page_count: int,
     elif loose:
         log.info("%s: %d page(s) before the first certificate were not read", path.name, len(loose))
     return results
+
+
+def _merge_schedules(path: Path, draft: dict[str, Any], pages: list[PageWords]) -> None:
+    """Add to a certificate's draft the remarks schedules on the pages that follow it."""
+    for extra in pages:
+        if is_acord101(extra):
+            merge_remarks(draft, read_acord101(extra))
+        else:
+            log.info("%s: page %d follows a certificate but is not a remarks schedule; not read",
+                     path.name, extra.number)
 
 
 def _rereader(path: Path, page: PageWords) -> Callable[[tuple[float, float, float, float], str], Any] | None:
