@@ -76,7 +76,7 @@ def read_acord25(pw: PageWords, reread: Reread | None = None) -> dict[str, Any]:
     out["certificate_date"] = _certificate_date(d)
     producer_label = _producer_label(page)
     producer = read_party(page, producer_label, d.warnings, "producer")
-    contact = read_contact(page, d.warnings, producer_label)
+    contact = read_contact(page, d.warnings, producer_label, (producer or {}).get("name"))
     if producer is None and any(contact.values()):
         producer = {"name": None, "address": None}
     if producer is not None:

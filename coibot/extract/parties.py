@@ -155,8 +155,12 @@ def _value_right_of(page: Page, labels: list[Box], stop: float | None) -> tuple[
     return text.strip() or None, min(w.conf for w in words)
 
 
-def read_contact(page: Page, warnings: list[str], producer: Box | None = None) -> dict[str, Any]:
-    """The producer's CONTACT NAME, PHONE and E-MAIL cells (2009/09 and later editions)."""
+def read_contact(page: Page, warnings: list[str], producer: Box | None = None,
+                 agency: str | None = None) -> dict[str, Any]:
+    """The producer's CONTACT NAME, PHONE and E-MAIL cells (2009/09 and later editions).
+
+    `agency` (the producer's name) tells where a scanned address's domain starts when its @ was
+    misread."""
     # The contact cells start on the PRODUCER label's row, below the disclaimer paragraphs.
     top = producer.top - 6 if producer is not None else 0.0
     bottom = producer.top + 60 if producer is not None else page.height * 0.4
@@ -191,7 +195,9 @@ def read_contact(page: Page, warnings: list[str], producer: Box | None = None) -
         if text:
             m = _EMAIL.search(_LOST_DOT.sub(r"\1.\2", text).replace(" ", ""))
             out["email"] = m.group(0) if m else None
-            if m is None:
+            if m is None and page.ocr:
+                out["email"] = email_without_at(text, agency, out["contact_name"])
+            if out["email"] is None:
                 warnings.append(f"producer e-mail {text!r} is not an address")
     if page.ocr and producer is not None and not all(out.values()):
         _contact_by_shape(page, producer, out)
@@ -245,6 +251,63 @@ _EMAIL_MISREADS = (("a", "g"), ("q", "g"), ("v", "y"), ("m", "rn"), ("i", "j"), 
 _MAX_EMAIL_FIXES = 2
 
 
+def _name_tokens(names: list[str | None]) -> set[str]:
+    """What addresses are made of: the names' words, two or three of them run together, and a
+    person's initial before a later word ("gfitzgerald"), lower case."""
+    tokens: set[str] = set()
+    for name in names:
+        words = [_capital_i(w).lower() for w in re.findall(r"[A-Za-z]+", name or "")]
+        tokens |= {w for w in words if len(w) >= 4}
+        for n in (2, 3):
+            tokens |= {"".join(words[i:i + n]) for i in range(len(words) - n + 1)}
+        if len(words) >= 2:
+            tokens |= {words[0][0] + w for w in words[1:] if len(w) >= 3}
+    return tokens
+
+
+# An address's parts, without the @: what may stand before it, and a host with a common ending
+# (or one of its usual misreads, which email_tld puts right).
+_LOCAL = re.compile(r"[\w.+'-]*\w")
+_HOST = re.compile(
+    r"[a-z0-9][a-z0-9-]*(?:\.[a-z0-9-]+)*\.(?:com|net|org|edu|gov|biz|info|us|cam|corn|c0m|con|cem|nat|0rg)"
+)
+_HOST_END = re.compile(_HOST.pattern + "$")
+# Characters a scan makes of an @: none, one or two ("certs:rcopperfield", "tkowalski-skeystone").
+_AT_READ_AS = (1, 2, 0)
+
+
+def email_without_at(text: str, agency: str | None, contact: str | None) -> str | None:
+    """A scanned address whose @ was lost, put back; None when where it stood cannot be told.
+
+    Two words, the second a host ("mobrien keystonerisk.com"), are the two sides of the @. In one
+    word the host starts where the agency's name does; what the scan made of the @ before it is
+    taken out when it holds a character no address has there ("pokafor\u201csummitrisk.com"), or
+    when what is left before it spells the contact's name ("rduboiststonebridgerisk.com").
+    """
+    words = text.split()
+    if len(words) == 2 and _LOCAL.fullmatch(words[0]) and _HOST.fullmatch(words[1].lower()):
+        return f"{words[0]}@{words[1]}"
+    # A speck read as a word beside the address ("certs:rcopperfieldinsurance.com Nets").
+    hosted = [w for w in words if _HOST_END.search(w.lower())]
+    if len(hosted) != 1:
+        return None
+    word = hosted[0]
+    low = word.lower()
+    hosts, people = _name_tokens([agency]), _name_tokens([contact])
+    start = next((i for i in range(2, len(low)) if _HOST.fullmatch(low[i:])
+                  and any(_spelled(low, i, t) is not None for t in hosts)), None)
+    if start is None:
+        return None
+    for k in _AT_READ_AS:
+        local, read = word[:start - k], word[start - k:start]
+        if not _LOCAL.fullmatch(local):
+            continue
+        named = any(_spelled(local.lower(), 0, t) == len(local) for t in people)
+        if named or (read and not read.isalnum()):
+            return f"{local}@{word[start:]}"
+    return None
+
+
 def email_by_names(email: str, names: list[str | None]) -> str:
     """A scanned e-mail's misread letters put back from the names printed beside it.
 
@@ -253,15 +316,7 @@ def email_by_names(email: str, names: list[str | None]) -> str:
     scan typically misreads (read as `a` where the name prints `g`, ...) is that name. Only that
     direction is corrected, so a name misread the same way leaves a correct address alone.
     """
-    tokens: set[str] = set()
-    for name in names:
-        words = [_capital_i(w).lower() for w in re.findall(r"[A-Za-z]+", name or "")]
-        tokens |= {w for w in words if len(w) >= 4}
-        for n in (2, 3):
-            tokens |= {"".join(words[i:i + n]) for i in range(len(words) - n + 1)}
-        if len(words) >= 2:
-            # A person's initial and surname ("gfitzgerald").
-            tokens |= {words[0][0] + w for w in words[1:] if len(w) >= 3}
+    tokens = _name_tokens(names)
     out = email.lower()
     for token in sorted(tokens, key=len, reverse=True):
         i = 0

@@ -10,6 +10,7 @@ from coibot.extract.parties import (
     contact_without_label,
     email_by_names,
     email_tld,
+    email_without_at,
     read_contact,
     read_party,
     without_label,
@@ -128,6 +129,36 @@ def test_an_address_whose_last_dot_was_lost_in_printing_keeps_it(printed: str, w
              *scan_line(printed, 346.0, 127.0, conf=1.0)]
     page = Page(PageWords(number=1, width=612.0, height=792.0, method="text", words=words))
     assert read_contact(page, [], page.find("PRODUCER")[0])["email"] == want
+
+
+@pytest.mark.parametrize(("read", "contact", "want"), [
+    # The @ left a gap, or was read as a quote, a colon and a letter, a dash and a letter.
+    ("mobrien keystonerisk.com", "Maria O'Brien", "mobrien@keystonerisk.com"),
+    ("pokafor\u201ckeystonerisk.com", "Priya Okafor", "pokafor@keystonerisk.com"),
+    ("certs:rkeystoneinsurance.com Nets", "Luis Alvarez", "certs@keystoneinsurance.com"),
+    ("tkowalski-skeystonerisk.com", "Tomasz Kowalski", "tkowalski@keystonerisk.com"),
+    # Read as a letter: only a name before it tells where the address's name ends.
+    ("rduboistkeystonerisk.com", "Robert Dubois", "rdubois@keystonerisk.com"),
+    ("certsukeystoneinsurance.com", "Priya Alvarez", None),
+    # No host, a host that is not the agency's, two hosts: nothing to go by.
+    ("Hannah Bennett", "Hannah Bennett", None),
+    ("rduboistacmerisk.com", "Robert Dubois", None),
+    ("certs.keystone.com keystonerisk.com x", "Robert Dubois", None),
+])
+def test_a_scanned_address_whose_at_was_lost_gets_it_back(read: str, contact: str, want: str | None) -> None:
+    assert email_without_at(read, "Keystone Risk Partners", contact) == want
+
+
+def test_the_email_cell_read_without_its_at_is_still_the_address() -> None:
+    words = [Word("PRODUCER", 30.0, 110.0, 62.0, 115.0, 0.9),
+             *scan_line("Keystone Risk Partners", 38.0, 120.0),
+             *scan_line("CONTACT", 308.0, 116.0), *scan_line("Maria Lopez", 346.0, 116.0),
+             *scan_line("E-MAIL", 308.0, 138.0), *scan_line("mlopez keystonerisk.com", 346.0, 138.0)]
+    page = Page(PageWords(number=1, width=612.0, height=792.0, method="ocr", words=words))
+    warnings: list[str] = []
+    contact = read_contact(page, warnings, page.find("PRODUCER")[0], "Keystone Risk Partners")
+    assert contact["email"] == "mlopez@keystonerisk.com"
+    assert warnings == []
 
 
 @pytest.mark.parametrize(("read", "want"), [
