@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import logging
 import re
 from collections.abc import Callable
 
@@ -11,6 +12,8 @@ from rapidfuzz.fuzz import partial_ratio, ratio
 from coibot.extract.layout import Box, Line, Page, box_of, make_lines
 from coibot.extract.normalize import fold, label_key, parse_amount
 from coibot.extract.words import Word
+
+log = logging.getLogger(__name__)
 
 # Folded label fragments to contract keys, per coverage; the first fragment found wins.
 _KEYS: dict[str, tuple[tuple[str, str], ...]] = {
@@ -227,8 +230,15 @@ def read_limits(page: Page, box: Box, kind: str,
                 row_key = key_for(kind, row, page.ocr) if fold(row) else None
                 if row_key is not None:
                     key, label = row_key, row
+            if key is None and page.ocr and read_again is not None:
+                key, label, label_words = _label_again(page, kind, box, amount_words[0], read_again,
+                                                       label, label_words)
             if kind == "other" and key is not None and page.ocr:
                 key = _other_key_on_scan(key, label_words)
+                if key is None and read_again is not None:
+                    key, label, label_words = _label_again(page, kind, box, amount_words[0], read_again,
+                                                           label, label_words)
+                    key = _other_key_on_scan(key, label_words) if key is not None else None
                 if key is None:
                     warnings.append(f"limit label {label!r} not readable ({value})")
                     continue
@@ -253,6 +263,40 @@ def read_limits(page: Page, box: Box, kind: str,
             y = (amount_words[0].top + amount_words[0].bottom) / 2
             found.append((y, key, value, label, min(w.conf for w in amount_words)))
     return _resolve(kind, found, warnings)
+
+
+def _label_again(page: Page, kind: str, box: Box, amount: Word, read_again: Callable[[Box, str], Word | None],
+                 label: str, label_words: list[Word]) -> tuple[str | None, str, list[Word]]:
+    """The label of a scanned amount that the page's reading lost or garbled ("eee LIMIT", or
+    nothing before "$500,000"), read again on its own line from the block's left edge to the
+    amount; the key, label and label words as read again, or no key and the first reading."""
+    if amount.x0 - box.x0 < _LABEL_MIN_WIDTH:
+        return None, label, label_words
+    # The amount's line, then the label's first line alone (a two-line label's second line, cut
+    # by the first crop, garbles the whole reading).
+    # Inside the label's cell, clear of its side rules (the block's, the "$" column's): the crop
+    # is widened by a little, and a rule's stub in it garbles the reading.
+    x0 = box.x0 + _CLEAR_OF_RULE
+    rules = page.vrules_across(amount.top, amount.bottom, x0 + _LABEL_MIN_WIDTH, amount.x0)
+    x1 = (rules[0] if rules else amount.x0) - _CLEAR_OF_RULE
+    for top, bottom in ((amount.top - 1.5, amount.bottom + 1.5),
+                        (amount.top - 2.5, amount.top + _FIRST_LINE * (amount.bottom - amount.top))):
+        again = read_again(Box(x0, top, x1, bottom), "text")
+        if again is None or again.conf < _AGAIN_MIN_CONF:
+            continue
+        text = again.text.replace("$", " ").strip()
+        key = key_for(kind, text, fuzzy=True) if fold(text) else None
+        if key is not None:
+            log.debug("limit label %r read again as %r: %s", label, text, key)
+            return key, text, [again]
+    return None, label, label_words
+
+
+# Points: a gap narrower than this left of an amount holds no label.
+_LABEL_MIN_WIDTH = 12.0
+_CLEAR_OF_RULE = 2.5
+# Of an amount's height, how far below its top a label's first line ends.
+_FIRST_LINE = 0.7
 
 
 def _round(value: int) -> bool:

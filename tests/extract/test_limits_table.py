@@ -97,3 +97,26 @@ def test_unread_labels_take_the_free_places_between_read_rows_in_the_forms_order
     assert limits == {"each_occurrence": 500_000, "general_aggregate": 1_000_000}
     # "Oe SINGLE LIMIT": a CSL label that lost COMBINED.
     assert key_for("automobile_liability", "Oe SINGLE LIMIT") == "combined_single_limit"
+
+
+def test_a_label_the_page_lost_or_garbled_is_read_again_inside_its_cell() -> None:
+    amount = Word("$500,000", 538.3, 418.3, 577.4, 425.0, 0.94)
+    seen: list[Box] = []
+
+    def again(text: str, conf: float = 0.9) -> Again:
+        def read(box: Box, kind: str) -> Word | None:
+            seen.append(box)
+            return Word(text, box.x0, box.top, box.x1, box.bottom, conf) if kind == "text" else None
+        return read
+
+    # No label read at all beside an 'other' coverage's amount; "eee LIMIT" for a CSL's label.
+    assert _limits([[amount]], "other", again("Limit"))[0] == {"limit": 500_000}
+    assert seen and all(b.x0 > 419.0 and b.x1 < amount.x0 and b.top < amount.bottom for b in seen)
+    garbled = [Word("eee", 423.0, 418.0, 440.0, 427.0, 0.19), Word("LIMIT", 442.0, 418.3, 454.0, 422.0, 0.38)]
+    assert _limits([[*garbled, amount]], "automobile_liability", again("COMBINED SINGLE LIMIT"))[0] == {
+        "combined_single_limit": 500_000}
+    # A reading that names no limit, unsure, leaves the amount unnamed, as before.
+    limits, warnings = _limits([[amount]], "other", again("jus", 0.5))
+    assert limits == {} and any("not readable" in w or "not recognised" in w for w in warnings)
+    # Without a second reading (a text page) nothing changes.
+    assert _limits([[amount]], "other")[0] == {}
