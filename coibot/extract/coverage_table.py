@@ -27,6 +27,7 @@ from coibot.extract.normalize import (
     dates_from_garbled,
     fold,
     iso_date,
+    misread_of,
     normalize_name,
     parse_date,
     scan_date,
@@ -451,10 +452,48 @@ def read_policies(d: Draft, certificate_date: str | None = None) -> list[dict[st
         if pols:
             prev_kind = pols[-1]["coverage"]
             out.extend(pols)
+    if d.page.ocr:
+        _garbled_dates_by_other_rows(d, out)
     _dates_by_other_rows(d, out, certificate_date)
+    for pol in out:
+        for key, texts in pol.pop("_unread", {}).items():
+            d.warnings.append(f"{pol['coverage']} {pol['policy_number'] or ''}: {key} "
+                              f"{' '.join(texts)!r} is not a date".replace("  ", " "))
     if d.page.ocr and certificate_date:
         _lone_dates_checked(d, out, certificate_date)
     return out
+
+
+_TERM_KEYS = ("effective_date", "expiration_date")
+
+
+def _garbled_dates_by_other_rows(d: Draft, policies: list[dict[str, Any]]) -> None:
+    """A scanned row's date that no reading makes out ("05-42-2026"), taken from the term of
+    another policy on the certificate that the row's other date (read, or garbled too) belongs
+    to, when its garbled reading is that term's date but for one character. Only a single such
+    term is taken."""
+    terms = {(p["effective_date"], p["expiration_date"]) for p in policies
+             if not p.get("_unread") and not p.get("_dates_disagree")
+             and a_year_apart(p["effective_date"], p["expiration_date"])}
+    for pol in policies:
+        unread = pol.get("_unread")
+        if not unread:
+            continue
+        fits = {term for term in terms
+                if all(misread_of(value, unread[key]) if key in unread else pol[key] == value
+                       for key, value in zip(_TERM_KEYS, term, strict=True))}
+        if len(fits) != 1:
+            continue
+        term = fits.pop()
+        read = {key: " ".join(unread[key]) for key in unread}
+        pol["effective_date"], pol["expiration_date"] = term
+        pol["_unread"] = {}
+        for key in read:
+            pol["_conf"][key] = min(pol["_conf"].get(key, 1.0), 0.5)
+        d.warnings.append(f"{pol['coverage']} {pol['policy_number'] or ''}: "
+                          + ", ".join(f"{key} {text!r}" for key, text in read.items())
+                          + f" taken as {term[0]} to {term[1]}, the term of another policy on the "
+                          "certificate; check them")
 
 
 def _lone_dates_checked(d: Draft, policies: list[dict[str, Any]], certificate_date: str) -> None:
@@ -830,12 +869,11 @@ def _policy(d: Draft, table: _Table, kind: str, top: float, bottom: float, rtop:
             conf[key] = _conf(words)
     if page.ocr:
         _settle_dates(d, table, pol, unread, rtop, rbottom)
-    for key, texts in unread.items():
-        if pol[key] is None:
-            d.warnings.append(f"{kind} {pol['policy_number'] or ''}: {key} "
-                              f"{' '.join(texts)!r} is not a date".replace("  ", " "))
-        else:
+    for key in unread:
+        if pol[key] is not None:
             conf[key] = min(conf.get(key, 1.0), 0.7)
+    # Dates no reading made out: the other rows may still tell them (`_garbled_dates_by_other_rows`).
+    pol["_unread"] = {key: texts for key, texts in unread.items() if pol[key] is None}
     pol["basis"] = _basis(page, kind, type_box, d)
     for key, col in (("additional_insured", "addl"), ("waiver_of_subrogation", "subr")):
         if col not in table.cols:

@@ -119,6 +119,22 @@ def loose_dates(text: str | None) -> list[str]:
     return out
 
 
+def misread_of(iso: str, texts: list[str]) -> bool:
+    """Whether a garbled reading is this date, MM/DD/YYYY or YYYY-MM-DD, but for one character
+    ("05-42-2026" for 05/12/2026); letters a scan makes of digits count as those digits."""
+    day = parse_date(iso)
+    if day is None:
+        return False
+    wanted = (f"{day.month:02d}{day.day:02d}{day.year:04d}", f"{day.year:04d}{day.month:02d}{day.day:02d}")
+    for text in texts:
+        for word in (text, *text.split()):
+            digits = re.sub(r"\D", "", word.translate(_LOOKALIKES))
+            if any(len(digits) == 8 and sum(a != b for a, b in zip(digits, want, strict=True)) <= 1
+                   for want in wanted):
+                return True
+    return False
+
+
 def dates_from_garbled(eff: str | None, exp: str | None, eff_texts: list[str],
                        exp_texts: list[str]) -> tuple[str | None, str | None]:
     """A policy's dates with an unread one taken from garbled readings (`loose_dates`) only where

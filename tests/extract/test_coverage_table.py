@@ -162,6 +162,39 @@ def test_dates_not_a_year_apart_take_the_term_another_policy_reads_as() -> None:
     assert (row[0]["effective_date"], row[0]["expiration_date"]) == (None, None)
 
 
+def test_a_garbled_date_is_taken_from_another_policys_term_it_is_but_for_one_character() -> None:
+    def pol(eff: str | None, exp: str | None, **unread: list[str]) -> dict[str, Any]:
+        return {"coverage": "automobile_liability", "policy_number": "BA 1", "effective_date": eff,
+                "expiration_date": exp, "_unread": unread, "_conf": {}}
+
+    d = coverage_table.Draft(Page(_gl_page("POLICY EFF", "POLICY EXP")))
+    term = ("2026-05-12", "2027-05-12")
+    rows = [pol(*term),
+            # A 1 read as a 4, with the expiration read; both garbled, each a character off.
+            pol(None, "2027-05-12", effective_date=["05-42-2026 05/422026-"]),
+            pol(None, None, effective_date=["O5 12 2O26"], expiration_date=["05/12/2O21"]),
+            # Two characters off, or the read date is another term's: nothing is taken.
+            pol(None, "2027-05-12", effective_date=["05-43-2025"]),
+            pol(None, "2027-06-12", effective_date=["05-42-2026"])]
+    coverage_table._garbled_dates_by_other_rows(d, rows)
+    assert [(p["effective_date"], p["expiration_date"]) for p in rows] == [
+        term, term, term, (None, "2027-05-12"), (None, "2027-06-12")]
+    assert sum("the term of another policy" in w for w in d.warnings) == 2
+    assert [bool(p["_unread"]) for p in rows] == [False, False, False, True, True]
+
+
+def test_a_garbled_date_fitting_two_terms_is_not_taken() -> None:
+    rows = [{"coverage": "general_liability", "policy_number": "G", "effective_date": eff,
+             "expiration_date": exp, "_unread": {}, "_conf": {}}
+            for eff, exp in (("2026-05-12", "2027-05-12"), ("2026-05-13", "2027-05-13"))]
+    rows.append({"coverage": "other", "policy_number": "O", "effective_date": None, "expiration_date": None,
+                 "_unread": {"effective_date": ["05/1?/2026"], "expiration_date": ["05/1?/2027"]},
+                 "_conf": {}})
+    d = coverage_table.Draft(Page(_gl_page("POLICY EFF", "POLICY EXP")))
+    coverage_table._garbled_dates_by_other_rows(d, rows)
+    assert (rows[2]["effective_date"], rows[2]["expiration_date"]) == (None, None)
+
+
 def test_an_insurer_letter_read_unsurely_is_taken_when_a_second_read_agrees() -> None:
     page = _gl_page("POLICY EFF", "POLICY EXP")
 

@@ -15,6 +15,7 @@ from coibot.extract.normalize import (
     join_address,
     label_key,
     loose_dates,
+    misread_of,
     normalize_name,
     parse_amount,
     parse_date,
@@ -185,3 +186,13 @@ def test_a_scans_amount_grouped_by_commas_and_gaps_both_is_whole_thousands() -> 
     # Printed text is taken only as it is grouped; a group of two digits is no thousands.
     assert parse_amount("1,000 000") is None
     assert parse_amount("10 00", misread_commas=True) is None
+
+
+def test_a_garbled_reading_is_a_date_but_for_one_character() -> None:
+    assert misread_of("2026-05-12", ["05-42-2026"])
+    assert misread_of("2026-05-12", ["OS: 12/2026 05122026"])
+    assert misread_of("2026-05-02", ["2026-95-02"])
+    assert not misread_of("2026-05-12", ["05-43-2025"])
+    # A separator read as a digit makes nine: no telling which is which.
+    assert not misread_of("2026-05-12", ["05112/2026"])
+    assert not misread_of("2026-05-12", [])
