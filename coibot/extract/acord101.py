@@ -322,7 +322,15 @@ def _letter(raw: str, ocr: bool) -> str | None:
     if not ocr or not 2 <= len(tokens) <= 3 or any(len(t) > 1 for t in tokens):
         return None
     capitals = {t for t in tokens if t in tuple("ABCDEF")}
+    if len(capitals) == 2:
+        # Pieces of one glyph: a B's stem and arms read as an E, its bowl's sliver as a B ("E B").
+        # The letter is the one whose strokes hold the other's.
+        capitals = {c for c in capitals if not any(c in _HELD_BY.get(o, "") for o in capitals)}
     return capitals.pop() if len(capitals) == 1 else None
+
+
+# Capitals A-F whose printed strokes hold another's: an E holds an F's, a B an E's and an F's.
+_HELD_BY = {"B": "EF", "E": "F"}
 
 
 _LIMIT_PAIR = re.compile(r"([A-Za-z][A-Za-z .&'()/\-]*?)\s*:?\s*(\$?\s*\d[\d,. ]*\d|\$?\s*\d)")
