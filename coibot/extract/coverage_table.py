@@ -886,20 +886,26 @@ def _policy(d: Draft, table: _Table, kind: str, top: float, bottom: float, rtop:
         readable = core in ("y", "n", "x", "yes", "no", "na")
         # A row that printed a policy: its number, or a date when a blot hid the number.
         printed = pol["policy_number"] or pol["effective_date"] or pol["expiration_date"]
+        doubted: Word | None = None
         if not readable and page.ocr and printed:
             # Tesseract drops or garbles lone letters: such a flag cell on a scan is read again.
             again = d.read_again(cell, "flag")
             if again is not None and fold(again.text) in ("y", "n", "x") and again.conf >= _LETTER_MIN_CONF:
                 words, readable = [again], True
+            elif again is not None:
+                # A letter is there, but not surely one: the cell is not empty, so not a "no".
+                doubted = again
         # (The form prints N/A in a workers' comp row's ADDL INSD cell: however it reads, it is no.)
         na_cell = kind == "workers_compensation" and key == "additional_insured"
         # (A column found wider than a flag's cell is a misread heading's: its words are not the flag.)
         flag_cell = cell.x1 - cell.x0 <= _FLAG_CELL_MAX
         if page.ocr and printed and flag_cell and not readable and not na_cell \
-                and core and not any(is_mark(w) for w in words):
-            # Ink that reads as no Y, N or X even alone ("Waus"): the flag is not known.
+                and (core or doubted is not None) and not any(is_mark(w) for w in words):
+            # Ink that reads as no Y, N or X even alone ("Waus"), or as one unsurely: the flag is
+            # not known.
+            seen = " ".join(w.text for w in words) if core or doubted is None else f"{doubted.text} (unsure)"
             d.warnings.append(f"{kind} {pol['policy_number'] or ''}: {key} read as "
-                              f"{' '.join(w.text for w in words)!r}; check it".replace("  ", " "))
+                              f"{seen!r}; check it".replace("  ", " "))
             pol[key] = None
             continue
         pol[key] = _flag(words)
@@ -1077,6 +1083,8 @@ def _basis(page: Page, kind: str, type_box: Box, d: Draft | None = None) -> str 
         return None
     claims = page.find_first("CLAIMS-MADE", type_box) or page.find_first("CLAIMS MADE", type_box)
     occur = page.find_first("OCCUR", type_box) or page.find_first("OCCURRENCE", type_box)
+    if occur is None and page.ocr:
+        occur = _short_label(page, "occur", type_box)
     c = bool(claims and marked_before(page, claims))
     o = bool(occur and marked_before(page, occur))
     if not c and not o and d is not None and d.reread is not None:
@@ -1089,6 +1097,20 @@ def _basis(page: Page, kind: str, type_box: Box, d: Draft | None = None) -> str 
     return None
 
 
+def _short_label(page: Page, folded: str, box: Box) -> Box | None:
+    """A one-word label too short for Page.find's near matches, misread by a letter on a scan
+    ("OccuUR" for OCCUR); the first such word in `box`."""
+    for w in page.words_in(box):
+        f = fold(w.text)
+        if abs(len(f) - len(folded)) <= 1 and ratio(f, folded) >= _SHORT_LABEL_RATIO:
+            return Box(w.x0, w.top, w.x1, w.bottom)
+    return None
+
+
+# One letter misread, added or lost in a five-letter word.
+_SHORT_LABEL_RATIO = 80.0
+
+
 def _statutory(page: Page, limits_box: Box, d: Draft | None = None) -> bool:
     label = page.find_first("PER STATUTE", limits_box)
     if label is None:
@@ -1096,7 +1118,8 @@ def _statutory(page: Page, limits_box: Box, d: Draft | None = None) -> bool:
         statu = [w for w in page.words_in(limits_box) if fold(w.text).startswith("statu")
                  or (page.ocr and len(fold(w.text)) >= 6 and ratio(fold(w.text), "statute") >= 70)]
         if not statu:
-            return page.ocr and _statute_corner_marked(page, limits_box)
+            return page.ocr and (_statute_corner_marked(page, limits_box)
+                                 or _statute_box_before_other(page, limits_box, d))
         line = [w for w in page.words_in(limits_box)
                 if abs((w.top + w.bottom) / 2 - (statu[0].top + statu[0].bottom) / 2) < 2
                 and w.x1 <= statu[0].x1 and not is_mark(w)]
@@ -1116,6 +1139,28 @@ def _statutory(page: Page, limits_box: Box, d: Draft | None = None) -> bool:
         return True
     cell = Box(limits_box.x0 + 1, limits_box.top + 0.5, limits_box.x1, limits_box.bottom)
     return d is not None and d.reread is not None and bool(_box_marked_again(d, label, cell))
+
+
+def _statute_box_before_other(page: Page, limits_box: Box, d: Draft | None) -> bool:
+    """A scan that lost the statute label and its mark but read OTH-ER's label: the statute box
+    starts that row at the cell's left edge, as tall as the two label lines, and is judged from
+    its pixels."""
+    if d is None or d.reread is None:
+        return False
+    words = page.words_in(limits_box)
+    oth = next((w for w in words if fold(w.text) in ("oth", "other")), None)
+    if oth is None:
+        return False
+    er = [w for w in words if fold(w.text) == "er" and abs(w.x0 - oth.x0) < 3 and 0 <= w.top - oth.bottom < 4]
+    row = box_of([oth, *er])
+    x0 = limits_box.x0 + 1
+    region = Box(x0, row.top - 1.5, min(oth.x0 - 1, x0 + _STATUTE_BOX_WIDTH * row.height), row.bottom + 1.5)
+    seen = d.read_again(region, "checkbox")
+    return seen is not None and seen.text == "X"
+
+
+# Of the two label lines' height, how wide the region the statute box is looked for in.
+_STATUTE_BOX_WIDTH = 1.4
 
 
 def _statute_corner_marked(page: Page, limits_box: Box) -> bool:

@@ -5,6 +5,7 @@ Pages are built word by word (no Tesseract), so each test states the misreading 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from PIL import Image, ImageDraw
@@ -30,6 +31,20 @@ def _gl_page(eff: str, exp: str, rules: bool = True) -> PageWords:
     if exp:
         lines.append((exp, 376, 254))
     return scan_page(lines, [Rule(x, 250.0, x + 0.5, 350.0) for x in _COLS] if rules else [])
+
+
+def test_an_occur_label_misread_by_a_letter_is_still_the_box_its_mark_is_before() -> None:
+    def basis(read: str) -> str | None:
+        page = _gl_page("POLICY EFF", "POLICY EXP")
+        words = [*page.words, *scan_line(f"CLAIMS-MADE X {read}", 60.0, 292.0)]
+        page = PageWords(number=1, width=612.0, height=792.0, method="ocr", words=words, rules=page.rules)
+        (gl,) = read_acord25(page)["policies"]
+        return gl["basis"]
+
+    assert basis("OCCUR") == "occurrence"
+    assert basis("OccuUR") == "occurrence"
+    # A word that is no misreading of it is no label.
+    assert basis("OTHER") is None
 
 
 def test_a_lost_policy_eff_heading_is_the_lone_policy_word_before_policy_exp() -> None:
@@ -334,6 +349,29 @@ def test_a_statute_box_is_judged_again_inside_the_limits_cell() -> None:
     assert regions and all(r[0] > 419.3 for r in regions)
 
 
+def test_a_statute_box_whose_label_and_mark_were_lost_is_judged_at_the_start_of_oth_ers_row() -> None:
+    # Only "OTH" / "ER" read in the WC limits cell's first row: the statute box is at its left edge.
+    page = _wc_page([("OTH", 484.6, 451.2), ("ER", 484.8, 456.5)], mark=False)
+    regions: list[tuple[float, float, float, float]] = []
+
+    def again(marked: bool) -> Callable[[tuple[float, float, float, float], str], Word | None]:
+        def read(box: tuple[float, float, float, float], kind: str) -> Word | None:
+            if kind != "checkbox":
+                return None
+            regions.append(box)
+            return Word("X" if marked else "", *box, 0.9)
+        return read
+
+    (wc,) = read_acord25(page, reread=again(True))["policies"]
+    assert wc["statutory"] is True
+    assert regions and all(r[0] > 418.8 and r[2] < 484.6 and r[1] < 452 and r[3] > 459 for r in regions)
+    (wc,) = read_acord25(page, reread=again(False))["policies"]
+    assert not wc.get("statutory")
+    # Without OTH-ER's label nothing says where the row is.
+    (wc,) = read_acord25(_wc_page([], mark=False), reread=again(True))["policies"]
+    assert not wc.get("statutory")
+
+
 def test_a_garbled_flag_is_read_again_in_a_row_whose_number_a_blot_hid() -> None:
     # An ink blot over the policy number: the row still prints its dates, and its SUBR WVD "Y"
     # read as "¢" is read again like any garbled flag.
@@ -374,6 +412,30 @@ def test_a_flag_that_reads_as_no_letter_even_alone_is_unknown_not_false() -> Non
                          [Rule(x, 250.0, x + 0.5, 350.0) for x in (*_COLS, 199.0)])
         (gl,) = read_acord25(page, reread=lambda box, kind: None)["policies"]
         assert gl["additional_insured"] is want, read
+
+
+def test_a_flag_the_page_lost_and_a_second_read_doubts_is_unknown_not_false() -> None:
+    # The ADDL INSD "Y" the page pass dropped, read alone as "Y" but unsurely: the cell holds a
+    # letter, so it is not the empty cell that means no.
+    lines = [("TYPE OF INSURANCE", 89, 254), ("ADDL", 184, 254), ("SUBR", 201, 254),
+             ("POLICY NUMBER", 253, 254), ("POLICY EFF", 339, 254), ("POLICY EXP", 384, 254),
+             ("LIMITS", 493, 254), ("COMMERCIAL GENERAL LIABILITY", 60, 278), ("N", 205, 280),
+             ("CGL-1234567", 222, 278), ("05/22/2026", 333, 278), ("05/22/2027", 378, 278),
+             ("EACH OCCURRENCE", 425, 278), ("$1,000,000", 536, 278)]
+    page = scan_page(lines, [Rule(x, 250.0, x + 0.5, 350.0) for x in (*_COLS, 199.0)])
+
+    def again(conf: float) -> Callable[[tuple[float, float, float, float], str], Word | None]:
+        return lambda box, kind: Word("Y", *box, conf) if kind == "flag" and box[0] < 198 else None
+
+    draft = read_acord25(page, reread=again(0.52))
+    (gl,) = draft["policies"]
+    assert gl["additional_insured"] is None and gl["waiver_of_subrogation"] is False
+    assert any("additional_insured read as 'Y (unsure)'" in w for w in draft["warnings"])
+    (gl,) = read_acord25(page, reread=again(0.9))["policies"]
+    assert gl["additional_insured"] is True
+    # Nothing found in the cell at all: empty, so no.
+    (gl,) = read_acord25(page, reread=lambda box, kind: None)["policies"]
+    assert gl["additional_insured"] is False
 
 
 def test_a_doubted_policy_number_read_again_across_its_column_gains_a_lost_prefix() -> None:
