@@ -400,6 +400,109 @@ def erase_boxes(img: Image.Image, boxes: list[Box], pad: int = 1) -> Image.Image
     return Image.fromarray(arr, mode="L")
 
 
+# A band printed dark (an insurer's header bar) is at least this tall, in inches, and this large,
+# in square inches: no letter, check box or blot is.
+_DARK_BAND_MIN_IN = 0.2
+_DARK_BAND_MIN_AREA = 0.75
+_BAND_DPI = 50.0
+# Inches: the gaps between a band's white letters are narrower than this, a text line's
+# between dark strokes too.
+_BAND_PROBE_IN = 0.1
+
+
+def dark_bands(img: Image.Image, dpi: float) -> list[Box]:
+    """Pixel boxes of solid dark bands: areas dark all through (a stroke of text is not) that are
+    tall and large enough to hold light text."""
+    return [box for box, _ in _dark_band_masks(img, dpi)]
+
+
+PixelBox = tuple[int, int, int, int]
+
+
+def _dark_band_masks(img: Image.Image, dpi: float) -> list[tuple[PixelBox, Image.Image]]:
+    """Each dark band's box and a mask of it (255 inside) as large as the box: on each pixel row
+    the band spans from its first dark pixel to its last, light letters and all."""
+    reduce = max(1, math.floor(dpi / _BAND_DPI))
+    small = img.reduce(reduce) if reduce > 1 else img
+    factor = small.width / img.width
+    arr = np.asarray(small, dtype=np.uint8)
+    paper, ink = percentile_u8(arr, 90), percentile_u8(arr, 1)
+    if paper - ink < 40:
+        return []
+    probe = max(3, round(_BAND_PROBE_IN * dpi * factor) | 1)
+    # Dark all around (an opening): text strokes, however bold, leave light pixels within reach.
+    mask = _spread(_spread(arr < (paper + ink) / 2, probe, erode=True), probe, erode=False)
+    out: list[tuple[PixelBox, Image.Image]] = []
+    per_in = dpi * factor
+    for top, bottom in _true_runs(np.asarray(mask.any(axis=1))):
+        for x0, x1 in _true_runs(np.asarray(mask[top:bottom].any(axis=0))):
+            h_in, w_in = (bottom - top) / per_in, (x1 - x0) / per_in
+            if h_in < _DARK_BAND_MIN_IN or h_in * w_in < _DARK_BAND_MIN_AREA:
+                continue
+            part = mask[top:bottom, x0:x1]
+            cols = np.arange(x1 - x0)
+            first = np.where(part, cols, x1 - x0).min(axis=1, keepdims=True)
+            last = np.where(part, cols, -1).max(axis=1, keepdims=True)
+            inside = (cols >= first) & (cols <= last)
+            spans = Image.fromarray(np.where(inside, 255, 0).astype(np.uint8), mode="L")
+            box = (round(x0 / factor), round(top / factor), min(img.width, round(x1 / factor)),
+                   min(img.height, round(bottom / factor)))
+            out.append((box, spans.resize((box[2] - box[0], box[3] - box[1]), Image.Resampling.NEAREST)))
+    return out
+
+
+def _spread(mask: Mask, size: int, erode: bool) -> Mask:
+    """A square erosion (True only where all of a size x size window is) or dilation of a mask."""
+    out = mask.copy()
+    half = size // 2
+    for axis in (0, 1):
+        src = out.copy()
+        n = src.shape[axis]
+        for shift in range(1, half + 1):
+            for a, b in ((slice(shift, n), slice(0, n - shift)), (slice(0, n - shift), slice(shift, n))):
+                dst = (a, slice(None)) if axis == 0 else (slice(None), a)
+                nb = (b, slice(None)) if axis == 0 else (slice(None), b)
+                if erode:
+                    out[dst] &= src[nb]
+                else:
+                    out[dst] |= src[nb]
+        if erode:
+            # Beyond the image's edge is not dark.
+            edge = [slice(None), slice(None)]
+            for sl in (slice(0, half), slice(n - half, n)):
+                edge[axis] = sl
+                out[tuple(edge)] = False
+    return out
+
+
+def _true_runs(flags: npt.NDArray[np.bool_]) -> list[tuple[int, int]]:
+    """[start, end) of each run of True."""
+    padded = np.concatenate(([False], flags, [False]))
+    edges = np.flatnonzero(padded[1:] != padded[:-1])
+    return [(int(a), int(b)) for a, b in zip(edges[::2], edges[1::2], strict=True)]
+
+
+def light_on_dark(page: PageImage) -> PageImage:
+    """The page with its dark bands inverted: light text printed on them reads as dark text on
+    light (Tesseract's own inverted reading is turned off: it costs a second pass per line)."""
+    bands = _dark_band_masks(page.image, page.dpi)
+    if not bands:
+        return page
+    img = page.image.copy()
+    for box, mask in bands:
+        inverted = ImageOps.invert(img.crop(box))
+        # The band's own colour becomes the paper's white, its letters ink black: Tesseract's
+        # threshold for the page would take a grey band for ink.
+        arr = np.asarray(inverted, dtype=np.uint8)[np.asarray(mask) > 0]
+        ground, letters = percentile_u8(arr, 50), percentile_u8(arr, 1)
+        if ground - letters >= 40:
+            lut = [min(255, max(0, round((v - letters) * 255 / (ground - letters)))) for v in range(256)]
+            inverted = inverted.point(lut)
+        img.paste(inverted, box[:2], mask)
+    log.debug("page %d: %d dark band(s) inverted", page.number, len(bands))
+    return PageImage(number=page.number, image=img, dpi=page.dpi)
+
+
 def ink_ratio(page: PageImage, box_pt: Box) -> float:
     """Share of dark pixels inside a box given in points (e.g. whether a checkbox is marked)."""
     s = page.dpi / 72.0

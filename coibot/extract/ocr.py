@@ -89,7 +89,7 @@ def prepare(page: PageImage) -> tuple[PageImage, list[Box], list[Box]]:
         page = images.rotate_quadrant(page, turn if turn in (90, 270) else 90)
     page = images.resample(page, OCR_DPI)
     angle = images.detect_skew(page.image, page.dpi)
-    page = images.deskew(page, angle)
+    page = images.light_on_dark(images.deskew(page, angle))
     mask = images.ink_mask(page.image)
     horizontal, vertical = images.find_rules(mask, page.dpi)
     log.debug("page %d: skew %.2f deg, %d+%d rules", page.number, angle, len(horizontal), len(vertical))

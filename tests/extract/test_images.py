@@ -247,3 +247,28 @@ def test_ink_ratio_tells_a_marked_box() -> None:
     page = PageImage(1, img, 72.0)
     assert images.ink_ratio(page, (22, 22, 38, 38)) > 0.2
     assert images.ink_ratio(page, (102, 22, 118, 38)) == 0.0
+
+
+def test_a_dark_header_band_is_inverted_so_its_light_text_reads_dark_on_light() -> None:
+    # 300 dpi: a 0.8 in header bar with light text, below it dark text in bold strokes, a filled
+    # check box, an ink blot over a policy number and a rule; only the bar is a band.
+    img = Image.new("L", (2550, 1500), 245)
+    draw = ImageDraw.Draw(img)
+    draw.rectangle((0, 60, 2549, 300), fill=45)
+    for x in range(150, 1500, 60):
+        draw.rectangle((x, 140, x + 30, 220), fill=240)  # the bar's light letters
+    for x in range(150, 2000, 40):
+        draw.rectangle((x, 500, x + 18, 560), fill=20)  # bold dark text
+    draw.rectangle((150, 700, 180, 730), fill=10)  # a filled check box
+    draw.rectangle((600, 700, 1050, 740), fill=15)  # a blot over a number
+    draw.rectangle((0, 900, 2549, 906), fill=0)  # a rule
+    page = PageImage(number=1, image=img, dpi=300.0)
+    (band,) = images.dark_bands(img, 300.0)
+    x0, top, x1, bottom = band
+    assert x0 <= 12 and x1 >= 2538 and abs(top - 60) <= 12 and abs(bottom - 300) <= 12
+    out = np.asarray(images.light_on_dark(page).image)
+    assert out[250, 1200] > 200 and out[180, 165] < 30  # the bar light, its letters dark
+    assert out[530, 155] == 20 and out[720, 800] == 15  # the rest as it was
+    # A page without such a band comes back as it was.
+    plain = PageImage(number=1, image=img.crop((0, 400, 2550, 1500)), dpi=300.0)
+    assert images.light_on_dark(plain) is plain

@@ -90,6 +90,16 @@ def test_a_blotted_value_is_null_in_truth(mc: ModuleType) -> None:
     assert truth["certificate_date"] is None
 
 
+def test_scans_of_insurer_layouts_go_through_every_layout(mc: ModuleType) -> None:
+    from corpus.families import SCAN_KINDS, scan_layout
+    from corpus.other_layouts import LAYOUTS
+
+    others = [i for i in range(4 * len(SCAN_KINDS)) if SCAN_KINDS[i % len(SCAN_KINDS)][0] == "other"]
+    assert sorted(scan_layout(i) for i in others) == sorted(LAYOUTS)
+    # The first round's is the one the checked-in corpus was made with.
+    assert scan_layout(others[0]) == "workers_comp"
+
+
 def test_checked_in_corpus_matches_its_truth(mc: ModuleType) -> None:
     if not CHECKED_IN.is_dir():
         pytest.skip("corpus not generated")
