@@ -279,13 +279,20 @@ _AT_READ_AS = (1, 2, 0)
 def email_without_at(text: str, agency: str | None, contact: str | None) -> str | None:
     """A scanned address whose @ was lost, put back; None when where it stood cannot be told.
 
-    Two words, the second a host ("mobrien keystonerisk.com"), are the two sides of the @. In one
-    word the host starts where the agency's name does; what the scan made of the @ before it is
-    taken out when it holds a character no address has there ("pokafor\u201csummitrisk.com"), or
-    when what is left before it spells the contact's name ("rduboiststonebridgerisk.com").
+    The host must start with the agency's name (a garbled host, "ninecrestrisk.com" for
+    pinecrestrisk.com, is no address to write to). Two words, the second that host
+    ("mobrien keystonerisk.com"), are the two sides of the @. In one word, what the scan made of
+    the @ before the host is taken out when it holds a character no address has there
+    ("pokafor\u201csummitrisk.com"), or when what is left before it spells the contact's name
+    ("rduboiststonebridgerisk.com").
     """
     words = text.split()
-    if len(words) == 2 and _LOCAL.fullmatch(words[0]) and _HOST.fullmatch(words[1].lower()):
+    hosts, people = _name_tokens([agency]), _name_tokens([contact])
+
+    def agencys(host: str) -> bool:
+        return _HOST.fullmatch(host) is not None and any(_spelled(host, 0, t) is not None for t in hosts)
+
+    if len(words) == 2 and _LOCAL.fullmatch(words[0]) and agencys(words[1].lower()):
         return f"{words[0]}@{words[1]}"
     # A speck read as a word beside the address ("certs:rcopperfieldinsurance.com Nets").
     hosted = [w for w in words if _HOST_END.search(w.lower())]
@@ -293,9 +300,7 @@ def email_without_at(text: str, agency: str | None, contact: str | None) -> str 
         return None
     word = hosted[0]
     low = word.lower()
-    hosts, people = _name_tokens([agency]), _name_tokens([contact])
-    start = next((i for i in range(2, len(low)) if _HOST.fullmatch(low[i:])
-                  and any(_spelled(low, i, t) is not None for t in hosts)), None)
+    start = next((i for i in range(2, len(low)) if agencys(low[i:])), None)
     if start is None:
         return None
     for k in _AT_READ_AS:

@@ -142,6 +142,7 @@ def test_an_address_whose_last_dot_was_lost_in_printing_keeps_it(printed: str, w
     ("certsukeystoneinsurance.com", "Priya Alvarez", None),
     # No host, a host that is not the agency's, two hosts: nothing to go by.
     ("Hannah Bennett", "Hannah Bennett", None),
+    ("cers ninecrestrisk.com", "Robert Dubois", None),
     ("rduboistacmerisk.com", "Robert Dubois", None),
     ("certs.keystone.com keystonerisk.com x", "Robert Dubois", None),
 ])
