@@ -229,6 +229,7 @@ def find_page(small: Image.Image) -> tuple[list[Point], int]:
             lines[side] = ((0.0, c0), (float(w), c1))
         else:
             lines[side] = ((0.0, h - c0), (float(w), h - c1))
+    lines["top"] = _over_header_bar(a, lines, paper)
     corners: list[Point] = []
     for s1, s2 in (("top", "left"), ("top", "right"), ("bottom", "right"), ("bottom", "left")):
         pt = _intersect(lines[s1], lines[s2])
@@ -239,6 +240,60 @@ def find_page(small: Image.Image) -> tuple[list[Point], int]:
         log.debug("page edges give an implausible quadrilateral %s: using the whole image", corners)
         return [(0.0, 0.0), (float(w), 0.0), (float(w), float(h)), (0.0, float(h))], 0
     return corners, seen
+
+
+def _over_header_bar(a: F32, lines: dict[str, tuple[Point, Point]], paper: float) -> tuple[Point, Point]:
+    """The page's top edge above a dark header bar printed along it: the edge found is the bar's
+    lower one (the first step up to paper), and the bar is cut off with what it prints. The bar is
+    dark right above that edge across the page, from one side line to the other and no further
+    (a dark desk goes on beyond them), and the desk shows above it."""
+    (_, y0), (w, y1) = lines["top"]
+    (lx0, _), (lx1, h) = lines["left"]
+    (rx0, _), (rx1, _) = lines["right"]
+    left, right = max(lx0, lx1), min(rx0, rx1)
+    if right - left < 0.5 * a.shape[1] or w <= 0:
+        return lines["top"]
+    dark = a < _BAR_DARK * paper
+    xs = np.linspace(left + 0.1 * (right - left), right - 0.1 * (right - left), 24).astype(int)
+    page_h = max(1.0, float(h) - (y0 + y1) / 2)
+    longest = int(page_h * _BAR_MAX_SHARE)
+    # The bar's light letters break its dark up; the desk above it is a longer light stretch.
+    gap = max(3, int(page_h * _BAR_LETTERS_SHARE))
+    runs = [_dark_run_up(dark[:, x], round(y0 + (y1 - y0) * x / w) - 2, longest, gap) for x in xs]
+    run = int(np.median(runs))
+    if run < page_h * _BAR_MIN_SHARE or sum(abs(r - run) <= 2 for r in runs) < 0.8 * len(runs):
+        return lines["top"]
+    # The bar ends at the side lines: beyond them, at its height, no dark.
+    y_mid = round((y0 + y1) / 2) - 2 - run // 2
+    left_x, right_x = lx0 + (lx1 - lx0) * y_mid / h, rx0 + (rx1 - rx0) * y_mid / h
+    for x in (round(left_x) - _BEYOND_PX, round(right_x) + _BEYOND_PX):
+        if 0 <= x < a.shape[1] and 0 <= y_mid < a.shape[0] and dark[y_mid, x]:
+            return lines["top"]
+    log.debug("a %d px dark bar along the page's top edge: the edge is above it", run)
+    return (0.0, y0 - run - 2), (w, y1 - run - 2)
+
+
+def _dark_run_up(column: npt.NDArray[np.bool_], start: int, longest: int, gap: int) -> int:
+    """How far up from `start` a column stays dark, over light stretches shorter than `gap`; 0 when
+    it is not dark there, or still dark `longest` pixels up (no bar is that tall)."""
+    up = column[max(0, start - longest):max(0, start)][::-1]
+    if not up.size or not up[0]:
+        return 0
+    where = np.flatnonzero(up)
+    breaks = np.flatnonzero(np.diff(where) > gap)
+    end = int(where[breaks[0]] if breaks.size else where[-1]) + 1
+    return 0 if end >= longest else end
+
+
+# A header bar is darker than this share of the paper's brightness, and between these shares of
+# the page's height tall (0.15 in to 1.6 in on a letter page).
+_BAR_DARK = 0.55
+_BAR_MIN_SHARE = 0.014
+_BAR_MAX_SHARE = 0.15
+# A line of the bar's light letters is shorter than this share of the page's height (0.3 in).
+_BAR_LETTERS_SHARE = 0.027
+# Pixels beyond a side line where a bar printed on the page has ended (the edge's blur is less).
+_BEYOND_PX = 6
 
 
 def _plausible(q: list[Point], w: int, h: int) -> bool:

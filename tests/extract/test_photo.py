@@ -24,7 +24,7 @@ from PIL import Image, ImageDraw, ImageFilter
 
 from coibot.extract import ocr
 from coibot.extract.images import PageImage
-from coibot.extract.photo import flatten_illumination, looks_like_photo, prepare_photo, rectify
+from coibot.extract.photo import find_page, flatten_illumination, looks_like_photo, prepare_photo, rectify
 from coibot.limits import Limits
 
 REPO = Path(__file__).resolve().parents[2]
@@ -278,3 +278,22 @@ def test_an_a4_page_keeps_its_shape() -> None:
     out = rectify(warped)
     assert out.size == (2481, 3507)  # A4 at 300 dpi, not stretched to US Letter
     assert _agreement(out, page) > 0.8
+
+
+def test_a_dark_header_bar_along_the_pages_top_edge_stays_on_the_page() -> None:
+    # A page with an insurer's dark header bar (light letters in it) on a pale desk: the first
+    # step up to paper from above is the bar's lower edge, but the page starts above the bar.
+    desk = Image.new("L", (1000, 1300), 170)
+    d = ImageDraw.Draw(desk)
+    d.rectangle((100, 100, 900, 1200), fill=245)
+    d.rectangle((100, 100, 900, 190), fill=60)
+    for x in range(140, 700, 30):
+        d.rectangle((x, 125, x + 18, 145), fill=235)
+    d.line((140, 300, 860, 300), fill=20, width=2)
+    corners, _ = find_page(desk)
+    assert all(abs(y - 100) <= 6 for _, y in corners[:2]), corners
+    # A dark desk is no bar: it goes on beyond the page's sides.
+    dark = Image.new("L", (1000, 1300), 60)
+    ImageDraw.Draw(dark).rectangle((100, 200, 900, 1200), fill=245)
+    corners, _ = find_page(dark)
+    assert all(abs(y - 200) <= 6 for _, y in corners[:2]), corners
