@@ -1103,7 +1103,7 @@ def _short_label(page: Page, folded: str, box: Box) -> Box | None:
     for w in page.words_in(box):
         f = fold(w.text)
         if abs(len(f) - len(folded)) <= 1 and ratio(f, folded) >= _SHORT_LABEL_RATIO:
-            return Box(w.x0, w.top, w.x1, w.bottom)
+            return box_of([w])
     return None
 
 

@@ -434,8 +434,8 @@ def _dark_band_masks(img: Image.Image, dpi: float) -> list[tuple[PixelBox, Image
     mask = _spread(_spread(arr < (paper + ink) / 2, probe, erode=True), probe, erode=False)
     out: list[tuple[PixelBox, Image.Image]] = []
     per_in = dpi * factor
-    for top, bottom in _true_runs(np.asarray(mask.any(axis=1))):
-        for x0, x1 in _true_runs(np.asarray(mask[top:bottom].any(axis=0))):
+    for top, bottom in true_runs(np.asarray(mask.any(axis=1))):
+        for x0, x1 in true_runs(np.asarray(mask[top:bottom].any(axis=0))):
             h_in, w_in = (bottom - top) / per_in, (x1 - x0) / per_in
             if h_in < _DARK_BAND_MIN_IN or h_in * w_in < _DARK_BAND_MIN_AREA:
                 continue
@@ -475,10 +475,9 @@ def _spread(mask: Mask, size: int, erode: bool) -> Mask:
     return out
 
 
-def _true_runs(flags: npt.NDArray[np.bool_]) -> list[tuple[int, int]]:
-    """[start, end) of each run of True."""
-    padded = np.concatenate(([False], flags, [False]))
-    edges = np.flatnonzero(padded[1:] != padded[:-1])
+def true_runs(flags: npt.NDArray[np.bool_]) -> list[tuple[int, int]]:
+    """Runs of True in a 1-D mask, as [start, end) pairs."""
+    edges = np.flatnonzero(np.diff(np.concatenate(([0], flags.astype(np.int8), [0]))))
     return [(int(a), int(b)) for a, b in zip(edges[::2], edges[1::2], strict=True)]
 
 

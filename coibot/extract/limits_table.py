@@ -230,18 +230,20 @@ def read_limits(page: Page, box: Box, kind: str,
                 row_key = key_for(kind, row, page.ocr) if fold(row) else None
                 if row_key is not None:
                     key, label = row_key, row
+            # An 'other' label read, but as no label of a scan's it can be (garbled): not readable.
+            unreadable = False
+            if kind == "other" and key is not None and page.ocr:
+                key = _other_key_on_scan(key, label_words)
+                unreadable = key is None
             if key is None and page.ocr and read_again is not None:
                 key, label, label_words = _label_again(page, kind, box, amount_words[0], read_again,
                                                        label, label_words)
-            if kind == "other" and key is not None and page.ocr:
-                key = _other_key_on_scan(key, label_words)
-                if key is None and read_again is not None:
-                    key, label, label_words = _label_again(page, kind, box, amount_words[0], read_again,
-                                                           label, label_words)
-                    key = _other_key_on_scan(key, label_words) if key is not None else None
-                if key is None:
-                    warnings.append(f"limit label {label!r} not readable ({value})")
-                    continue
+                if kind == "other" and key is not None:
+                    key = _other_key_on_scan(key, label_words)
+                    unreadable = unreadable or key is None
+            if unreadable and key is None:
+                warnings.append(f"limit label {label!r} not readable ({value})")
+                continue
             if value is None and page.ocr and sum(ch.isdigit() for ch in text) >= 4:
                 # "2.0100,000": a garbled amount read again on its own crop.
                 value = _round_again(amount_words, read_again)
@@ -272,13 +274,13 @@ def _label_again(page: Page, kind: str, box: Box, amount: Word, read_again: Call
     amount; the key, label and label words as read again, or no key and the first reading."""
     if amount.x0 - box.x0 < _LABEL_MIN_WIDTH:
         return None, label, label_words
-    # The amount's line, then the label's first line alone (a two-line label's second line, cut
-    # by the first crop, garbles the whole reading).
     # Inside the label's cell, clear of its side rules (the block's, the "$" column's): the crop
     # is widened by a little, and a rule's stub in it garbles the reading.
     x0 = box.x0 + _CLEAR_OF_RULE
     rules = page.vrules_across(amount.top, amount.bottom, x0 + _LABEL_MIN_WIDTH, amount.x0)
     x1 = (rules[0] if rules else amount.x0) - _CLEAR_OF_RULE
+    # The amount's line, then the label's first line alone (a two-line label's second line, cut
+    # by the first crop, garbles the whole reading).
     for top, bottom in ((amount.top - 1.5, amount.bottom + 1.5),
                         (amount.top - 2.5, amount.top + _FIRST_LINE * (amount.bottom - amount.top))):
         again = read_again(Box(x0, top, x1, bottom), "text")

@@ -265,12 +265,20 @@ def _name_tokens(names: list[str | None]) -> set[str]:
     return tokens
 
 
+# Endings agencies' addresses have.
+_ENDINGS = ("com", "net", "org", "edu", "gov", "biz", "info", "us")
+# What a scan makes of them: ".com" read as ".cam", ".corn" (rn for m), ".c0m", ".con" or ".cem";
+# ".net" as ".nat"; ".org" as ".0rg".
+_TLD_MISREADS = {
+    "cam": "com", "corn": "com", "c0m": "com", "con": "com", "cem": "com", "nat": "net", "0rg": "org",
+}
+# An address whose last dot was lost in printing ("Ben@yourcompany com"): a space before a common
+# ending there is that dot.
+_LOST_DOT = re.compile(rf"(@[\w.\-]*\w)\s+({'|'.join(_ENDINGS)})\b", re.IGNORECASE)
 # An address's parts, without the @: what may stand before it, and a host with a common ending
 # (or one of its usual misreads, which email_tld puts right).
 _LOCAL = re.compile(r"[\w.+'-]*\w")
-_HOST = re.compile(
-    r"[a-z0-9][a-z0-9-]*(?:\.[a-z0-9-]+)*\.(?:com|net|org|edu|gov|biz|info|us|cam|corn|c0m|con|cem|nat|0rg)"
-)
+_HOST = re.compile(r"[a-z0-9][a-z0-9-]*(?:\.[a-z0-9-]+)*\.(?:" + "|".join((*_ENDINGS, *_TLD_MISREADS)) + ")")
 _HOST_END = re.compile(_HOST.pattern + "$")
 # Characters a scan makes of an @: none, one or two ("certs:rcopperfield", "tkowalski-skeystone").
 _AT_READ_AS = (1, 2, 0)
@@ -333,18 +341,6 @@ def email_by_names(email: str, names: list[str | None]) -> str:
             else:
                 i += 1
     return out if out != email.lower() else email
-
-
-# What a scan makes of the endings agencies' addresses have: ".com" read as ".cam", ".corn" (rn
-# for m), ".c0m", ".con" or ".cem"; ".net" as ".nat"; ".org" as ".0rg".
-_TLD_MISREADS = {
-    "cam": "com", "corn": "com", "c0m": "com", "con": "com", "cem": "com", "nat": "net", "0rg": "org",
-}
-
-
-# An address whose last dot was lost in printing ("Ben@yourcompany com"): a space before a common
-# ending there is that dot.
-_LOST_DOT = re.compile(r"(@[\w.\-]*\w)\s+(com|net|org|edu|gov|biz|info|us)\b", re.IGNORECASE)
 
 
 # The label's capitals glued to a scanned address ("E-MAJLcerts@", "-MAILcerts@", "ILcerts@").

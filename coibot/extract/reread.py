@@ -216,7 +216,7 @@ def _without_edge_rules(crop: Image.Image, dpi: float) -> Image.Image:
     make one cluster of itself and the letter."""
     mask = images.ink_mask(crop)
     cols = np.asarray(mask.any(axis=0))
-    runs = _bands(cols)
+    runs = images.true_runs(cols)
     if len(runs) < 2:
         return crop
     thin = max(2, round(dpi * _EDGE_RULE_IN))
@@ -225,12 +225,6 @@ def _without_edge_rules(crop: Image.Image, dpi: float) -> Image.Image:
         if (a == 0 or b == cols.size) and b - a <= thin:
             arr[:, a:b] = 255
     return Image.fromarray(arr, mode="L")
-
-
-def _bands(flags: np.ndarray) -> list[tuple[int, int]]:
-    """Runs of True in a 1-D mask, as [start, end) pairs."""
-    edges = np.flatnonzero(np.diff(np.concatenate(([0], flags.astype(np.int8), [0]))))
-    return [(int(a), int(b)) for a, b in zip(edges[::2], edges[1::2], strict=True)]
 
 
 def _widened(mask: np.ndarray) -> np.ndarray:
